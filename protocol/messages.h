@@ -1,0 +1,27 @@
+/*
+ * Every Kafka request and response body the broker serves, as C structs plus
+ * the codec schemas (proto_<api>_req_schema / proto_<api>_resp_schema) that
+ * proto_decode()/proto_encode() walk.  One header per API family; the
+ * comment on each struct there says which Kafka versions each field exists
+ * in and its default when absent.
+ *
+ *   msg_api_versions.h   ApiVersions (18)
+ *   msg_produce_fetch.h  Produce (0), Fetch (1), InitProducerId (22)
+ *   msg_offsets.h        ListOffsets (2), OffsetForLeaderEpoch (23)
+ *   msg_metadata.h       Metadata (3), FindCoordinator (10), DescribeCluster (60)
+ *   msg_admin.h          CreateTopics (19), DeleteTopics (20), DescribeConfigs (32),
+ *                        CreatePartitions (37)
+ *
+ * Decoded strings and arrays live in the request arena; BYTES/RECORDS alias
+ * the request buffer (see codec.h).
+ */
+#ifndef SLUICE_MESSAGES_H
+#define SLUICE_MESSAGES_H
+
+#include "msg_api_versions.h"
+#include "msg_produce_fetch.h"
+#include "msg_offsets.h"
+#include "msg_metadata.h"
+#include "msg_admin.h"
+
+#endif
