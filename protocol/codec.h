@@ -65,9 +65,9 @@ struct kstr {
  * copy, so Fetch responses go out with sendfile (see struct proto_out).
  */
 struct proto_file_slice {
-    int fd;       /* borrowed; the consumer of proto_out dups it if it must outlive the call */
-    int64_t off;  /* offset in the file */
-    int64_t len;  /* bytes */
+    int fd;      /* borrowed; the consumer of proto_out dups it if it must outlive the call */
+    int64_t off; /* offset in the file */
+    int64_t len; /* bytes */
 };
 
 /*
@@ -95,16 +95,16 @@ struct proto_schema;
 
 struct proto_field {
     const char *name;
-    uint8_t type;      /* enum proto_ftype */
-    uint8_t elem_type; /* for PF_ARRAY: the element's type (PF_STRUCT for arrays of structs) */
-    int16_t vmin;      /* first version the field exists in */
-    int16_t vmax;      /* last version (PROTO_VMAX when open-ended) */
-    int16_t null_vmin; /* first version in which it is nullable (PROTO_VMAX: never) */
-    int16_t tag;       /* tagged-field id, or -1 for a regular field */
-    uint32_t offset;   /* offsetof in the C struct */
+    uint8_t type;       /* enum proto_ftype */
+    uint8_t elem_type;  /* for PF_ARRAY: the element's type (PF_STRUCT for arrays of structs) */
+    int16_t vmin;       /* first version the field exists in */
+    int16_t vmax;       /* last version (PROTO_VMAX when open-ended) */
+    int16_t null_vmin;  /* first version in which it is nullable (PROTO_VMAX: never) */
+    int16_t tag;        /* tagged-field id, or -1 for a regular field */
+    uint32_t offset;    /* offsetof in the C struct */
     uint32_t elem_size; /* for PF_ARRAY: sizeof one element */
     const struct proto_schema *sub; /* for PF_STRUCT and arrays of PF_STRUCT */
-    int64_t dflt;      /* value for integer/bool fields absent in the decoded version */
+    int64_t dflt; /* value for integer/bool fields absent in the decoded version */
 };
 
 struct proto_schema {
@@ -123,39 +123,67 @@ struct proto_schema {
  *   PROTO_SCHEMA(metadata_req_topic_schema, struct metadata_req_topic, topic_fields);
  */
 #define PF_FIELD(ST, F, T, V0, V1)                                                                 \
-    {.name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX, .tag = -1,      \
-     .offset = offsetof(ST, F)}
+    {                                                                                              \
+        .name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX, .tag = -1,   \
+        .offset = offsetof(ST, F)                                                                  \
+    }
 #define PF_FIELD_N(ST, F, T, V0, V1, NV0)                                                          \
-    {.name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = (NV0), .tag = -1,           \
-     .offset = offsetof(ST, F)}
+    {                                                                                              \
+        .name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = (NV0), .tag = -1,        \
+        .offset = offsetof(ST, F)                                                                  \
+    }
 #define PF_FIELD_D(ST, F, T, V0, V1, DFLT)                                                         \
-    {.name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX, .tag = -1,      \
-     .offset = offsetof(ST, F), .dflt = (DFLT)}
+    {                                                                                              \
+        .name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX, .tag = -1,   \
+        .offset = offsetof(ST, F), .dflt = (DFLT)                                                  \
+    }
 #define PF_TAGGED(ST, F, T, V0, V1, TAG)                                                           \
-    {.name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX, .tag = (TAG),   \
-     .offset = offsetof(ST, F)}
+    {                                                                                              \
+        .name = #F, .type = (T), .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX,              \
+        .tag = (TAG), .offset = offsetof(ST, F)                                                    \
+    }
 #define PF_STRUCTF(ST, F, SUB, V0, V1)                                                             \
-    {.name = #F, .type = PF_STRUCT, .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX,           \
-     .tag = -1, .offset = offsetof(ST, F), .sub = &(SUB)}
+    {                                                                                              \
+        .name = #F, .type = PF_STRUCT, .vmin = (V0), .vmax = (V1), .null_vmin = PROTO_VMAX,        \
+        .tag = -1, .offset = offsetof(ST, F), .sub = &(SUB)                                        \
+    }
 #define PF_ARRAYF(ST, F, ET, V0, V1)                                                               \
-    {.name = #F, .type = PF_ARRAY, .elem_type = (ET), .vmin = (V0), .vmax = (V1),                  \
-     .null_vmin = PROTO_VMAX, .tag = -1, .offset = offsetof(ST, F),                                \
-     .elem_size = sizeof(*((ST *)0)->F.v)}
+    {                                                                                              \
+        .name = #F, .type = PF_ARRAY, .elem_type = (ET), .vmin = (V0), .vmax = (V1),               \
+        .null_vmin = PROTO_VMAX, .tag = -1, .offset = offsetof(ST, F),                             \
+        .elem_size = sizeof(*((ST *)0)->F.v)                                                       \
+    }
 #define PF_ARRAYF_N(ST, F, ET, V0, V1, NV0)                                                        \
-    {.name = #F, .type = PF_ARRAY, .elem_type = (ET), .vmin = (V0), .vmax = (V1),                  \
-     .null_vmin = (NV0), .tag = -1, .offset = offsetof(ST, F),                                     \
-     .elem_size = sizeof(*((ST *)0)->F.v)}
+    {                                                                                              \
+        .name = #F, .type = PF_ARRAY, .elem_type = (ET), .vmin = (V0), .vmax = (V1),               \
+        .null_vmin = (NV0), .tag = -1, .offset = offsetof(ST, F),                                  \
+        .elem_size = sizeof(*((ST *)0)->F.v)                                                       \
+    }
 #define PF_SARRAY(ST, F, SUB, V0, V1)                                                              \
-    {.name = #F, .type = PF_ARRAY, .elem_type = PF_STRUCT, .vmin = (V0), .vmax = (V1),             \
-     .null_vmin = PROTO_VMAX, .tag = -1, .offset = offsetof(ST, F),                                \
-     .elem_size = sizeof(*((ST *)0)->F.v), .sub = &(SUB)}
+    {                                                                                              \
+        .name = #F, .type = PF_ARRAY, .elem_type = PF_STRUCT, .vmin = (V0), .vmax = (V1),          \
+        .null_vmin = PROTO_VMAX, .tag = -1, .offset = offsetof(ST, F),                             \
+        .elem_size = sizeof(*((ST *)0)->F.v), .sub = &(SUB)                                        \
+    }
 #define PF_SARRAY_N(ST, F, SUB, V0, V1, NV0)                                                       \
-    {.name = #F, .type = PF_ARRAY, .elem_type = PF_STRUCT, .vmin = (V0), .vmax = (V1),             \
-     .null_vmin = (NV0), .tag = -1, .offset = offsetof(ST, F),                                     \
-     .elem_size = sizeof(*((ST *)0)->F.v), .sub = &(SUB)}
+    {                                                                                              \
+        .name = #F, .type = PF_ARRAY, .elem_type = PF_STRUCT, .vmin = (V0), .vmax = (V1),          \
+        .null_vmin = (NV0), .tag = -1, .offset = offsetof(ST, F),                                  \
+        .elem_size = sizeof(*((ST *)0)->F.v), .sub = &(SUB)                                        \
+    }
 #define PROTO_SCHEMA(NAME, ST, FIELDS)                                                             \
-    const struct proto_schema NAME = {#ST, FIELDS, sizeof(FIELDS) / sizeof((FIELDS)[0]),           \
-                                      sizeof(ST)}
+    const struct proto_schema NAME = {#ST, FIELDS, sizeof(FIELDS) / sizeof((FIELDS)[0]), sizeof(ST)}
+
+/*
+ * Hard limits of the codec.  PROTO_MAX_DEPTH bounds struct nesting (decode
+ * fails with SL_ECORRUPT, encode with SL_EINVAL beyond it); an array count is
+ * rejected above PROTO_MAX_ARRAY_LEN or when count * (minimum encoded size of
+ * one element) exceeds the bytes remaining; strings are at most
+ * PROTO_MAX_STRING_LEN bytes (Kafka's limit, in both encodings).
+ */
+#define PROTO_MAX_DEPTH      16
+#define PROTO_MAX_ARRAY_LEN  (1 << 24)
+#define PROTO_MAX_STRING_LEN INT16_MAX
 
 /* Limits applied while decoding, on top of the bytes actually present. */
 struct proto_limits {
@@ -167,16 +195,22 @@ struct proto_limits {
  * schema->size bytes; it is zeroed first).  Strings and arrays are allocated
  * in `a`; BYTES/RECORDS alias r's buffer.  Every length and count is checked
  * against the bytes remaining before anything is allocated.  Unknown tagged
- * fields are skipped.  Returns 0, or SL_ECORRUPT when the input is truncated
- * or malformed (r->err is then set).
+ * fields are skipped.  Fields absent in `version` (and tagged fields not sent)
+ * hold their default: `dflt` for integers, bools and floats, zero otherwise
+ * (null kstr, empty kbytes, empty array, zero UUID).  A null where the field
+ * is not nullable in `version` is an error.  Returns 0, or SL_ECORRUPT when
+ * the input is truncated or malformed (r->err is then set).  The bytes after
+ * the struct are left unread (the caller checks rbuf_remaining if it must).
  */
-int proto_decode(const struct proto_schema *schema, int16_t version, bool flexible,
-                 struct rbuf *r, void *out, struct arena *a);
+int proto_decode(const struct proto_schema *schema, int16_t version, bool flexible, struct rbuf *r,
+                 void *out, struct arena *a);
 
 /*
  * Output of an encoder: bytes plus, for PF_RECORDS fields that reference a
- * file, splice points.  Splice i means "after wbuf byte splices[i].pos, insert
- * splices[i].slice".  Consumers send bytes and slices interleaved in order.
+ * file, splice points.  Splice i means "after the first splices[i].pos bytes
+ * of w, insert splices[i].slice" (pos is the wbuf length when the slice was
+ * added; splices are in increasing pos order).  Consumers send bytes and
+ * slices interleaved in order.
  */
 struct proto_splice {
     size_t pos;
@@ -199,12 +233,23 @@ static inline int64_t proto_out_len(const struct proto_out *o)
 }
 
 /*
- * Encodes `in` as `schema` at `version` into o.  Fields absent in that
- * version are skipped; tagged fields are written only when they differ from
- * zero/null.  Returns 0, or SL_EINVAL when a non-nullable field holds null in
- * this version.
+ * Encodes `in` as `schema` at `version` into o (appending).  Fields absent
+ * in that version are skipped; tagged fields are written, in increasing tag
+ * order, only when they differ from their default (`dflt` for integers and
+ * bools; null or empty for strings, bytes and arrays; the zero UUID; a struct
+ * whose fields are all default).  Returns 0, or SL_EINVAL when a non-nullable
+ * field holds null in this version, a string is longer than
+ * PROTO_MAX_STRING_LEN, or the schema is inconsistent; on error o is left as
+ * it was before the call.
  */
-int proto_encode(const struct proto_schema *schema, int16_t version, bool flexible,
-                 const void *in, struct proto_out *o);
+int proto_encode(const struct proto_schema *schema, int16_t version, bool flexible, const void *in,
+                 struct proto_out *o);
+
+/*
+ * Reads and discards a tagged-field section (uvarint count, then tag, size,
+ * payload per field), for headers whose tags we do not interpret.  Returns 0
+ * or SL_ECORRUPT (r->err set).
+ */
+int proto_tagged_fields_skip(struct rbuf *r);
 
 #endif

@@ -1,0 +1,124 @@
+/*
+ * The served-API table (api.h) and ApiVersions answers built from it.
+ */
+#include "api.h"
+
+#include "err.h"
+#include "frame.h"
+#include "kafka.h"
+#include "messages.h"
+
+#define API(K, NAME, MIN, MAX, ACCEPT, FLEX, SYM)                                                  \
+    {                                                                                              \
+        .key = (K), .name = (NAME), .min = (MIN), .max = (MAX), .accept_min = (ACCEPT),            \
+        .flex_min = (FLEX), .req = &proto_##SYM##_req_schema, .resp = &proto_##SYM##_resp_schema   \
+    }
+
+/*
+ * Ordered by key.  Produce is advertised from 0 although 0-2 are refused:
+ * librdkafka 2.0.2 enables gzip/snappy only when Produce 0 is in range
+ * (KAFKA-18659; Kafka 4.0 does the same).  FindCoordinator is advertised
+ * from 0 because librdkafka 2.0.2 enables LZ4 only then.
+ */
+static const struct proto_api apis[] = {
+    API(KAPI_PRODUCE, "Produce", 0, 9, 3, 9, produce),
+    API(KAPI_FETCH, "Fetch", 4, 12, 4, 12, fetch),
+    API(KAPI_LIST_OFFSETS, "ListOffsets", 1, 7, 1, 6, list_offsets),
+    API(KAPI_METADATA, "Metadata", 0, 12, 0, 9, metadata),
+    API(KAPI_FIND_COORDINATOR, "FindCoordinator", 0, 4, 0, 3, find_coordinator),
+    API(KAPI_API_VERSIONS, "ApiVersions", 0, 3, 0, 3, api_versions),
+    API(KAPI_CREATE_TOPICS, "CreateTopics", 2, 7, 2, 5, create_topics),
+    API(KAPI_DELETE_TOPICS, "DeleteTopics", 1, 6, 1, 4, delete_topics),
+    API(KAPI_INIT_PRODUCER_ID, "InitProducerId", 0, 4, 0, 2, init_producer_id),
+    API(KAPI_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 2, 4, 2, 4, offset_for_leader_epoch),
+    API(KAPI_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 0, 4, describe_configs),
+    API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
+    API(KAPI_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0, describe_cluster),
+};
+
+#define NAPIS (sizeof(apis) / sizeof(apis[0]))
+
+/* Key -> index + 1 (0: not served); keys are small, see KAPI_MAX_KEY. */
+static const uint8_t index_by_key[KAPI_MAX_KEY + 1] = {
+    [KAPI_PRODUCE] = 1,           [KAPI_FETCH] = 2,
+    [KAPI_LIST_OFFSETS] = 3,      [KAPI_METADATA] = 4,
+    [KAPI_FIND_COORDINATOR] = 5,  [KAPI_API_VERSIONS] = 6,
+    [KAPI_CREATE_TOPICS] = 7,     [KAPI_DELETE_TOPICS] = 8,
+    [KAPI_INIT_PRODUCER_ID] = 9,  [KAPI_OFFSET_FOR_LEADER_EPOCH] = 10,
+    [KAPI_DESCRIBE_CONFIGS] = 11, [KAPI_CREATE_PARTITIONS] = 12,
+    [KAPI_DESCRIBE_CLUSTER] = 13,
+};
+
+const struct proto_api *proto_api_find(int16_t key)
+{
+    if (key < 0 || key > KAPI_MAX_KEY || index_by_key[key] == 0)
+        return NULL;
+    return &apis[index_by_key[key] - 1];
+}
+
+bool proto_api_is_flexible(int16_t key, int16_t version)
+{
+    const struct proto_api *api = proto_api_find(key);
+    return api && version >= api->min && version <= api->max && version >= api->flex_min;
+}
+
+bool proto_api_version_supported(int16_t key, int16_t version)
+{
+    const struct proto_api *api = proto_api_find(key);
+    return api && version >= api->accept_min && version <= api->max;
+}
+
+size_t proto_api_count(void)
+{
+    return NAPIS;
+}
+
+const struct proto_api *proto_api_at(size_t i)
+{
+    return i < NAPIS ? &apis[i] : NULL;
+}
+
+static void api_versions_init(struct api_versions_resp *resp)
+{
+    *resp = (struct api_versions_resp){0};
+    resp->finalized_features_epoch = -1;
+}
+
+void proto_api_versions_fill(struct api_versions_resp *resp, struct arena *a)
+{
+    api_versions_init(resp);
+    struct api_versions_resp_api_version *v = arena_alloc(a, NAPIS * sizeof(*v));
+    for (size_t i = 0; i < NAPIS; i++) {
+        v[i].api_key = apis[i].key;
+        v[i].min_version = apis[i].min;
+        v[i].max_version = apis[i].max;
+    }
+    resp->api_keys.n = (int32_t)NAPIS;
+    resp->api_keys.v = v;
+}
+
+void proto_api_versions_unsupported(struct api_versions_resp *resp, struct arena *a)
+{
+    const struct proto_api *api = proto_api_find(KAPI_API_VERSIONS);
+    api_versions_init(resp);
+    resp->error_code = KERR_UNSUPPORTED_VERSION;
+    struct api_versions_resp_api_version *v = arena_alloc(a, sizeof(*v));
+    v->api_key = KAPI_API_VERSIONS;
+    v->min_version = api->min;
+    v->max_version = api->max;
+    resp->api_keys.n = 1;
+    resp->api_keys.v = v;
+}
+
+int proto_api_versions_unsupported_encode(struct proto_out *o, int32_t correlation_id)
+{
+    const struct proto_api *api = proto_api_find(KAPI_API_VERSIONS);
+    struct api_versions_resp_api_version v = {
+        .api_key = KAPI_API_VERSIONS, .min_version = api->min, .max_version = api->max};
+    struct api_versions_resp resp = {.error_code = KERR_UNSUPPORTED_VERSION,
+                                     .finalized_features_epoch = -1};
+    resp.api_keys.n = 1;
+    resp.api_keys.v = &v;
+    return proto_resp_frame_encode(o, KAPI_API_VERSIONS, 0, correlation_id,
+                                   &proto_api_versions_resp_schema, &resp);
+}
