@@ -131,10 +131,11 @@ static const struct proto_field describe_cluster_resp_fields[] = {
     PF_FIELD_N(struct describe_cluster_resp, error_message, PF_STRING, 0, PROTO_VMAX, 0),
     PF_FIELD_D(struct describe_cluster_resp, endpoint_type, PF_INT8, 1, PROTO_VMAX, 1),
     PF_FIELD(struct describe_cluster_resp, cluster_id, PF_STRING, 0, PROTO_VMAX),
-    PF_FIELD(struct describe_cluster_resp, controller_id, PF_INT32, 0, PROTO_VMAX),
+    PF_FIELD_D(struct describe_cluster_resp, controller_id, PF_INT32, 0, PROTO_VMAX, -1),
     PF_SARRAY(struct describe_cluster_resp, brokers, describe_cluster_resp_broker_schema, 0,
               PROTO_VMAX),
-    PF_FIELD(struct describe_cluster_resp, cluster_authorized_operations, PF_INT32, 0, PROTO_VMAX),
+    PF_FIELD_D(struct describe_cluster_resp, cluster_authorized_operations, PF_INT32, 0, PROTO_VMAX,
+               INT32_MIN),
 };
 PROTO_SCHEMA(proto_describe_cluster_resp_schema, struct describe_cluster_resp,
              describe_cluster_resp_fields);
