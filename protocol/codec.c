@@ -414,6 +414,12 @@ int proto_decode(const struct proto_schema *schema, int16_t version, bool flexib
     return 0;
 }
 
+void proto_init_defaults(const struct proto_schema *schema, void *out)
+{
+    memset(out, 0, schema->size);
+    (void)set_struct_defaults(schema, out, 0); /* deeper than PROTO_MAX_DEPTH: left zero */
+}
+
 int proto_tagged_fields_skip(struct rbuf *r)
 {
     struct dctx c = {.r = r, .a = NULL, .version = 0, .flex = true};

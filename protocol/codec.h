@@ -246,6 +246,17 @@ int proto_encode(const struct proto_schema *schema, int16_t version, bool flexib
                  struct proto_out *o);
 
 /*
+ * Zeroes `out` (schema->size bytes) and stores every field's default: `dflt`
+ * for integers, bools and floats, recursively into inline structs; strings,
+ * bytes and arrays stay null/empty.  This is what proto_decode leaves in
+ * fields absent from the decoded version, and what makes a tagged struct
+ * "default" (not written).  Use it to initialise structs before filling the
+ * fields you set, e.g. response partitions whose tagged structs must read
+ * -1 when unused.
+ */
+void proto_init_defaults(const struct proto_schema *schema, void *out);
+
+/*
  * Reads and discards a tagged-field section (uvarint count, then tag, size,
  * payload per field), for headers whose tags we do not interpret.  Returns 0
  * or SL_ECORRUPT (r->err set).
