@@ -1,0 +1,243 @@
+/*
+ * The active controller (KIP-500, KIP-631): validates metadata changes,
+ * places replicas, turns requests into metadata records, appends them to the
+ * quorum and answers once they commit.  It acts only while its node is the
+ * quorum leader; on every node it also feeds committed batches into the
+ * metadata image.
+ *
+ * Requests are controller-level structs, not Kafka wire structs (the broker
+ * translates).  Operations run one at a time in arrival order: each is
+ * validated against the image with every earlier operation committed, so
+ * concurrent requests never see each other's uncommitted effects.  Every
+ * callback is called exactly once, possibly before the submitting function
+ * returns (validation errors, validate_only, NOT_CONTROLLER); result memory
+ * belongs to the controller and is valid during the callback only.  Request
+ * structs are copied: the caller may free them when the call returns.
+ *
+ * Wiring (a single node): create the image and the controller, open the
+ * quorum with controller_quorum_listener(), attach it with
+ * controller_set_quorum().  When the listener reports this node as leader,
+ * the controller bootstraps metadata.version on an empty log and accepts
+ * requests; the broker then registers itself with controller_register_broker.
+ */
+#ifndef SLUICE_CONTROLLER_H
+#define SLUICE_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metadata_image.h"
+#include "quorum.h"
+#include "uuid.h"
+
+/* Producer-id block size handed out per allocation (ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE). */
+#define CONTROLLER_PID_BLOCK_SIZE 1000
+
+/* Kafka 4.0's metadata.version feature level 4.0-IV3. */
+#define CONTROLLER_DEFAULT_METADATA_VERSION 25
+
+struct controller_config {
+    int32_t node_id;
+    int32_t num_partitions;             /* num.partitions (Kafka default 1) */
+    int16_t default_replication_factor; /* default.replication.factor (Kafka default 1) */
+    int16_t metadata_version;           /* written when the log is empty; 0 = the default above */
+    /*
+     * Broker property lookup for topic config defaults (log.retention.ms ...),
+     * see topic_config_effective; may be NULL (Kafka's defaults are used).
+     */
+    const char *(*broker_config)(void *ctx, const char *key, int8_t *source);
+    void *broker_config_ctx;
+};
+
+struct controller;
+
+/* A new controller over `img` (borrowed; it must outlive the controller). */
+struct controller *controller_new(const struct controller_config *cfg, struct metadata_image *img);
+/* Completes every pending operation with NOT_CONTROLLER, then frees.  NULL is a no-op. */
+void controller_free(struct controller *c);
+
+/* Attaches the quorum (borrowed) the controller appends to. */
+void controller_set_quorum(struct controller *c, struct quorum *q);
+/* A listener that forwards to controller_handle_commit / controller_handle_leader_change. */
+void controller_quorum_listener(struct controller *c, struct quorum_listener *out);
+/* Replays a committed batch into the image and completes the operations it commits. */
+void controller_handle_commit(struct controller *c, int64_t base_offset, const uint8_t *batch,
+                              size_t len);
+/* Activates (leader_id == node id) or deactivates the controller; pending operations fail. */
+void controller_handle_leader_change(struct controller *c, int32_t leader_id, int32_t epoch);
+/* True while this node is the active controller. */
+bool controller_is_active(const struct controller *c);
+
+struct ctl_config_entry {
+    const char *name;
+    const char *value; /* NULL is rejected for topic configs (INVALID_CONFIG) */
+};
+
+struct ctl_assignment {
+    int32_t partition_index;
+    const int32_t *broker_ids;
+    int32_t nbroker_ids;
+};
+
+/* ---- CreateTopics ---- */
+
+struct ctl_create_topic {
+    const char *name;
+    int32_t num_partitions;                   /* -1: num.partitions */
+    int16_t replication_factor;               /* -1: default.replication.factor */
+    const struct ctl_assignment *assignments; /* manual assignment (then both above are -1) */
+    int32_t nassignments;
+    const struct ctl_config_entry *configs;
+    int32_t nconfigs;
+};
+
+struct ctl_create_topics_req {
+    const struct ctl_create_topic *topics;
+    int32_t ntopics;
+    bool validate_only;
+};
+
+struct ctl_topic_config {
+    const char *name;
+    const char *value;
+    int8_t source;      /* enum topic_config_source */
+    int8_t config_type; /* enum topic_config_type */
+    bool read_only;
+    bool is_sensitive;
+};
+
+struct ctl_create_topic_result {
+    const char *name;
+    int16_t error_code;                     /* Kafka error code */
+    const char *error_message;              /* NULL on success */
+    struct uuid topic_id;                   /* zero on error */
+    int32_t num_partitions;                 /* -1 on error */
+    int16_t replication_factor;             /* -1 on error */
+    const struct ctl_topic_config *configs; /* every topic config with its effective value */
+    int32_t nconfigs;
+};
+
+/* Results are in request order, n == req->ntopics. */
+typedef void (*ctl_create_topics_cb)(void *ctx, const struct ctl_create_topic_result *results,
+                                     int32_t n);
+
+/*
+ * CreateTopics: validates every topic (Kafka's rules and messages: name
+ * INVALID_TOPIC_EXCEPTION, duplicates in the request INVALID_REQUEST,
+ * TOPIC_ALREADY_EXISTS, INVALID_CONFIG, INVALID_PARTITIONS,
+ * INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT), places replicas
+ * over the unfenced brokers and appends TopicRecord, PartitionRecords and
+ * ConfigRecords of all valid topics as one atomic batch; answers when it
+ * commits.  validate_only appends nothing.  NOT_CONTROLLER for every topic
+ * when this node is not the active controller.
+ */
+void controller_create_topics(struct controller *c, const struct ctl_create_topics_req *req,
+                              ctl_create_topics_cb cb, void *ctx);
+
+/* ---- DeleteTopics ---- */
+
+struct ctl_delete_topic {
+    const char *name;     /* by name, or NULL ... */
+    struct uuid topic_id; /* ... by id (zero when by name) */
+};
+
+struct ctl_delete_topic_result {
+    const char *name;     /* the topic's name when known, else NULL */
+    struct uuid topic_id; /* the topic's id when known, else zero */
+    int16_t error_code;   /* UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, INVALID_REQUEST */
+    const char *error_message;
+};
+
+typedef void (*ctl_delete_topics_cb)(void *ctx, const struct ctl_delete_topic_result *results,
+                                     int32_t n);
+
+/* DeleteTopics by names or ids: one RemoveTopicRecord per topic, one atomic batch. */
+void controller_delete_topics(struct controller *c, const struct ctl_delete_topic *topics,
+                              int32_t ntopics, ctl_delete_topics_cb cb, void *ctx);
+
+/* ---- CreatePartitions ---- */
+
+struct ctl_create_partitions_topic {
+    const char *name;
+    int32_t count;                            /* new total partition count */
+    const struct ctl_assignment *assignments; /* for the new partitions only, or NULL */
+    int32_t nassignments;
+};
+
+struct ctl_create_partitions_req {
+    const struct ctl_create_partitions_topic *topics;
+    int32_t ntopics;
+    bool validate_only;
+};
+
+struct ctl_create_partitions_result {
+    const char *name;
+    int16_t error_code;
+    const char *error_message;
+};
+
+typedef void (*ctl_create_partitions_cb)(void *ctx,
+                                         const struct ctl_create_partitions_result *results,
+                                         int32_t n);
+
+/* CreatePartitions: PartitionRecords for the added partitions, one atomic batch. */
+void controller_create_partitions(struct controller *c, const struct ctl_create_partitions_req *req,
+                                  ctl_create_partitions_cb cb, void *ctx);
+
+/* ---- Producer ids (AllocateProducerIds, KIP-730) ---- */
+
+/* error_code 0: ids [first_id, first_id + count) belong to the caller. */
+typedef void (*ctl_producer_ids_cb)(void *ctx, int16_t error_code, int64_t first_id, int32_t count);
+
+/*
+ * Allocates the next block of CONTROLLER_PID_BLOCK_SIZE producer ids for a
+ * registered broker (STALE_BROKER_EPOCH when broker_epoch does not match its
+ * registration) through a ProducerIdsRecord.
+ */
+void controller_allocate_producer_ids(struct controller *c, int32_t broker_id, int64_t broker_epoch,
+                                      ctl_producer_ids_cb cb, void *ctx);
+
+/* ---- Broker registration (KIP-631) ---- */
+
+struct ctl_endpoint {
+    const char *name; /* listener name */
+    const char *host;
+    uint16_t port;
+    int16_t security_protocol; /* 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL */
+};
+
+struct ctl_feature_range {
+    const char *name;
+    int16_t min_supported;
+    int16_t max_supported;
+};
+
+struct ctl_register_broker {
+    int32_t broker_id;
+    struct uuid incarnation_id; /* a new random id per process start */
+    const struct ctl_endpoint *endpoints;
+    int32_t nendpoints;
+    const struct ctl_feature_range *features;
+    int32_t nfeatures;
+    const char *rack; /* NULL: no rack */
+};
+
+typedef void (*ctl_register_broker_cb)(void *ctx, int16_t error_code, const char *error_message,
+                                       int64_t broker_epoch);
+
+/*
+ * Registers a broker: appends a RegisterBrokerRecord (fenced, broker epoch =
+ * the record's offset) and, once it commits, an UnfenceBrokerRecord; the
+ * callback runs when the broker is registered and unfenced.  Until
+ * BrokerHeartbeat exists, a broker counts as caught up with the metadata log
+ * as soon as its registration commits (exact for the local broker, which
+ * shares this node's image).  Re-registration of a live broker from a
+ * different incarnation within this controller's term gets
+ * DUPLICATE_BROKER_REGISTRATION; a restarted broker (new incarnation, after
+ * a controller restart) replaces its old registration.
+ */
+void controller_register_broker(struct controller *c, const struct ctl_register_broker *req,
+                                ctl_register_broker_cb cb, void *ctx);
+
+#endif

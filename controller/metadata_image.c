@@ -1,0 +1,751 @@
+/*
+ * Replay of committed metadata records into the in-memory image, with delta
+ * callbacks (metadata_image.h).  Apply rules follow Kafka's image classes
+ * (TopicsDelta, ClusterDelta, ConfigurationsDelta, ProducerIdsDelta,
+ * FeaturesDelta) and PartitionRegistration.merge for PartitionChangeRecords.
+ */
+#include "metadata_image.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "err.h"
+#include "log.h"
+#include "metadata_records.h"
+#include "record_batch.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+/* Metadata batches are at most 8 MiB in Kafka (KafkaRaftClient); allow headroom. */
+#define MI_MAX_BATCH_BYTES (16 * 1024 * 1024)
+
+struct config_set {
+    struct strmap kv; /* key -> char* (owned) */
+};
+
+struct feature {
+    char *name;
+    int16_t level;
+};
+
+struct metadata_image {
+    int64_t offset;
+    struct mi_topic **topics; /* sorted by name */
+    size_t ntopics, cap_topics;
+    struct strmap by_name;      /* name -> struct mi_topic* */
+    struct strmap by_id;        /* uuid text -> struct mi_topic* */
+    struct mi_broker **brokers; /* sorted by id */
+    size_t nbrokers, cap_brokers;
+    struct strmap topic_configs;  /* topic name -> struct config_set* */
+    struct strmap broker_configs; /* broker id text or "" -> struct config_set* */
+    struct feature *features;     /* sorted by name */
+    size_t nfeatures;
+    int64_t next_producer_id;
+    struct metadata_listener *listeners;
+    size_t nlisteners;
+};
+
+/* ---- helpers ---- */
+
+static int32_t *dup_i32(const int32_t *v, int32_t n)
+{
+    if (n <= 0)
+        return NULL;
+    int32_t *d = xmalloc((size_t)n * sizeof(*d));
+    memcpy(d, v, (size_t)n * sizeof(*d));
+    return d;
+}
+
+static char *dup_kstr(const struct kstr *k)
+{
+    return k->s ? xstrndup(k->s, (size_t)k->len) : NULL;
+}
+
+static void partition_free(struct mi_partition *p)
+{
+    free(p->replicas);
+    free(p->isr);
+    free(p->removing_replicas);
+    free(p->adding_replicas);
+}
+
+static void topic_free(struct mi_topic *t)
+{
+    for (int32_t i = 0; i < t->npartitions; i++)
+        partition_free(&t->partitions[i]);
+    free(t->partitions);
+    free(t->name);
+    free(t);
+}
+
+static void broker_free(struct mi_broker *b)
+{
+    if (!b)
+        return;
+    for (int32_t i = 0; i < b->nendpoints; i++) {
+        free(b->endpoints[i].name);
+        free(b->endpoints[i].host);
+    }
+    free(b->endpoints);
+    for (int32_t i = 0; i < b->nfeatures; i++)
+        free(b->features[i].name);
+    free(b->features);
+    free(b->rack);
+    free(b);
+}
+
+static void config_set_free(struct config_set *cs)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(&cs->kv, &it, &k, &v))
+        free(v);
+    strmap_free(&cs->kv);
+    free(cs);
+}
+
+static void config_map_free(struct strmap *m)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(m, &it, &k, &v))
+        config_set_free(v);
+    strmap_free(m);
+}
+
+static void id_key(const struct uuid *id, char out[UUID_STR_LEN + 1])
+{
+    uuid_to_string(id, out);
+}
+
+/* ---- lifecycle ---- */
+
+struct metadata_image *metadata_image_new(void)
+{
+    struct metadata_image *img = xcalloc(1, sizeof(*img));
+    img->offset = -1;
+    return img;
+}
+
+void metadata_image_free(struct metadata_image *img)
+{
+    if (!img)
+        return;
+    for (size_t i = 0; i < img->ntopics; i++)
+        topic_free(img->topics[i]);
+    free(img->topics);
+    strmap_free(&img->by_name);
+    strmap_free(&img->by_id);
+    for (size_t i = 0; i < img->nbrokers; i++)
+        broker_free(img->brokers[i]);
+    free(img->brokers);
+    config_map_free(&img->topic_configs);
+    config_map_free(&img->broker_configs);
+    for (size_t i = 0; i < img->nfeatures; i++)
+        free(img->features[i].name);
+    free(img->features);
+    free(img->listeners);
+    free(img);
+}
+
+int metadata_image_add_listener(struct metadata_image *img, const struct metadata_listener *l)
+{
+    img->listeners = xrealloc(img->listeners, (img->nlisteners + 1) * sizeof(*img->listeners));
+    img->listeners[img->nlisteners++] = *l;
+    return 0;
+}
+
+void metadata_image_remove_listener(struct metadata_image *img, void *ctx)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < img->nlisteners; i++)
+        if (img->listeners[i].ctx != ctx)
+            img->listeners[j++] = img->listeners[i];
+    img->nlisteners = j;
+}
+
+/* ---- lookups ---- */
+
+/* Index of the first topic whose name is >= name. */
+static size_t topic_lower_bound(const struct metadata_image *img, const char *name)
+{
+    size_t lo = 0, hi = img->ntopics;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(img->topics[mid]->name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static size_t broker_lower_bound(const struct metadata_image *img, int32_t id)
+{
+    size_t lo = 0, hi = img->nbrokers;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (img->brokers[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int64_t metadata_image_offset(const struct metadata_image *img)
+{
+    return img->offset;
+}
+
+const struct mi_topic *metadata_image_topic_by_name(const struct metadata_image *img,
+                                                    const char *name)
+{
+    return name ? strmap_get(&img->by_name, name) : NULL;
+}
+
+const struct mi_topic *metadata_image_topic_by_id(const struct metadata_image *img,
+                                                  const struct uuid *id)
+{
+    char k[UUID_STR_LEN + 1];
+    id_key(id, k);
+    return strmap_get(&img->by_id, k);
+}
+
+size_t metadata_image_topic_count(const struct metadata_image *img)
+{
+    return img->ntopics;
+}
+
+const struct mi_topic *metadata_image_topic_at(const struct metadata_image *img, size_t i)
+{
+    return i < img->ntopics ? img->topics[i] : NULL;
+}
+
+const struct mi_partition *metadata_image_partition(const struct mi_topic *t, int32_t p)
+{
+    return (t && p >= 0 && p < t->npartitions) ? &t->partitions[p] : NULL;
+}
+
+static bool contains(const int32_t *v, int32_t n, int32_t x)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return true;
+    return false;
+}
+
+bool mi_partition_has_replica(const struct mi_partition *p, int32_t broker_id)
+{
+    return contains(p->replicas, p->nreplicas, broker_id);
+}
+
+bool mi_partition_in_isr(const struct mi_partition *p, int32_t broker_id)
+{
+    return contains(p->isr, p->nisr, broker_id);
+}
+
+const struct mi_broker *metadata_image_broker(const struct metadata_image *img, int32_t id)
+{
+    size_t i = broker_lower_bound(img, id);
+    return (i < img->nbrokers && img->brokers[i]->id == id) ? img->brokers[i] : NULL;
+}
+
+size_t metadata_image_broker_count(const struct metadata_image *img)
+{
+    return img->nbrokers;
+}
+
+const struct mi_broker *metadata_image_broker_at(const struct metadata_image *img, size_t i)
+{
+    return i < img->nbrokers ? img->brokers[i] : NULL;
+}
+
+static const struct strmap *config_map(const struct metadata_image *img, int8_t type)
+{
+    if (type == MR_RESOURCE_TOPIC)
+        return &img->topic_configs;
+    if (type == MR_RESOURCE_BROKER)
+        return &img->broker_configs;
+    return NULL;
+}
+
+const char *metadata_image_config(const struct metadata_image *img, int8_t resource_type,
+                                  const char *resource_name, const char *key)
+{
+    const struct strmap *m = config_map(img, resource_type);
+    if (!m || !resource_name || !key)
+        return NULL;
+    const struct config_set *cs = strmap_get(m, resource_name);
+    return cs ? strmap_get(&cs->kv, key) : NULL;
+}
+
+bool metadata_image_config_next(const struct metadata_image *img, int8_t resource_type,
+                                const char *resource_name, size_t *it, const char **key,
+                                const char **value)
+{
+    const struct strmap *m = config_map(img, resource_type);
+    if (!m || !resource_name)
+        return false;
+    const struct config_set *cs = strmap_get(m, resource_name);
+    if (!cs)
+        return false;
+    void *v;
+    if (!strmap_next(&cs->kv, it, key, &v))
+        return false;
+    *value = v;
+    return true;
+}
+
+int16_t metadata_image_feature_level(const struct metadata_image *img, const char *name)
+{
+    for (size_t i = 0; i < img->nfeatures; i++)
+        if (strcmp(img->features[i].name, name) == 0)
+            return img->features[i].level;
+    return 0;
+}
+
+size_t metadata_image_feature_count(const struct metadata_image *img)
+{
+    return img->nfeatures;
+}
+
+bool metadata_image_feature_at(const struct metadata_image *img, size_t i, const char **name,
+                               int16_t *level)
+{
+    if (i >= img->nfeatures)
+        return false;
+    *name = img->features[i].name;
+    *level = img->features[i].level;
+    return true;
+}
+
+int64_t metadata_image_next_producer_id(const struct metadata_image *img)
+{
+    return img->next_producer_id;
+}
+
+/* ---- replay of each record type ---- */
+
+#define REJECT(...)                                                                                \
+    do {                                                                                           \
+        LOG_ERROR("metadata", __VA_ARGS__);                                                        \
+        return SL_EINVAL;                                                                          \
+    } while (0)
+
+static int replay_register_broker(struct metadata_image *img, const struct mr_register_broker *r)
+{
+    if (r->broker_id < 0)
+        REJECT("RegisterBrokerRecord with negative broker id %" PRId32, r->broker_id);
+    struct mi_broker *b = xcalloc(1, sizeof(*b));
+    b->id = r->broker_id;
+    b->epoch = r->broker_epoch;
+    b->incarnation_id = r->incarnation_id;
+    if (r->end_points.n > 0) {
+        b->endpoints = xcalloc((size_t)r->end_points.n, sizeof(*b->endpoints));
+        b->nendpoints = r->end_points.n;
+        for (int32_t i = 0; i < r->end_points.n; i++) {
+            const struct mr_broker_endpoint *e = &r->end_points.v[i];
+            b->endpoints[i].name = e->name.s ? dup_kstr(&e->name) : xstrdup("");
+            b->endpoints[i].host = e->host.s ? dup_kstr(&e->host) : xstrdup("");
+            b->endpoints[i].port = e->port;
+            b->endpoints[i].security_protocol = e->security_protocol;
+        }
+    }
+    if (r->features.n > 0) {
+        b->features = xcalloc((size_t)r->features.n, sizeof(*b->features));
+        b->nfeatures = r->features.n;
+        for (int32_t i = 0; i < r->features.n; i++) {
+            const struct mr_broker_feature *f = &r->features.v[i];
+            b->features[i].name = f->name.s ? dup_kstr(&f->name) : xstrdup("");
+            b->features[i].min_supported = f->min_supported_version;
+            b->features[i].max_supported = f->max_supported_version;
+        }
+    }
+    b->rack = dup_kstr(&r->rack);
+    b->fenced = r->fenced;
+    b->in_controlled_shutdown = r->in_controlled_shutdown;
+
+    size_t i = broker_lower_bound(img, b->id);
+    struct mi_broker *old = NULL;
+    if (i < img->nbrokers && img->brokers[i]->id == b->id) {
+        old = img->brokers[i];
+        img->brokers[i] = b;
+    } else {
+        if (img->nbrokers == img->cap_brokers) {
+            img->cap_brokers = img->cap_brokers ? img->cap_brokers * 2 : 8;
+            img->brokers = xrealloc(img->brokers, img->cap_brokers * sizeof(*img->brokers));
+        }
+        memmove(&img->brokers[i + 1], &img->brokers[i],
+                (img->nbrokers - i) * sizeof(*img->brokers));
+        img->brokers[i] = b;
+        img->nbrokers++;
+    }
+    for (size_t k = 0; k < img->nlisteners; k++)
+        if (img->listeners[k].broker_changed)
+            img->listeners[k].broker_changed(img->listeners[k].ctx, img, old, b);
+    broker_free(old);
+    return 0;
+}
+
+static int replay_fencing(struct metadata_image *img, const struct mr_broker_fencing *r, bool fence)
+{
+    const char *what = fence ? "FenceBrokerRecord" : "UnfenceBrokerRecord";
+    size_t i = broker_lower_bound(img, r->id);
+    if (i >= img->nbrokers || img->brokers[i]->id != r->id)
+        REJECT("%s for unregistered broker %" PRId32, what, r->id);
+    struct mi_broker *b = img->brokers[i];
+    if (b->epoch != r->epoch)
+        REJECT("%s for broker %" PRId32 " with epoch %" PRId64 ", but its epoch is %" PRId64, what,
+               r->id, r->epoch, b->epoch);
+    struct mi_broker old = *b;
+    b->fenced = fence;
+    if (fence)
+        b->in_controlled_shutdown = false;
+    for (size_t k = 0; k < img->nlisteners; k++)
+        if (img->listeners[k].broker_changed)
+            img->listeners[k].broker_changed(img->listeners[k].ctx, img, &old, b);
+    return 0;
+}
+
+static int replay_topic(struct metadata_image *img, const struct mr_topic *r)
+{
+    char k[UUID_STR_LEN + 1];
+    if (!r->name.s || r->name.len == 0)
+        REJECT("TopicRecord without a name");
+    if (uuid_is_zero(&r->topic_id))
+        REJECT("TopicRecord for %s with a zero topic id", r->name.s);
+    if (strmap_get(&img->by_name, r->name.s))
+        REJECT("TopicRecord for %s: the topic already exists", r->name.s);
+    id_key(&r->topic_id, k);
+    if (strmap_get(&img->by_id, k))
+        REJECT("TopicRecord for %s: topic id %s is already in use", r->name.s, k);
+    struct mi_topic *t = xcalloc(1, sizeof(*t));
+    t->name = dup_kstr(&r->name);
+    t->id = r->topic_id;
+    size_t i = topic_lower_bound(img, t->name);
+    if (img->ntopics == img->cap_topics) {
+        img->cap_topics = img->cap_topics ? img->cap_topics * 2 : 16;
+        img->topics = xrealloc(img->topics, img->cap_topics * sizeof(*img->topics));
+    }
+    memmove(&img->topics[i + 1], &img->topics[i], (img->ntopics - i) * sizeof(*img->topics));
+    img->topics[i] = t;
+    img->ntopics++;
+    strmap_put(&img->by_name, t->name, t);
+    strmap_put(&img->by_id, k, t);
+    for (size_t j = 0; j < img->nlisteners; j++)
+        if (img->listeners[j].topic_created)
+            img->listeners[j].topic_created(img->listeners[j].ctx, img, t);
+    return 0;
+}
+
+static struct mi_topic *topic_for_id(struct metadata_image *img, const struct uuid *id)
+{
+    char k[UUID_STR_LEN + 1];
+    id_key(id, k);
+    return strmap_get(&img->by_id, k);
+}
+
+static void notify_partition(struct metadata_image *img, const struct mi_topic *t,
+                             const struct mi_partition *old, const struct mi_partition *now)
+{
+    for (size_t j = 0; j < img->nlisteners; j++)
+        if (img->listeners[j].partition_changed)
+            img->listeners[j].partition_changed(img->listeners[j].ctx, img, t, old, now);
+}
+
+static int replay_partition(struct metadata_image *img, const struct mr_partition *r)
+{
+    struct mi_topic *t = topic_for_id(img, &r->topic_id);
+    char k[UUID_STR_LEN + 1];
+    id_key(&r->topic_id, k);
+    if (!t)
+        REJECT("PartitionRecord for unknown topic id %s", k);
+    if (r->partition_id < 0 || r->partition_id > t->npartitions)
+        REJECT("PartitionRecord for %s-%" PRId32 ": the topic has %" PRId32 " partitions", t->name,
+               r->partition_id, t->npartitions);
+    struct mi_partition np = {
+        .partition_id = r->partition_id,
+        .replicas = dup_i32(r->replicas.v, r->replicas.n),
+        .nreplicas = r->replicas.n > 0 ? r->replicas.n : 0,
+        .isr = dup_i32(r->isr.v, r->isr.n),
+        .nisr = r->isr.n > 0 ? r->isr.n : 0,
+        .removing_replicas = dup_i32(r->removing_replicas.v, r->removing_replicas.n),
+        .nremoving_replicas = r->removing_replicas.n > 0 ? r->removing_replicas.n : 0,
+        .adding_replicas = dup_i32(r->adding_replicas.v, r->adding_replicas.n),
+        .nadding_replicas = r->adding_replicas.n > 0 ? r->adding_replicas.n : 0,
+        .leader = r->leader,
+        .leader_epoch = r->leader_epoch,
+        .partition_epoch = r->partition_epoch,
+        .leader_recovery_state = r->leader_recovery_state,
+    };
+    if (r->partition_id == t->npartitions) {
+        t->partitions = xrealloc(t->partitions, (size_t)(t->npartitions + 1) * sizeof(np));
+        t->partitions[t->npartitions++] = np;
+        notify_partition(img, t, NULL, &t->partitions[r->partition_id]);
+        return 0;
+    }
+    struct mi_partition old = t->partitions[r->partition_id];
+    t->partitions[r->partition_id] = np;
+    notify_partition(img, t, &old, &t->partitions[r->partition_id]);
+    partition_free(&old);
+    return 0;
+}
+
+/*
+ * PartitionRegistration.merge: changed fields replace the old ones, a leader
+ * change (any value but -2) bumps the leader epoch, and every change bumps
+ * the partition epoch.  Absent tagged arrays decode as empty (n == 0), and
+ * Kafka never writes an empty replica set or ISR here, so n <= 0 means
+ * "unchanged".
+ */
+static int replay_partition_change(struct metadata_image *img, const struct mr_partition_change *r)
+{
+    struct mi_topic *t = topic_for_id(img, &r->topic_id);
+    char k[UUID_STR_LEN + 1];
+    id_key(&r->topic_id, k);
+    if (!t)
+        REJECT("PartitionChangeRecord for unknown topic id %s", k);
+    if (r->partition_id < 0 || r->partition_id >= t->npartitions)
+        REJECT("PartitionChangeRecord for unknown partition %s-%" PRId32, t->name, r->partition_id);
+    if (r->leader < MR_NO_LEADER_CHANGE)
+        REJECT("PartitionChangeRecord for %s-%" PRId32 " with invalid leader %" PRId32, t->name,
+               r->partition_id, r->leader);
+    if (r->leader_recovery_state != MR_LRS_NO_CHANGE &&
+        r->leader_recovery_state != MR_LRS_RECOVERED &&
+        r->leader_recovery_state != MR_LRS_RECOVERING)
+        REJECT("PartitionChangeRecord for %s-%" PRId32 " with invalid leader recovery state %d",
+               t->name, r->partition_id, r->leader_recovery_state);
+    struct mi_partition *p = &t->partitions[r->partition_id];
+    struct mi_partition old = *p;
+    bool new_replicas = r->replicas.n > 0, new_isr = r->isr.n > 0;
+    bool new_removing =
+        r->removing_replicas.n > 0 || (r->replicas.n > 0 && r->removing_replicas.n == 0);
+    bool new_adding = r->adding_replicas.n > 0 || (r->replicas.n > 0 && r->adding_replicas.n == 0);
+    if (new_replicas) {
+        p->replicas = dup_i32(r->replicas.v, r->replicas.n);
+        p->nreplicas = r->replicas.n;
+    }
+    if (new_isr) {
+        p->isr = dup_i32(r->isr.v, r->isr.n);
+        p->nisr = r->isr.n;
+    }
+    /* A new replica set without removing/adding lists ends a reassignment (merge()). */
+    if (new_removing) {
+        p->removing_replicas = dup_i32(r->removing_replicas.v, r->removing_replicas.n);
+        p->nremoving_replicas = r->removing_replicas.n > 0 ? r->removing_replicas.n : 0;
+    }
+    if (new_adding) {
+        p->adding_replicas = dup_i32(r->adding_replicas.v, r->adding_replicas.n);
+        p->nadding_replicas = r->adding_replicas.n > 0 ? r->adding_replicas.n : 0;
+    }
+    if (r->leader != MR_NO_LEADER_CHANGE) {
+        p->leader = r->leader;
+        p->leader_epoch = old.leader_epoch + 1;
+    }
+    if (r->leader_recovery_state != MR_LRS_NO_CHANGE)
+        p->leader_recovery_state = r->leader_recovery_state;
+    p->partition_epoch = old.partition_epoch + 1;
+    notify_partition(img, t, &old, p);
+    if (new_replicas)
+        free(old.replicas);
+    if (new_isr)
+        free(old.isr);
+    if (new_removing)
+        free(old.removing_replicas);
+    if (new_adding)
+        free(old.adding_replicas);
+    return 0;
+}
+
+static int replay_remove_topic(struct metadata_image *img, const struct mr_remove_topic *r)
+{
+    char k[UUID_STR_LEN + 1];
+    id_key(&r->topic_id, k);
+    struct mi_topic *t = strmap_get(&img->by_id, k);
+    if (!t)
+        REJECT("RemoveTopicRecord for unknown topic id %s", k);
+    size_t i = topic_lower_bound(img, t->name);
+    memmove(&img->topics[i], &img->topics[i + 1], (img->ntopics - i - 1) * sizeof(*img->topics));
+    img->ntopics--;
+    strmap_del(&img->by_name, t->name);
+    strmap_del(&img->by_id, k);
+    /* ConfigurationsDelta drops the topic's configs with it. */
+    struct config_set *cs = strmap_del(&img->topic_configs, t->name);
+    if (cs)
+        config_set_free(cs);
+    for (size_t j = 0; j < img->nlisteners; j++)
+        if (img->listeners[j].topic_deleted)
+            img->listeners[j].topic_deleted(img->listeners[j].ctx, img, t);
+    topic_free(t);
+    return 0;
+}
+
+static int replay_config(struct metadata_image *img, const struct mr_config *r)
+{
+    struct strmap *m;
+    if (r->resource_type == MR_RESOURCE_TOPIC)
+        m = &img->topic_configs;
+    else if (r->resource_type == MR_RESOURCE_BROKER)
+        m = &img->broker_configs;
+    else
+        REJECT("ConfigRecord for unsupported resource type %d", r->resource_type);
+    if (!r->resource_name.s || !r->name.s || r->name.len == 0)
+        REJECT("ConfigRecord without a resource name or key");
+    if (r->resource_type == MR_RESOURCE_TOPIC && r->resource_name.len == 0)
+        REJECT("ConfigRecord for a topic with an empty name");
+    struct config_set *cs = strmap_get(m, r->resource_name.s);
+    if (r->value.s) {
+        if (!cs) {
+            cs = xcalloc(1, sizeof(*cs));
+            strmap_put(m, r->resource_name.s, cs);
+        }
+        free(strmap_put(&cs->kv, r->name.s, dup_kstr(&r->value)));
+    } else if (cs) {
+        free(strmap_del(&cs->kv, r->name.s));
+        if (cs->kv.count == 0) {
+            strmap_del(m, r->resource_name.s);
+            config_set_free(cs);
+        }
+    }
+    for (size_t j = 0; j < img->nlisteners; j++)
+        if (img->listeners[j].config_changed)
+            img->listeners[j].config_changed(img->listeners[j].ctx, img, r->resource_type,
+                                             r->resource_name.s, r->name.s, r->value.s);
+    return 0;
+}
+
+static int replay_feature_level(struct metadata_image *img, const struct mr_feature_level *r)
+{
+    if (!r->name.s || r->name.len == 0)
+        REJECT("FeatureLevelRecord without a name");
+    if (r->feature_level < 0)
+        REJECT("FeatureLevelRecord for %s with negative level %d", r->name.s, r->feature_level);
+    size_t i = 0;
+    while (i < img->nfeatures && strcmp(img->features[i].name, r->name.s) < 0)
+        i++;
+    bool found = i < img->nfeatures && strcmp(img->features[i].name, r->name.s) == 0;
+    if (r->feature_level == 0) {
+        if (found) {
+            free(img->features[i].name);
+            memmove(&img->features[i], &img->features[i + 1],
+                    (img->nfeatures - i - 1) * sizeof(*img->features));
+            img->nfeatures--;
+        }
+        return 0;
+    }
+    if (found) {
+        img->features[i].level = r->feature_level;
+        return 0;
+    }
+    img->features = xrealloc(img->features, (img->nfeatures + 1) * sizeof(*img->features));
+    memmove(&img->features[i + 1], &img->features[i],
+            (img->nfeatures - i) * sizeof(*img->features));
+    img->features[i].name = dup_kstr(&r->name);
+    img->features[i].level = r->feature_level;
+    img->nfeatures++;
+    return 0;
+}
+
+static int replay_producer_ids(struct metadata_image *img, const struct mr_producer_ids *r)
+{
+    /* ProducerIdControlManager.replay: blocks only move forward. */
+    if (r->next_producer_id <= img->next_producer_id)
+        REJECT("ProducerIdsRecord with next producer id %" PRId64 " not above %" PRId64,
+               r->next_producer_id, img->next_producer_id);
+    img->next_producer_id = r->next_producer_id;
+    return 0;
+}
+
+static int apply(struct metadata_image *img, const struct metadata_record *rec)
+{
+    switch (rec->type) {
+    case MR_REGISTER_BROKER:
+        return replay_register_broker(img, &rec->u.register_broker);
+    case MR_TOPIC:
+        return replay_topic(img, &rec->u.topic);
+    case MR_PARTITION:
+        return replay_partition(img, &rec->u.partition);
+    case MR_CONFIG:
+        return replay_config(img, &rec->u.config);
+    case MR_PARTITION_CHANGE:
+        return replay_partition_change(img, &rec->u.partition_change);
+    case MR_FENCE_BROKER:
+        return replay_fencing(img, &rec->u.fence_broker, true);
+    case MR_UNFENCE_BROKER:
+        return replay_fencing(img, &rec->u.unfence_broker, false);
+    case MR_REMOVE_TOPIC:
+        return replay_remove_topic(img, &rec->u.remove_topic);
+    case MR_FEATURE_LEVEL:
+        return replay_feature_level(img, &rec->u.feature_level);
+    case MR_PRODUCER_IDS:
+        return replay_producer_ids(img, &rec->u.producer_ids);
+    case MR_NO_OP:
+        return 0;
+    default:
+        return SL_EUNSUPPORTED;
+    }
+}
+
+int metadata_image_replay(struct metadata_image *img, int64_t offset, const uint8_t *value,
+                          size_t len)
+{
+    struct arena a = ARENA_INIT;
+    struct metadata_record rec;
+    if (offset > img->offset)
+        img->offset = offset;
+    int rc = value ? metadata_record_decode(value, len, &a, &rec) : SL_ECORRUPT;
+    if (rc != 0) {
+        LOG_ERROR("metadata", "record at offset %" PRId64 " (%zu bytes) rejected: %s", offset, len,
+                  sl_strerror(rc));
+    } else {
+        rc = apply(img, &rec);
+        if (rc != 0)
+            LOG_ERROR("metadata", "%s at offset %" PRId64 " not applied",
+                      metadata_record_name(rec.type), offset);
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int metadata_image_replay_batch(struct metadata_image *img, const uint8_t *batch, size_t len)
+{
+    struct rb_header h;
+    if (rb_header_parse(batch, len, &h) != 0 || rb_header_total_size(&h) != len ||
+        rb_crc_check(batch, len) != 0) {
+        LOG_ERROR("metadata", "malformed metadata batch of %zu bytes", len);
+        return SL_ECORRUPT;
+    }
+    int64_t last = rb_header_last_offset(&h);
+    if (h.attributes & RB_ATTR_CONTROL) {
+        if (last > img->offset)
+            img->offset = last;
+        return 0;
+    }
+    struct rb_iter it;
+    int rc = rb_iter_init(&it, batch, len, MI_MAX_BATCH_BYTES);
+    struct rb_record rec;
+    while (rc == 0) {
+        int n = rb_iter_next(&it, &rec);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            rc = n;
+            break;
+        }
+        metadata_image_replay(img, rec.offset, rec.value,
+                              rec.value_len >= 0 ? (size_t)rec.value_len : 0);
+    }
+    rb_iter_free(&it);
+    if (rc != 0) {
+        LOG_ERROR("metadata", "malformed metadata batch at offset %" PRId64, h.base_offset);
+        return SL_ECORRUPT;
+    }
+    if (last > img->offset)
+        img->offset = last;
+    return 0;
+}

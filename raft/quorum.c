@@ -1,0 +1,40 @@
+/*
+ * The quorum interface (quorum.h): dispatch to the implementation's ops.
+ */
+#include "quorum.h"
+
+int quorum_append(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset)
+{
+    return q->ops->append(q, records, n, last_offset);
+}
+
+bool quorum_is_leader(const struct quorum *q)
+{
+    return q->ops->is_leader(q);
+}
+
+int32_t quorum_leader_id(const struct quorum *q)
+{
+    return q->ops->leader_id(q);
+}
+
+int32_t quorum_epoch(const struct quorum *q)
+{
+    return q->ops->epoch(q);
+}
+
+int64_t quorum_high_watermark(const struct quorum *q)
+{
+    return q->ops->high_watermark(q);
+}
+
+int64_t quorum_log_end_offset(const struct quorum *q)
+{
+    return q->ops->log_end_offset(q);
+}
+
+void quorum_close(struct quorum *q)
+{
+    if (q)
+        q->ops->close(q);
+}

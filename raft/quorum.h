@@ -1,0 +1,124 @@
+/*
+ * The metadata quorum: the replicated __cluster_metadata log as the
+ * controller and the metadata image see it (KIP-595).  Committed metadata is
+ * a log of v2 record batches (partitionLeaderEpoch = quorum epoch) in
+ * <metadata.log.dir>/__cluster_metadata-0/.
+ *
+ * This header is the seam between the metadata layer and the consensus
+ * implementation: quorum_local.c is a quorum of one voter; the Raft
+ * implementation provides the same operations through its own
+ * struct quorum_ops.  All calls and callbacks happen on the event loop thread.
+ */
+#ifndef SLUICE_QUORUM_H
+#define SLUICE_QUORUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h" /* struct kbytes */
+
+struct event_base;
+struct quorum;
+
+struct quorum_listener {
+    void *ctx;
+    /*
+     * Every committed batch, in log order, exactly once per process lifetime,
+     * starting with what is already in the log when the quorum is opened
+     * (replay).  batch points to one whole v2 batch (control batches such as
+     * the LeaderChange marker included); valid during the call only.  The
+     * callback may call quorum_append.
+     */
+    void (*on_commit)(void *ctx, int64_t base_offset, const uint8_t *batch, size_t len);
+    /*
+     * Leadership changed: leader_id (-1 unknown) and epoch.  A new leader is
+     * announced only after the listener has seen every committed batch up to
+     * and including the leader's own epoch-start marker (KafkaRaftClient
+     * fires handleLeaderChange the same way), so a new active controller acts
+     * on a complete image.
+     */
+    void (*on_leader_change)(void *ctx, int32_t leader_id, int32_t epoch);
+};
+
+/* What an implementation provides; struct quorum is its first member. */
+struct quorum_ops {
+    int (*append)(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset);
+    bool (*is_leader)(const struct quorum *q);
+    int32_t (*leader_id)(const struct quorum *q);
+    int32_t (*epoch)(const struct quorum *q);
+    int64_t (*high_watermark)(const struct quorum *q);
+    int64_t (*log_end_offset)(const struct quorum *q);
+    void (*close)(struct quorum *q);
+};
+
+struct quorum {
+    const struct quorum_ops *ops;
+};
+
+/*
+ * Leader only: appends `n` (>= 1) record values (metadata records already
+ * framed by the caller; the values are copied) as one batch, so they commit
+ * atomically.  Returns 0 and the offset of the last record in *last_offset;
+ * SL_ESTATE when not the leader (or not yet announced as leader),
+ * SL_EINVAL for n < 1 or a null record, SL_ETOOLARGE for a batch over the
+ * 8 MiB Raft batch limit, SL_EIO when the log could not be written.  Commit is reported later
+ * through on_commit (never synchronously inside quorum_append).
+ */
+int quorum_append(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset);
+
+/* Whether this node is the announced leader (see on_leader_change). */
+bool quorum_is_leader(const struct quorum *q);
+/* The current leader's node id, -1 when unknown. */
+int32_t quorum_leader_id(const struct quorum *q);
+int32_t quorum_epoch(const struct quorum *q);
+/* Committed offset + 1: every offset below it has been passed to on_commit or is about to be. */
+int64_t quorum_high_watermark(const struct quorum *q);
+/* The next offset the log will assign. */
+int64_t quorum_log_end_offset(const struct quorum *q);
+/*
+ * Closes the log and frees the quorum; no callback runs afterwards.  Must not
+ * be called from inside a listener callback.  NULL is a no-op.
+ */
+void quorum_close(struct quorum *q);
+
+/*
+ * The durable Raft election state (KIP-595 `quorum-state`), kept in the
+ * metadata log directory as a small key=value text file written atomically
+ * (temp file, fsync, rename, directory fsync).
+ */
+struct quorum_state {
+    int32_t leader_id;    /* -1 when unknown */
+    int32_t leader_epoch; /* 0 before any election */
+    int32_t voted_id;     /* -1 when no vote was cast in leader_epoch */
+};
+
+#define QUORUM_STATE_FILE "quorum-state"
+
+/*
+ * Reads <dir>/quorum-state into *st.  A missing file gives the initial state
+ * {-1, 0, -1} and returns 0.  Returns SL_ECORRUPT for a malformed file,
+ * SL_EIO for read errors.
+ */
+int quorum_state_read(const char *dir, struct quorum_state *st);
+/* Writes *st durably to <dir>/quorum-state.  Returns 0 or SL_EIO. */
+int quorum_state_write(const char *dir, const struct quorum_state *st);
+
+/*
+ * A quorum of one voter (node_id) whose log lives in `dir` (the
+ * __cluster_metadata-0 directory, created if missing).  On open it reads the
+ * quorum-state, replays the whole log through l->on_commit, starts a new
+ * epoch (one above both the persisted epoch and the last epoch in the log)
+ * voting for itself, persists that, and appends a LeaderChange control
+ * batch.  When that marker commits (on the next loop iteration) the listener
+ * gets it through on_commit and then on_leader_change(node_id, epoch), and
+ * from then on quorum_is_leader() is true.  Every append is written and
+ * fsynced before it counts as committed (KRaft fsyncs the metadata log); its
+ * on_commit runs from a libevent callback on `base`.
+ * The listener struct is copied.  Returns 0 and *out, or SL_EIO/SL_ECORRUPT/
+ * SL_EINVAL (node_id < 0).  Close with quorum_close.
+ */
+int quorum_local_open(struct event_base *base, const char *dir, int32_t node_id,
+                      const struct quorum_listener *l, struct quorum **out);
+
+#endif
