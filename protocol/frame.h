@@ -22,7 +22,7 @@
 
 /* Kafka's socket.request.max.bytes default. */
 #define PROTO_DEFAULT_MAX_REQUEST_BYTES (100 * 1024 * 1024)
-/* Smallest acceptable request frame (the fixed part of request header v1). */
+/* Smallest acceptable request frame: api_key, api_version and correlation_id. */
 #define PROTO_MIN_REQUEST_BYTES 8
 /* Smallest acceptable response frame (response header v0). */
 #define PROTO_MIN_RESPONSE_BYTES 4

@@ -919,6 +919,21 @@ START_TEST(test_depth_limit)
 }
 END_TEST
 
+START_TEST(test_init_defaults)
+{
+    struct t_all v;
+    memset(&v, 0x5a, sizeof v);
+    proto_init_defaults(&t_all_schema, &v);
+    ck_assert_int_eq(v.t_int, -1);
+    ck_assert_int_eq(v.v2only, -7);
+    ck_assert_int_eq(v.i32, 0);
+    ck_assert_ptr_null(v.str.s);
+    ck_assert_int_eq(v.ints.n, 0);
+    ck_assert_int_eq(v.inner.a, 0);
+    ck_assert(uuid_is_zero(&v.id));
+}
+END_TEST
+
 START_TEST(test_tagged_skip_helper)
 {
     struct rbuf r;
@@ -946,6 +961,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_malformed_input);
     tcase_add_test(tc, test_bool_and_uuid_and_float);
     tcase_add_test(tc, test_depth_limit);
+    tcase_add_test(tc, test_init_defaults);
     tcase_add_test(tc, test_tagged_skip_helper);
     suite_add_tcase(s, tc);
     return s;
