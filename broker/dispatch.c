@@ -1,0 +1,98 @@
+/*
+ * API dispatch table (dispatch.h): API key -> handler.
+ */
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "api.h"
+#include "handlers.h"
+#include "kafka.h"
+#include "log.h"
+#include "request.h"
+
+typedef void (*handler_fn)(struct request *req);
+
+static handler_fn handler_for(int16_t key)
+{
+    switch (key) {
+    case KAPI_API_VERSIONS:
+        return handle_api_versions;
+    case KAPI_METADATA:
+        return handle_metadata;
+    case KAPI_PRODUCE:
+        return handle_produce;
+    case KAPI_FETCH:
+        return handle_fetch;
+    case KAPI_LIST_OFFSETS:
+        return handle_list_offsets;
+    case KAPI_CREATE_TOPICS:
+        return handle_create_topics;
+    case KAPI_DELETE_TOPICS:
+        return handle_delete_topics;
+    case KAPI_CREATE_PARTITIONS:
+        return handle_create_partitions;
+    case KAPI_DESCRIBE_CONFIGS:
+        return handle_describe_configs;
+    case KAPI_INIT_PRODUCER_ID:
+        return handle_init_producer_id;
+    case KAPI_DESCRIBE_CLUSTER:
+        return handle_describe_cluster;
+    case KAPI_FIND_COORDINATOR:
+        return handle_find_coordinator;
+    case KAPI_OFFSET_FOR_LEADER_EPOCH:
+        return handle_offset_for_leader_epoch;
+    default:
+        return NULL;
+    }
+}
+
+void broker_dispatch(struct request *req)
+{
+    int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
+    const struct proto_api *api = proto_api_find(key);
+    handler_fn fn = handler_for(key);
+    if (!api || !fn) {
+        /* Kafka closes the connection on an API key it does not know. */
+        LOG_DEBUG("broker", "unknown API key %d", key);
+        request_close_connection(req, "unknown API key");
+        return;
+    }
+    /* ApiVersions answers any version (KIP-511); other APIs outside the advertised
+     * range cannot be parsed and Kafka closes the connection. */
+    if (key != KAPI_API_VERSIONS && (ver < api->min || ver > api->max)) {
+        LOG_DEBUG("broker", "%s v%d is not supported", api->name, ver);
+        request_close_connection(req, "unsupported API version");
+        return;
+    }
+    fn(req);
+}
+
+void *request_decode_body(struct request *req, const struct proto_schema *schema)
+{
+    int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
+    void *out = arena_alloc(&req->arena, schema->size);
+    if (proto_decode(schema, ver, proto_api_is_flexible(key, ver), &req->body, out, &req->arena) <
+            0 ||
+        rbuf_remaining(&req->body) != 0) {
+        LOG_DEBUG("broker", "malformed %s v%d request", schema->name, ver);
+        request_close_connection(req, "malformed request body");
+        return NULL;
+    }
+    return out;
+}
+
+void *request_alloc(struct request *req, size_t n, size_t size)
+{
+    return arena_alloc(&req->arena, n * size);
+}
+
+struct kstr request_kstr(struct request *req, const char *s)
+{
+    struct kstr k = {NULL, -1};
+    if (s) {
+        k.len = (int32_t)strlen(s);
+        k.s = arena_strndup(&req->arena, s, (size_t)k.len);
+    }
+    return k;
+}

@@ -1,0 +1,268 @@
+/*
+ * Cluster discovery: Metadata (3), DescribeCluster (60) and FindCoordinator
+ * (10), all answered from this node's metadata image.  Brokers are listed with
+ * the endpoint of the listener the request arrived on (the docker
+ * INTERNAL/EXTERNAL pattern); fenced brokers are left out, as KRaft's
+ * MetadataCache does.  Metadata auto-creates unknown topics when
+ * auto.create.topics.enable and the request allow it, answering
+ * LEADER_NOT_AVAILABLE until the topic exists.
+ */
+#include <string.h>
+
+#include "broker_config.h"
+#include "controller.h"
+#include "handlers.h"
+#include "kafka.h"
+#include "log.h"
+#include "messages.h"
+#include "metadata_image.h"
+#include "node.h"
+#include "request.h"
+
+/* Kafka's topic name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "." or "..". */
+static bool topic_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static const struct mi_endpoint *endpoint_for(const struct mi_broker *b, const char *listener)
+{
+    for (int32_t i = 0; i < b->nendpoints; i++)
+        if (strcasecmp(b->endpoints[i].name, listener) == 0)
+            return &b->endpoints[i];
+    return NULL;
+}
+
+static bool broker_alive(const struct metadata_image *img, int32_t id)
+{
+    const struct mi_broker *b = metadata_image_broker(img, id);
+    return b && !b->fenced;
+}
+
+static void fill_ids(struct request *req, const int32_t *ids, int32_t n, int32_t *out_n,
+                     int32_t **out_v)
+{
+    *out_n = n;
+    *out_v = request_alloc(req, (size_t)n, sizeof **out_v);
+    if (n > 0)
+        memcpy(*out_v, ids, sizeof **out_v * (size_t)n);
+}
+
+static void fill_topic(struct request *req, const struct metadata_image *img,
+                       const struct mi_topic *t, struct metadata_resp_topic *ot)
+{
+    ot->name = request_kstr(req, t->name);
+    ot->topic_id = t->id;
+    ot->is_internal = strncmp(t->name, "__", 2) == 0;
+    ot->topic_authorized_operations = INT32_MIN;
+    ot->partitions.n = t->npartitions;
+    ot->partitions.v = request_alloc(req, (size_t)t->npartitions, sizeof *ot->partitions.v);
+    for (int32_t i = 0; i < t->npartitions; i++) {
+        const struct mi_partition *mp = &t->partitions[i];
+        struct metadata_resp_partition *op = &ot->partitions.v[i];
+        op->partition_index = mp->partition_id;
+        op->leader_id = mp->leader;
+        op->leader_epoch = mp->leader_epoch;
+        op->error_code = mp->leader < 0 ? KERR_LEADER_NOT_AVAILABLE : KERR_NONE;
+        fill_ids(req, mp->replicas, mp->nreplicas, &op->replica_nodes.n, &op->replica_nodes.v);
+        fill_ids(req, mp->isr, mp->nisr, &op->isr_nodes.n, &op->isr_nodes.v);
+        op->offline_replicas.v = request_alloc(req, (size_t)mp->nreplicas, sizeof(int32_t));
+        op->offline_replicas.n = 0;
+        for (int32_t r = 0; r < mp->nreplicas; r++)
+            if (!broker_alive(img, mp->replicas[r]))
+                op->offline_replicas.v[op->offline_replicas.n++] = mp->replicas[r];
+    }
+}
+
+static void on_auto_created(void *ctx, const struct ctl_create_topic_result *results, int32_t n)
+{
+    (void)ctx;
+    for (int32_t i = 0; i < n; i++)
+        if (results[i].error_code != KERR_NONE &&
+            results[i].error_code != KERR_TOPIC_ALREADY_EXISTS)
+            LOG_WARN("broker", "auto-creating topic %s failed: %s", results[i].name,
+                     results[i].error_message ? results[i].error_message
+                                              : kafka_error_name(results[i].error_code));
+}
+
+/* Starts creating `name` with the broker defaults (auto.create.topics.enable). */
+static int16_t auto_create(struct request *req, const char *name)
+{
+    struct node *n = req->node;
+    if (!topic_name_valid(name))
+        return KERR_INVALID_TOPIC_EXCEPTION;
+    if (!node_is_controller(n))
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    struct ctl_create_topic t = {.name = name, .num_partitions = -1, .replication_factor = -1};
+    struct ctl_create_topics_req cr = {.topics = &t, .ntopics = 1};
+    LOG_INFO("broker", "auto-creating topic %s", name);
+    controller_create_topics(n->controller, &cr, on_auto_created, NULL);
+    return KERR_LEADER_NOT_AVAILABLE;
+}
+
+static void fill_brokers(struct request *req, struct metadata_resp *resp)
+{
+    const struct metadata_image *img = req->node->image;
+    const char *listener = request_listener_name(req);
+    size_t nb = metadata_image_broker_count(img);
+    resp->brokers.v = request_alloc(req, nb, sizeof *resp->brokers.v);
+    resp->brokers.n = 0;
+    for (size_t i = 0; i < nb; i++) {
+        const struct mi_broker *b = metadata_image_broker_at(img, i);
+        const struct mi_endpoint *ep = b->fenced ? NULL : endpoint_for(b, listener);
+        if (!ep)
+            continue;
+        struct metadata_resp_broker *ob = &resp->brokers.v[resp->brokers.n++];
+        ob->node_id = b->id;
+        ob->host = request_kstr(req, ep->host);
+        ob->port = ep->port;
+        ob->rack = request_kstr(req, b->rack);
+    }
+}
+
+void handle_metadata(struct request *req)
+{
+    struct node *n = req->node;
+    const struct metadata_image *img = n->image;
+    int16_t ver = req->hdr.api_version;
+    struct metadata_req *mr = request_decode_body(req, &proto_metadata_req_schema);
+    if (!mr)
+        return;
+    struct metadata_resp *resp = request_alloc(req, 1, sizeof *resp);
+    fill_brokers(req, resp);
+    resp->cluster_id = request_kstr(req, n->cluster_id);
+    resp->controller_id = node_controller_id(n);
+    resp->cluster_authorized_operations = INT32_MIN;
+
+    bool all = mr->topics.n < 0 || (ver == 0 && mr->topics.n == 0);
+    if (all) {
+        size_t nt = metadata_image_topic_count(img);
+        resp->topics.n = (int32_t)nt;
+        resp->topics.v = request_alloc(req, nt, sizeof *resp->topics.v);
+        for (size_t i = 0; i < nt; i++)
+            fill_topic(req, img, metadata_image_topic_at(img, i), &resp->topics.v[i]);
+        request_respond(req, &proto_metadata_resp_schema, resp);
+        return;
+    }
+    bool may_create =
+        n->cfg->auto_create_topics_enable && (ver < 4 || mr->allow_auto_topic_creation);
+    resp->topics.n = mr->topics.n;
+    resp->topics.v = request_alloc(req, (size_t)mr->topics.n, sizeof *resp->topics.v);
+    for (int32_t i = 0; i < mr->topics.n; i++) {
+        struct metadata_req_topic *rt = &mr->topics.v[i];
+        struct metadata_resp_topic *ot = &resp->topics.v[i];
+        ot->topic_authorized_operations = INT32_MIN;
+        const struct mi_topic *t = NULL;
+        if (rt->name.s) {
+            t = metadata_image_topic_by_name(img, rt->name.s);
+        } else if (!uuid_is_zero(&rt->topic_id)) {
+            t = metadata_image_topic_by_id(img, &rt->topic_id);
+            if (!t) {
+                ot->error_code = KERR_UNKNOWN_TOPIC_ID;
+                ot->topic_id = rt->topic_id;
+                continue;
+            }
+        } else {
+            ot->error_code = KERR_INVALID_REQUEST;
+            continue;
+        }
+        if (t) {
+            fill_topic(req, img, t, ot);
+            continue;
+        }
+        ot->name = rt->name;
+        if (!topic_name_valid(rt->name.s))
+            ot->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+        else if (may_create)
+            ot->error_code = auto_create(req, rt->name.s);
+        else
+            ot->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    request_respond(req, &proto_metadata_resp_schema, resp);
+}
+
+void handle_describe_cluster(struct request *req)
+{
+    struct node *n = req->node;
+    const struct metadata_image *img = n->image;
+    struct describe_cluster_req *dr = request_decode_body(req, &proto_describe_cluster_req_schema);
+    if (!dr)
+        return;
+    struct describe_cluster_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->endpoint_type = dr->endpoint_type;
+    resp->cluster_authorized_operations = INT32_MIN;
+    resp->controller_id = node_controller_id(n);
+    resp->cluster_id = request_kstr(req, n->cluster_id);
+    if (req->hdr.api_version >= 1 && dr->endpoint_type != 1) {
+        /* KIP-919 controller endpoints are served by controllers, not brokers. */
+        resp->error_code = KERR_INVALID_REQUEST;
+        resp->error_message = request_kstr(req, "only broker endpoints (type 1) are served here");
+        request_respond(req, &proto_describe_cluster_resp_schema, resp);
+        return;
+    }
+    const char *listener = request_listener_name(req);
+    size_t nb = metadata_image_broker_count(img);
+    resp->brokers.v = request_alloc(req, nb, sizeof *resp->brokers.v);
+    for (size_t i = 0; i < nb; i++) {
+        const struct mi_broker *b = metadata_image_broker_at(img, i);
+        const struct mi_endpoint *ep = b->fenced ? NULL : endpoint_for(b, listener);
+        if (!ep)
+            continue;
+        struct describe_cluster_resp_broker *ob = &resp->brokers.v[resp->brokers.n++];
+        ob->broker_id = b->id;
+        ob->host = request_kstr(req, ep->host);
+        ob->port = ep->port;
+        ob->rack = request_kstr(req, b->rack);
+    }
+    request_respond(req, &proto_describe_cluster_resp_schema, resp);
+}
+
+/*
+ * The coordinator for a key.  Neither the group coordinator (classic group
+ * protocol) nor a transaction coordinator runs on this version yet, so every
+ * key is answered COORDINATOR_NOT_AVAILABLE with a message saying so; the
+ * API itself is served because librdkafka 2.0.2 enables LZ4 only when
+ * FindCoordinator is advertised.
+ */
+static void find_one(struct request *req, int8_t key_type, int16_t *err, struct kstr *msg,
+                     int32_t *node_id, struct kstr *host, int32_t *port)
+{
+    *node_id = -1;
+    *host = request_kstr(req, "");
+    *port = -1;
+    *err = KERR_COORDINATOR_NOT_AVAILABLE;
+    *msg = request_kstr(req, key_type == 0 ? "consumer groups are not supported by this broker yet"
+                                           : "transactions are not supported by this broker");
+}
+
+void handle_find_coordinator(struct request *req)
+{
+    struct find_coordinator_req *fr = request_decode_body(req, &proto_find_coordinator_req_schema);
+    if (!fr)
+        return;
+    struct find_coordinator_resp *resp = request_alloc(req, 1, sizeof *resp);
+    if (req->hdr.api_version < 4) {
+        find_one(req, fr->key_type, &resp->error_code, &resp->error_message, &resp->node_id,
+                 &resp->host, &resp->port);
+    } else {
+        int32_t nk = fr->coordinator_keys.n > 0 ? fr->coordinator_keys.n : 0;
+        resp->coordinators.n = nk;
+        resp->coordinators.v = request_alloc(req, (size_t)nk, sizeof *resp->coordinators.v);
+        for (int32_t i = 0; i < nk; i++) {
+            struct find_coordinator_resp_coordinator *c = &resp->coordinators.v[i];
+            c->key = fr->coordinator_keys.v[i];
+            find_one(req, fr->key_type, &c->error_code, &c->error_message, &c->node_id, &c->host,
+                     &c->port);
+        }
+    }
+    request_respond(req, &proto_find_coordinator_resp_schema, resp);
+}

@@ -1,0 +1,268 @@
+/*
+ * Produce (0): validates and appends each partition's batch on the leader and
+ * answers according to acks (KafkaApis.handleProduceRequest,
+ * ReplicaManager.appendRecords):
+ *   acks=0   no response; an error closes the connection, the only signal a
+ *            fire-and-forget client gets;
+ *   acks=1   answer after the local append (and, under fsync-on-append, after
+ *            the group commit that makes it durable);
+ *   acks=-1  NOT_ENOUGH_REPLICAS up front when the ISR is below
+ *            min.insync.replicas, else wait in the delayed-produce purgatory
+ *            until the high watermark passes the batch (NONE), the ISR shrinks
+ *            below the minimum (NOT_ENOUGH_REPLICAS_AFTER_APPEND) or
+ *            timeout_ms passes (REQUEST_TIMED_OUT).
+ * Versions 0-2 are advertised (librdkafka 2.0.2 needs Produce 0 in range to
+ * enable gzip/snappy) but answered UNSUPPORTED_VERSION, as Kafka 4 does
+ * (KIP-896, KAFKA-18659).
+ */
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "kafka.h"
+#include "log.h"
+#include "messages.h"
+#include "node.h"
+#include "partition.h"
+#include "replica_manager.h"
+#include "request.h"
+#include "xalloc.h"
+
+#define PRODUCE_ACCEPT_MIN 3
+
+struct pending_part {
+    struct partition_watch watch; /* first: the watch is the pending part */
+    struct delayed_produce *dp;
+    struct produce_resp_partition *out;
+    int64_t last_offset;
+    bool wait_flush;
+    bool wait_hw;
+    bool done;
+};
+
+struct delayed_produce {
+    struct request *req;
+    struct produce_resp *resp;
+    struct event *timer;
+    struct pending_part *parts;
+    int nparts;
+    int npending;
+};
+
+static void delayed_finish(struct delayed_produce *dp)
+{
+    for (int i = 0; i < dp->nparts; i++)
+        partition_watch_remove(&dp->parts[i].watch);
+    if (dp->timer)
+        event_free(dp->timer);
+    request_respond(dp->req, &proto_produce_resp_schema, dp->resp);
+    free(dp->parts);
+    free(dp);
+}
+
+static void part_done(struct pending_part *pp, int16_t err)
+{
+    if (pp->done)
+        return;
+    pp->done = true;
+    if (err != KERR_NONE) {
+        pp->out->error_code = err;
+        pp->out->base_offset = -1;
+    }
+    pp->dp->npending--;
+}
+
+/* Re-checks one waiting partition; re-arms its watch when still waiting. */
+static void part_check(struct pending_part *pp)
+{
+    struct partition *p = pp->watch.p;
+    if (p->deleted) {
+        part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
+        return;
+    }
+    if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
+        pp->wait_flush = false;
+    if (pp->wait_hw) {
+        if (!p->is_leader) {
+            part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
+            return;
+        }
+        if (p->high_watermark > pp->last_offset) {
+            pp->wait_hw = false;
+        } else if (p->nisr < p->cfg.min_insync_replicas) {
+            part_done(pp, KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+            return;
+        }
+    }
+    if (!pp->wait_flush && !pp->wait_hw)
+        part_done(pp, KERR_NONE);
+    else
+        partition_watch_add(p, &pp->watch, pp->watch.fire);
+}
+
+static void on_part_fired(struct partition_watch *w)
+{
+    struct pending_part *pp = (struct pending_part *)w;
+    struct delayed_produce *dp = pp->dp;
+    part_check(pp);
+    if (dp->npending == 0)
+        delayed_finish(dp);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct delayed_produce *dp = arg;
+    for (int i = 0; i < dp->nparts; i++) {
+        partition_watch_remove(&dp->parts[i].watch);
+        part_done(&dp->parts[i], KERR_REQUEST_TIMED_OUT);
+    }
+    delayed_finish(dp);
+}
+
+static void respond_all_error(struct request *req, struct produce_req *pr, int16_t err)
+{
+    struct produce_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->responses.n = pr->topic_data.n;
+    resp->responses.v = request_alloc(req, (size_t)pr->topic_data.n, sizeof *resp->responses.v);
+    for (int32_t t = 0; t < pr->topic_data.n; t++) {
+        struct produce_req_topic *rt = &pr->topic_data.v[t];
+        struct produce_resp_topic *ot = &resp->responses.v[t];
+        ot->name = rt->name;
+        ot->partition_responses.n = rt->partition_data.n;
+        ot->partition_responses.v =
+            request_alloc(req, (size_t)rt->partition_data.n, sizeof *ot->partition_responses.v);
+        for (int32_t i = 0; i < rt->partition_data.n; i++) {
+            struct produce_resp_partition *op = &ot->partition_responses.v[i];
+            op->index = rt->partition_data.v[i].index;
+            op->error_code = err;
+            op->base_offset = -1;
+            op->log_append_time_ms = -1;
+            op->log_start_offset = -1;
+        }
+    }
+    request_respond(req, &proto_produce_resp_schema, resp);
+}
+
+void handle_produce(struct request *req)
+{
+    struct node *n = req->node;
+    struct produce_req *pr = request_decode_body(req, &proto_produce_req_schema);
+    if (!pr)
+        return;
+    if (req->hdr.api_version < PRODUCE_ACCEPT_MIN) {
+        respond_all_error(req, pr, KERR_UNSUPPORTED_VERSION);
+        return;
+    }
+    int16_t acks = pr->acks;
+    if (acks != 0 && acks != 1 && acks != -1) {
+        respond_all_error(req, pr, KERR_INVALID_REQUIRED_ACKS);
+        return;
+    }
+
+    int64_t now = clock_wall_ms();
+    struct produce_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->responses.n = pr->topic_data.n;
+    resp->responses.v = request_alloc(req, (size_t)pr->topic_data.n, sizeof *resp->responses.v);
+    struct pending_part *parts = NULL;
+    int nparts = 0, cap = 0;
+    bool any_error = false;
+
+    for (int32_t t = 0; t < pr->topic_data.n; t++) {
+        struct produce_req_topic *rt = &pr->topic_data.v[t];
+        struct produce_resp_topic *ot = &resp->responses.v[t];
+        ot->name = rt->name;
+        ot->partition_responses.n = rt->partition_data.n;
+        ot->partition_responses.v =
+            request_alloc(req, (size_t)rt->partition_data.n, sizeof *ot->partition_responses.v);
+        for (int32_t i = 0; i < rt->partition_data.n; i++) {
+            struct produce_req_partition *rp = &rt->partition_data.v[i];
+            struct produce_resp_partition *op = &ot->partition_responses.v[i];
+            op->index = rp->index;
+            op->base_offset = -1;
+            op->log_append_time_ms = -1;
+            op->log_start_offset = -1;
+            struct partition *p = NULL;
+            int16_t err = replica_manager_lookup(n->rm, rt->name.s, rp->index, &p);
+            if (err == KERR_NONE && !p->is_leader)
+                err = KERR_NOT_LEADER_OR_FOLLOWER;
+            if (err == KERR_NONE && (rp->records.len <= 0 || !rp->records.p))
+                err = KERR_INVALID_RECORD;
+            if (err == KERR_NONE && acks == -1 && p->nisr < p->cfg.min_insync_replicas)
+                err = KERR_NOT_ENOUGH_REPLICAS;
+            struct partition_append_result ar;
+            if (err == KERR_NONE) {
+                /* The batch is rewritten in place: the frame buffer is ours. */
+                err = partition_append_client(p, (uint8_t *)rp->records.p, (size_t)rp->records.len,
+                                              now, &ar);
+                if (err != KERR_NONE) {
+                    if (ar.error_message)
+                        op->error_message = request_kstr(req, ar.error_message);
+                    if (ar.record_error_index >= 0) {
+                        op->record_errors.n = 1;
+                        op->record_errors.v = request_alloc(req, 1, sizeof *op->record_errors.v);
+                        op->record_errors.v[0].batch_index = ar.record_error_index;
+                        op->record_errors.v[0].batch_index_error_message = op->error_message;
+                    }
+                }
+            }
+            op->error_code = err;
+            if (err != KERR_NONE) {
+                any_error = true;
+                LOG_DEBUG("broker", "produce to %s-%d: %s", rt->name.s, rp->index,
+                          kafka_error_name(err));
+                continue;
+            }
+            op->base_offset = ar.base_offset;
+            op->log_append_time_ms = ar.log_append_time;
+            op->log_start_offset = partition_log_start(p);
+            bool wait_flush = !ar.duplicate && partition_sync_on_append(p) &&
+                              storage_log_recovery_point(p->log) <= ar.last_offset;
+            bool wait_hw = acks == -1 && p->high_watermark <= ar.last_offset;
+            if (wait_flush)
+                replica_manager_request_flush(n->rm, p);
+            if (acks == 0 || (!wait_flush && !wait_hw))
+                continue;
+            if (nparts == cap) {
+                cap = cap ? cap * 2 : 4;
+                parts = xrealloc(parts, sizeof *parts * (size_t)cap);
+            }
+            struct pending_part *pp = &parts[nparts++];
+            *pp = (struct pending_part){.out = op,
+                                        .last_offset = ar.last_offset,
+                                        .wait_flush = wait_flush,
+                                        .wait_hw = wait_hw};
+            pp->watch.p = p;
+            pp->watch.fire = on_part_fired;
+        }
+    }
+
+    if (acks == 0) {
+        free(parts);
+        if (any_error)
+            request_close_connection(req, "acks=0 produce failed");
+        else
+            request_finish_silent(req);
+        return;
+    }
+    if (nparts == 0) {
+        request_respond(req, &proto_produce_resp_schema, resp);
+        return;
+    }
+    struct delayed_produce *dp = xcalloc(1, sizeof *dp);
+    dp->req = req;
+    dp->resp = resp;
+    dp->parts = parts;
+    dp->nparts = nparts;
+    dp->npending = nparts;
+    for (int i = 0; i < nparts; i++) {
+        parts[i].dp = dp;
+        partition_watch_add(parts[i].watch.p, &parts[i].watch, on_part_fired);
+    }
+    int32_t timeout = pr->timeout_ms > 0 ? pr->timeout_ms : 0;
+    dp->timer = evtimer_new(n->base, on_timeout, dp);
+    struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
+    evtimer_add(dp->timer, &tv);
+}

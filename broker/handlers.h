@@ -1,0 +1,41 @@
+/*
+ * API handlers: one function per Kafka API key, each in the file of its API
+ * family (handle_*.c).  A handler decodes the request body, does the work and
+ * completes the request through request.h, now or later.
+ */
+#ifndef SLUICE_BROKER_HANDLERS_H
+#define SLUICE_BROKER_HANDLERS_H
+
+#include "codec.h"
+
+struct request;
+
+void handle_api_versions(struct request *req);
+void handle_metadata(struct request *req);
+void handle_produce(struct request *req);
+void handle_fetch(struct request *req);
+void handle_list_offsets(struct request *req);
+void handle_create_topics(struct request *req);
+void handle_delete_topics(struct request *req);
+void handle_create_partitions(struct request *req);
+void handle_describe_configs(struct request *req);
+void handle_init_producer_id(struct request *req);
+void handle_describe_cluster(struct request *req);
+void handle_find_coordinator(struct request *req);
+void handle_offset_for_leader_epoch(struct request *req);
+
+/*
+ * Decodes the request body as `schema` into a struct allocated in the
+ * request's arena.  On malformed input (or trailing bytes after the body) it
+ * completes the request by closing the connection, as Kafka does for
+ * unparseable requests, and returns NULL: the handler must return at once.
+ */
+void *request_decode_body(struct request *req, const struct proto_schema *schema);
+
+/* Allocates an array of n elements of `size` bytes in the request's arena. */
+void *request_alloc(struct request *req, size_t n, size_t size);
+
+/* A kstr copied into the request's arena (s may be NULL: null string). */
+struct kstr request_kstr(struct request *req, const char *s);
+
+#endif

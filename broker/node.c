@@ -1,0 +1,287 @@
+/*
+ * Node lifecycle (node.h): start-up in Kafka's order (storage checked, the
+ * metadata quorum opened and replayed, the controller activated, the broker
+ * registered through it, client listeners opened once the broker is
+ * unfenced), periodic work, and a clean shutdown on SIGTERM/SIGINT.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "broker_config.h"
+#include "clock.h"
+#include "conn.h"
+#include "controller.h"
+#include "err.h"
+#include "log.h"
+#include "meta_properties.h"
+#include "metadata_image.h"
+#include "quorum.h"
+#include "replica_manager.h"
+#include "xalloc.h"
+
+#define TICK_MS 250
+
+int32_t node_controller_id(const struct node *n)
+{
+    return n->quorum ? quorum_leader_id(n->quorum) : -1;
+}
+
+bool node_is_controller(const struct node *n)
+{
+    return n->controller && controller_is_active(n->controller);
+}
+
+const char *node_broker_config_lookup(void *ctx, const char *key, int8_t *source)
+{
+    const struct node *n = ctx;
+    struct bcfg_entry e;
+    if (!broker_config_get(n->cfg, key, &e) || e.source == PROP_SRC_DEFAULT)
+        return NULL;
+    if (source)
+        *source = broker_config_kafka_source(e.source);
+    return e.value;
+}
+
+static void open_client_listeners(struct node *n)
+{
+    if (n->serving)
+        return;
+    const struct broker_config *cfg = n->cfg;
+    for (size_t i = 0; i < cfg->listen.n; i++) {
+        const struct bcfg_listener *bl = &cfg->listen.v[i];
+        bool is_controller = false;
+        for (size_t j = 0; j < cfg->controller_listener_names.n; j++)
+            if (strcasecmp(cfg->controller_listener_names.v[j], bl->name) == 0)
+                is_controller = true;
+        /* The CONTROLLER listener carries Raft and broker-to-controller RPCs, which a
+         * single-voter quorum does not need yet. */
+        if (is_controller)
+            continue;
+        if (n->nlisteners == NODE_MAX_LISTENERS) {
+            LOG_ERROR("broker", "too many listeners");
+            break;
+        }
+        struct listener *l = listener_open(n, bl->name, bl->host, bl->port);
+        if (!l) {
+            n->exit_code = 1;
+            n->stopping = true;
+            event_base_loopexit(n->base, NULL);
+            return;
+        }
+        n->listeners[n->nlisteners++] = l;
+    }
+    n->serving = true;
+    LOG_INFO("broker", "node %d ready: cluster %s, broker epoch %lld", n->node_id, n->cluster_id,
+             (long long)n->broker_epoch);
+}
+
+static void on_registered(void *ctx, int16_t error_code, const char *error_message,
+                          int64_t broker_epoch)
+{
+    struct node *n = ctx;
+    n->registering = false;
+    if (error_code != 0) {
+        LOG_WARN("broker", "broker registration failed (%d): %s", error_code,
+                 error_message ? error_message : "");
+        return; /* retried from the tick */
+    }
+    n->broker_epoch = broker_epoch;
+    LOG_INFO("broker", "registered as broker %d with epoch %lld", n->node_id,
+             (long long)broker_epoch);
+}
+
+static void register_broker(struct node *n)
+{
+    if (n->registering || n->broker_epoch >= 0 || !(n->cfg->roles & BCFG_ROLE_BROKER) ||
+        !node_is_controller(n))
+        return;
+    const struct bcfg_listeners *adv = &n->cfg->advertised;
+    struct ctl_endpoint *eps = xcalloc(adv->n ? adv->n : 1, sizeof *eps);
+    for (size_t i = 0; i < adv->n; i++) {
+        eps[i].name = adv->v[i].name;
+        eps[i].host = adv->v[i].host;
+        eps[i].port = (uint16_t)adv->v[i].port;
+        eps[i].security_protocol = 0; /* PLAINTEXT */
+    }
+    struct ctl_feature_range features[] = {
+        {"metadata.version", 1, CONTROLLER_DEFAULT_METADATA_VERSION}};
+    struct ctl_register_broker req = {
+        .broker_id = n->node_id,
+        .incarnation_id = n->incarnation_id,
+        .endpoints = eps,
+        .nendpoints = (int32_t)adv->n,
+        .features = features,
+        .nfeatures = 1,
+        .rack = n->cfg->broker_rack,
+    };
+    n->registering = true;
+    controller_register_broker(n->controller, &req, on_registered, n);
+    free(eps);
+}
+
+/* Image listener: open the client listeners once this broker is registered and unfenced. */
+static void on_broker_changed(void *ctx, const struct metadata_image *img,
+                              const struct mi_broker *old, const struct mi_broker *now)
+{
+    (void)img;
+    (void)old;
+    struct node *n = ctx;
+    if (now && now->id == n->node_id && !now->fenced && n->broker_epoch >= 0 && !n->serving)
+        open_client_listeners(n);
+}
+
+static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size_t len)
+{
+    struct node *n = ctx;
+    controller_handle_commit(n->controller, base_offset, batch, len);
+}
+
+static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
+{
+    struct node *n = ctx;
+    controller_handle_leader_change(n->controller, leader_id, epoch);
+    LOG_INFO("controller", "metadata quorum leader is %d at epoch %d", leader_id, epoch);
+    register_broker(n);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct node *n = arg;
+    LOG_INFO("broker", "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    n->stopping = true;
+    event_base_loopexit(n->base, NULL);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    register_broker(n);
+    const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
+    if (self && !self->fenced && n->broker_epoch >= 0 && !n->serving)
+        open_client_listeners(n);
+    replica_manager_tick(n->rm, clock_wall_ms());
+}
+
+static int read_cluster_id(struct node *n)
+{
+    const char *dir = n->cfg->metadata_dir;
+    struct storage_meta_properties mp;
+    int rc = storage_meta_properties_read(dir, &mp);
+    if (rc == SL_ENOTFOUND) {
+        LOG_ERROR("broker", "%s is not formatted (no meta.properties); run `sluice format`", dir);
+        return rc;
+    }
+    if (rc < 0) {
+        LOG_ERROR("broker", "cannot read %s/meta.properties: %s", dir, sl_strerror(rc));
+        return rc;
+    }
+    if (mp.node_id != n->node_id) {
+        LOG_ERROR("broker", "%s/meta.properties has node.id %d but the configuration says %d", dir,
+                  mp.node_id, n->node_id);
+        return SL_EINVAL;
+    }
+    snprintf(n->cluster_id, sizeof n->cluster_id, "%s", mp.cluster_id);
+    return 0;
+}
+
+int broker_node_run(const struct broker_config *cfg)
+{
+    struct node node = {0}, *n = &node;
+    signal(SIGPIPE, SIG_IGN);
+    log_set_level((enum log_level)cfg->log_level);
+    n->cfg = cfg;
+    n->node_id = cfg->node_id;
+    n->max_request_bytes = cfg->socket_request_max_bytes;
+    n->max_connections = cfg->max_connections;
+    n->broker_epoch = -1;
+    n->incarnation_id = uuid_random();
+
+    if (!(cfg->roles & BCFG_ROLE_CONTROLLER)) {
+        LOG_ERROR("broker", "process.roles=broker needs a remote controller quorum, which this "
+                            "version does not support yet; use process.roles=broker,controller");
+        return 1;
+    }
+    if (read_cluster_id(n) < 0)
+        return 1;
+
+    n->base = event_base_new();
+    if (!n->base) {
+        LOG_ERROR("broker", "cannot create the event loop");
+        return 1;
+    }
+    event_base_priority_init(n->base, 2);
+
+    n->image = metadata_image_new();
+    struct controller_config cc = {
+        .node_id = n->node_id,
+        .num_partitions = cfg->num_partitions,
+        .default_replication_factor = (int16_t)cfg->default_replication_factor,
+        .broker_config = node_broker_config_lookup,
+        .broker_config_ctx = n,
+    };
+    n->controller = controller_new(&cc, n->image);
+    struct quorum_listener ql = {
+        .ctx = n, .on_commit = on_commit, .on_leader_change = on_leader_change};
+    char *qdir = xasprintf("%s/__cluster_metadata-0", cfg->metadata_dir);
+    int rc = quorum_local_open(n->base, qdir, n->node_id, &ql, &n->quorum);
+    free(qdir);
+    if (rc < 0) {
+        LOG_ERROR("broker", "cannot open the metadata log: %s", sl_strerror(rc));
+        n->exit_code = 1;
+        goto out;
+    }
+    controller_set_quorum(n->controller, n->quorum);
+
+    if (cfg->roles & BCFG_ROLE_BROKER) {
+        n->rm = replica_manager_create(n);
+        if (!n->rm) {
+            n->exit_code = 1;
+            goto out;
+        }
+        struct metadata_listener ml = {.ctx = n, .broker_changed = on_broker_changed};
+        metadata_image_add_listener(n->image, &ml);
+    }
+
+    n->ev_sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
+    n->ev_sigint = evsignal_new(n->base, SIGINT, on_signal, n);
+    evsignal_add(n->ev_sigterm, NULL);
+    evsignal_add(n->ev_sigint, NULL);
+    n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+    struct timeval tv = {0, TICK_MS * 1000};
+    event_add(n->ev_tick, &tv);
+    register_broker(n);
+
+    event_base_dispatch(n->base);
+
+out:
+    for (int i = 0; i < n->nlisteners; i++)
+        listener_close(n->listeners[i]);
+    conn_close_all(n);
+    if (n->rm) {
+        metadata_image_remove_listener(n->image, n);
+        replica_manager_destroy(n->rm);
+    }
+    if (n->quorum)
+        quorum_close(n->quorum);
+    controller_free(n->controller);
+    metadata_image_free(n->image);
+    if (n->ev_tick)
+        event_free(n->ev_tick);
+    if (n->ev_sigterm)
+        event_free(n->ev_sigterm);
+    if (n->ev_sigint)
+        event_free(n->ev_sigint);
+    event_base_free(n->base);
+    LOG_INFO("broker", "node %d stopped", n->node_id);
+    return n->exit_code;
+}

@@ -1,0 +1,83 @@
+/*
+ * One Sluice process: the event loop and everything hanging off it (DESIGN.md
+ * section 1).  All state is reached from `struct node`; no globals.  The node
+ * wires the metadata quorum, the controller and its image, the replica
+ * manager and the Kafka listeners together, and runs until SIGTERM/SIGINT.
+ */
+#ifndef SLUICE_BROKER_NODE_H
+#define SLUICE_BROKER_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uuid.h"
+
+struct broker_config;
+struct conn;
+struct controller;
+struct event;
+struct event_base;
+struct listener;
+struct metadata_image;
+struct quorum;
+struct replica_manager;
+struct pid_waiter;
+
+#define NODE_MAX_LISTENERS 8
+
+struct node {
+    struct event_base *base;
+    const struct broker_config *cfg;
+    int32_t node_id;
+    char cluster_id[65]; /* from meta.properties */
+    struct uuid incarnation_id;
+    int32_t max_request_bytes;
+    int max_connections;
+
+    struct metadata_image *image;
+    struct controller *controller;
+    struct quorum *quorum;
+    struct replica_manager *rm;
+
+    struct listener *listeners[NODE_MAX_LISTENERS];
+    int nlisteners;
+    struct conn *conns;
+    int nconns;
+
+    int64_t broker_epoch; /* -1 until the registration commits */
+    bool registering;
+    bool serving; /* client listeners open */
+
+    /* Producer ids handed out by InitProducerId, from blocks the controller allocates. */
+    int64_t next_producer_id;
+    int64_t producer_id_end; /* exclusive */
+    bool pid_block_pending;
+    struct pid_waiter *pid_waiters;
+
+    struct event *ev_sigterm, *ev_sigint, *ev_tick;
+    bool stopping;
+    int exit_code;
+};
+
+/*
+ * Runs a node with the given configuration until SIGTERM or SIGINT, then shuts
+ * down cleanly (every log flushed, checkpoints written).  The data directory
+ * must be formatted (meta.properties present).  Returns the process exit code.
+ */
+int broker_node_run(const struct broker_config *cfg);
+
+/* The controller id clients see in Metadata/DescribeCluster (-1 when unknown). */
+int32_t node_controller_id(const struct node *n);
+
+/* True when this node can change metadata now (it is the active controller). */
+bool node_is_controller(const struct node *n);
+
+/*
+ * Broker property lookup in the shape topic_config_effective() wants: the
+ * value of `key` when it was set (file, environment or override) with its
+ * Kafka ConfigSource in *source, or NULL when it is at its default.
+ * ctx is the struct node.
+ */
+const char *node_broker_config_lookup(void *ctx, const char *key, int8_t *source);
+
+#endif

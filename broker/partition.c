@@ -1,0 +1,411 @@
+/*
+ * Partition replica state and the leader's append path (partition.h).
+ */
+#include "partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "leader_epoch.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* Cap on the decompressed records of one batch when validating (bomb guard). */
+#define MAX_DECOMPRESSED_FACTOR 64
+#define MIN_DECOMPRESSED_CAP    (16 << 20)
+
+char *partition_dir_name(const char *log_dir, const char *topic, int32_t index)
+{
+    return xasprintf("%s/%s-%d", log_dir, topic, index);
+}
+
+struct rebuild_ctx {
+    struct producer_state *ps;
+};
+
+static int rebuild_producer(void *arg, const uint8_t *batch, size_t len)
+{
+    struct rebuild_ctx *ctx = arg;
+    struct rb_header h;
+    if (rb_header_parse(batch, len, &h) < 0)
+        return 0;
+    if (h.producer_id >= 0 && h.base_sequence >= 0 && !(h.attributes & RB_ATTR_CONTROL))
+        producer_state_update(ctx->ps, h.producer_id, h.producer_epoch, h.base_sequence,
+                              h.last_offset_delta + 1, h.base_offset, rb_header_last_offset(&h),
+                              h.max_timestamp);
+    return 0;
+}
+
+int partition_open(const char *log_dir, const char *topic, int32_t index,
+                   const struct uuid *topic_id, const struct partition_config *cfg,
+                   int64_t recovery_point, int64_t hw_checkpoint, struct partition **out)
+{
+    char *dir = partition_dir_name(log_dir, topic, index);
+    struct storage_log *log = NULL;
+    int rc = storage_log_open(dir, &cfg->log, recovery_point, &log);
+    if (rc < 0) {
+        LOG_ERROR("broker", "cannot open log %s: %s", dir, sl_strerror(rc));
+        free(dir);
+        return rc;
+    }
+    struct storage_leader_epoch_cache *epochs = NULL;
+    rc = storage_leader_epoch_open(dir, &epochs);
+    if (rc < 0) {
+        LOG_ERROR("broker", "cannot load leader-epoch-checkpoint of %s: %s", dir, sl_strerror(rc));
+        storage_log_close(log);
+        free(dir);
+        return rc;
+    }
+    free(dir);
+    /* Entries past the recovered log end describe data that is gone. */
+    storage_leader_epoch_truncate_from_end(epochs, storage_log_end_offset(log));
+
+    struct partition *p = xcalloc(1, sizeof *p);
+    p->topic = xstrdup(topic);
+    p->index = index;
+    p->topic_id = *topic_id;
+    p->log = log;
+    p->epochs = epochs;
+    p->cfg = *cfg;
+    p->leader_id = -1;
+    p->leader_epoch = -1;
+    p->watchers.next = p->watchers.prev = &p->watchers;
+    int64_t leo = storage_log_end_offset(log);
+    p->high_watermark = hw_checkpoint < 0 ? storage_log_start_offset(log)
+                                          : (hw_checkpoint > leo ? leo : hw_checkpoint);
+    if (p->high_watermark < storage_log_start_offset(log))
+        p->high_watermark = storage_log_start_offset(log);
+
+    struct rebuild_ctx ctx = {&p->producers};
+    rc = storage_log_scan(log, storage_log_start_offset(log), rebuild_producer, &ctx);
+    if (rc < 0)
+        LOG_WARN("broker", "%s-%d: rebuilding producer state stopped early: %s", topic, index,
+                 sl_strerror(rc));
+    *out = p;
+    return 0;
+}
+
+static void partition_free(struct partition *p)
+{
+    producer_state_free(&p->producers);
+    free(p->replicas);
+    free(p->isr);
+    free(p->topic);
+    free(p);
+}
+
+void partition_close(struct partition *p)
+{
+    p->deleted = true;
+    partition_watch_fire_all(p);
+    storage_leader_epoch_close(p->epochs);
+    storage_log_close(p->log);
+    partition_free(p);
+}
+
+void partition_delete(struct partition *p)
+{
+    p->deleted = true;
+    partition_watch_fire_all(p);
+    storage_leader_epoch_close(p->epochs);
+    int rc = storage_log_delete(p->log);
+    if (rc < 0)
+        LOG_WARN("broker", "deleting %s-%d: %s", p->topic, p->index, sl_strerror(rc));
+    partition_free(p);
+}
+
+void partition_set_config(struct partition *p, const struct partition_config *cfg)
+{
+    p->cfg = *cfg;
+    storage_log_set_config(p->log, &cfg->log);
+}
+
+static int32_t *dup_ids(const int32_t *ids, int n)
+{
+    int32_t *v = xmalloc(sizeof *v * (size_t)(n ? n : 1));
+    if (n)
+        memcpy(v, ids, sizeof *v * (size_t)n);
+    return v;
+}
+
+void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id,
+                         int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
+                         int nreplicas, const int32_t *isr, int nisr)
+{
+    bool was_leader = p->is_leader;
+    int32_t old_epoch = p->leader_epoch;
+    p->leader_id = leader_id;
+    p->leader_epoch = leader_epoch;
+    p->partition_epoch = partition_epoch;
+    free(p->replicas);
+    free(p->isr);
+    p->replicas = dup_ids(replicas, nreplicas);
+    p->nreplicas = nreplicas;
+    p->isr = dup_ids(isr, nisr);
+    p->nisr = nisr;
+    p->is_leader = leader_id == self_id;
+    if (p->is_leader && (!was_leader || leader_epoch != old_epoch)) {
+        /* KIP-101: a new leader epoch starts at the current log end offset. */
+        storage_leader_epoch_assign(p->epochs, leader_epoch, partition_leo(p));
+        LOG_INFO("broker", "%s-%d: leader at epoch %d (log end offset %lld)", p->topic, p->index,
+                 leader_epoch, (long long)partition_leo(p));
+    }
+    if (p->is_leader)
+        partition_maybe_advance_hw(p);
+    partition_watch_fire_all(p);
+}
+
+bool partition_sync_on_append(const struct partition *p)
+{
+    return p->cfg.flush_messages <= 1;
+}
+
+int16_t partition_check_leader_epoch(const struct partition *p, int32_t current_leader_epoch)
+{
+    if (current_leader_epoch < 0)
+        return KERR_NONE;
+    if (current_leader_epoch < p->leader_epoch)
+        return KERR_FENCED_LEADER_EPOCH;
+    if (current_leader_epoch > p->leader_epoch)
+        return KERR_UNKNOWN_LEADER_EPOCH;
+    return KERR_NONE;
+}
+
+static size_t decompressed_cap(const struct partition *p)
+{
+    size_t cap = (size_t)p->cfg.max_message_bytes * MAX_DECOMPRESSED_FACTOR;
+    return cap < MIN_DECOMPRESSED_CAP ? MIN_DECOMPRESSED_CAP : cap;
+}
+
+int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
+                                struct partition_append_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->base_offset = -1;
+    res->last_offset = -1;
+    res->log_append_time = -1;
+    res->record_error_index = -1;
+    if (!p->is_leader)
+        return KERR_NOT_LEADER_OR_FOLLOWER;
+
+    struct rb_limits lim = {
+        .max_decompressed_bytes = decompressed_cap(p),
+        .max_batch_bytes = (size_t)p->cfg.max_message_bytes,
+        .require_zero_base_offset = true,
+        .require_keys = p->cfg.compact,
+        .timestamp_check = p->cfg.log_append_time ? RB_TS_LOG_APPEND_TIME : RB_TS_CREATE_TIME,
+        .now_ms = now_ms,
+        .timestamp_before_max_ms = p->cfg.timestamp_before_max_ms,
+        .timestamp_after_max_ms = p->cfg.timestamp_after_max_ms,
+    };
+    struct rb_info info;
+    int16_t kerr = KERR_NONE;
+    if (rb_validate(records, len, &lim, &info, &kerr) < 0) {
+        res->record_error_index = info.error_record_index;
+        res->error_message = info.error_message;
+        return kerr != KERR_NONE ? kerr : KERR_CORRUPT_MESSAGE;
+    }
+    if (info.transactional)
+        /* Transactions (KIP-98 transactional producers) are not implemented. */
+        return KERR_INVALID_TXN_STATE;
+
+    if (info.producer_id >= 0) {
+        struct producer_batch dup;
+        switch (producer_state_check(&p->producers, info.producer_id, info.producer_epoch,
+                                     info.base_sequence, info.records_count, &dup)) {
+        case PRODUCER_OK:
+            break;
+        case PRODUCER_DUPLICATE:
+            res->duplicate = true;
+            res->base_offset = dup.first_offset;
+            res->last_offset = dup.last_offset;
+            return KERR_NONE;
+        case PRODUCER_OUT_OF_ORDER:
+            return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+        case PRODUCER_FENCED:
+            return KERR_INVALID_PRODUCER_EPOCH;
+        case PRODUCER_UNKNOWN:
+            return KERR_UNKNOWN_PRODUCER_ID;
+        }
+    }
+
+    int64_t base = partition_leo(p);
+    rb_set_base_offset(records, base);
+    rb_set_partition_leader_epoch(records, p->leader_epoch);
+    if (p->cfg.log_append_time) {
+        rb_set_log_append_time(records, now_ms);
+        res->log_append_time = now_ms;
+    }
+    int rc = storage_log_append(p->log, records, len, now_ms);
+    if (rc < 0) {
+        LOG_ERROR("broker", "%s-%d: append failed: %s", p->topic, p->index, sl_strerror(rc));
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    res->base_offset = base;
+    res->last_offset = base + info.last_offset_delta;
+    if (info.producer_id >= 0)
+        producer_state_update(&p->producers, info.producer_id, info.producer_epoch,
+                              info.base_sequence, info.records_count, base, res->last_offset,
+                              p->cfg.log_append_time ? now_ms : info.max_timestamp);
+    partition_maybe_advance_hw(p);
+    partition_watch_fire_all(p);
+    return KERR_NONE;
+}
+
+int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, bool min_one,
+                       bool to_leo, struct storage_slice *out)
+{
+    int64_t bound = to_leo ? partition_leo(p) : p->high_watermark;
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
+    out->first_offset = out->next_offset = offset;
+    if (offset < partition_log_start(p) || offset > bound)
+        return KERR_OFFSET_OUT_OF_RANGE;
+    if (offset == bound)
+        return KERR_NONE;
+    int rc = storage_log_read(p->log, offset, bound, max_bytes, min_one, out);
+    if (rc == SL_ERANGE)
+        return KERR_OFFSET_OUT_OF_RANGE;
+    if (rc < 0) {
+        LOG_ERROR("broker", "%s-%d: read at %lld failed: %s", p->topic, p->index, (long long)offset,
+                  sl_strerror(rc));
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    return KERR_NONE;
+}
+
+bool partition_maybe_advance_hw(struct partition *p)
+{
+    if (!p->is_leader)
+        return false;
+    /* Only this broker's own log end offset is known until replica fetchers exist; the
+     * leader is always in its ISR.  Other ISR members hold the watermark back. */
+    int64_t hw = partition_leo(p);
+    for (int i = 0; i < p->nisr; i++)
+        if (p->isr[i] != p->leader_id)
+            return false;
+    if (p->nisr < p->cfg.min_insync_replicas && p->nisr < p->nreplicas)
+        return false;
+    if (hw <= p->high_watermark)
+        return false;
+    p->high_watermark = hw;
+    return true;
+}
+
+int partition_flush(struct partition *p)
+{
+    int rc = storage_log_flush(p->log);
+    partition_watch_fire_all(p);
+    return rc;
+}
+
+void partition_watch_add(struct partition *p, struct partition_watch *w,
+                         void (*fire)(struct partition_watch *w))
+{
+    w->p = p;
+    w->fire = fire;
+    w->next = p->watchers.next;
+    w->prev = &p->watchers;
+    p->watchers.next->prev = w;
+    p->watchers.next = w;
+}
+
+void partition_watch_remove(struct partition_watch *w)
+{
+    if (!w->next)
+        return;
+    w->prev->next = w->next;
+    w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+}
+
+void partition_watch_fire_all(struct partition *p)
+{
+    /* Detach the list first: a fire callback may remove or re-add watches. */
+    struct partition_watch head = p->watchers;
+    if (head.next == &p->watchers)
+        return;
+    head.next->prev = &head;
+    head.prev->next = &head;
+    p->watchers.next = p->watchers.prev = &p->watchers;
+    while (head.next != &head) {
+        struct partition_watch *w = head.next;
+        partition_watch_remove(w);
+        w->fire(w);
+    }
+}
+
+void partition_end_offset_for_epoch(struct partition *p, int32_t epoch, int32_t *found_epoch,
+                                    int64_t *end_offset)
+{
+    storage_leader_epoch_end_offset_for(p->epochs, epoch, partition_leo(p), found_epoch,
+                                        end_offset);
+}
+
+int32_t partition_epoch_for_offset(struct partition *p, int64_t offset)
+{
+    size_t n = 0;
+    const struct storage_epoch_entry *e = storage_leader_epoch_entries(p->epochs, &n);
+    int32_t epoch = -1;
+    for (size_t i = 0; i < n && e[i].start_offset <= offset; i++)
+        epoch = e[i].epoch;
+    return epoch;
+}
+
+/* Finds the first record with timestamp >= ts inside the batch at slice `sl`. */
+static int refine_in_batch(struct partition *p, const struct storage_slice *sl, int64_t ts,
+                           int64_t *offset, int64_t *timestamp)
+{
+    uint8_t hdr[RB_HEADER_SIZE];
+    if (sl->len < RB_HEADER_SIZE || pread(sl->fd, hdr, sizeof hdr, sl->pos) != sizeof hdr)
+        return SL_EIO;
+    int32_t blen = (int32_t)be32_load(hdr + RB_OFF_LENGTH);
+    if (blen < RB_HEADER_SIZE - RB_LOG_OVERHEAD || (int64_t)blen + RB_LOG_OVERHEAD > sl->len)
+        return SL_ECORRUPT;
+    size_t total = (size_t)blen + RB_LOG_OVERHEAD;
+    uint8_t *batch = xmalloc(total);
+    int rc = SL_EIO;
+    if (pread(sl->fd, batch, total, sl->pos) == (ssize_t)total) {
+        struct rb_iter it;
+        rc = rb_iter_init(&it, batch, total, decompressed_cap(p));
+        if (rc == 0) {
+            struct rb_record rec;
+            while ((rc = rb_iter_next(&it, &rec)) > 0) {
+                if (rec.timestamp >= ts) {
+                    *offset = rec.offset;
+                    *timestamp = rec.timestamp;
+                    break;
+                }
+            }
+            rb_iter_free(&it);
+            rc = rc < 0 ? rc : 0;
+        }
+    }
+    free(batch);
+    return rc;
+}
+
+int partition_offset_for_timestamp(struct partition *p, int64_t ts, int64_t *offset,
+                                   int64_t *timestamp)
+{
+    *offset = -1;
+    *timestamp = -1;
+    int64_t from = -1;
+    bool found = false;
+    int rc = storage_log_offset_for_timestamp(p->log, ts, &from, &found);
+    if (rc < 0 || !found || from >= p->high_watermark)
+        return rc < 0 ? rc : 0;
+    /* The first batch whose max timestamp is >= ts holds the record we want. */
+    struct storage_slice sl;
+    rc = storage_log_read(p->log, from, p->high_watermark, 1, true, &sl);
+    if (rc < 0 || sl.len == 0)
+        return rc < 0 ? rc : 0;
+    rc = refine_in_batch(p, &sl, ts, offset, timestamp);
+    if (rc == 0 && *offset >= p->high_watermark)
+        *offset = *timestamp = -1;
+    return rc;
+}

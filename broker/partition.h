@@ -1,0 +1,176 @@
+/*
+ * One partition replica hosted by this broker: its log, its role (leader or
+ * follower), leader epoch, replicas and ISR from the metadata image, the high
+ * watermark, idempotent-producer state and the watchers (long-polling fetches,
+ * delayed produces) woken when its log end offset, high watermark or flushed
+ * offset move.  DESIGN.md section 3.
+ */
+#ifndef SLUICE_BROKER_PARTITION_H
+#define SLUICE_BROKER_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kafka.h"
+#include "partition_log.h"
+#include "producer_state.h"
+#include "record_batch.h"
+#include "uuid.h"
+
+struct storage_leader_epoch_cache;
+struct partition;
+
+/* The topic-level settings a partition applies, resolved from topic and broker configs. */
+struct partition_config {
+    struct storage_log_config log;
+    int64_t flush_messages; /* flush.messages; 1 = fsync before acknowledging (group commit) */
+    int32_t min_insync_replicas;
+    int32_t max_message_bytes;
+    bool log_append_time; /* message.timestamp.type=LogAppendTime */
+    bool compact;         /* cleanup.policy contains compact */
+    int64_t timestamp_before_max_ms;
+    int64_t timestamp_after_max_ms;
+};
+
+/*
+ * A callback registered on a partition, fired (from the event loop, never
+ * re-entrantly inside an append) when the partition's data or high watermark
+ * changes or the partition goes away.  Intrusive: embed it in the waiter.
+ */
+struct partition_watch {
+    struct partition_watch *prev, *next;
+    struct partition *p;
+    void (*fire)(struct partition_watch *w);
+};
+
+struct partition {
+    char *topic;
+    int32_t index;
+    struct uuid topic_id;
+    struct storage_log *log;
+    struct storage_leader_epoch_cache *epochs;
+    struct partition_config cfg;
+
+    int32_t leader_id;
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    int32_t *replicas;
+    int nreplicas;
+    int32_t *isr;
+    int nisr;
+    bool is_leader;
+
+    int64_t high_watermark;
+    struct producer_state producers;
+    struct partition_watch watchers; /* list head */
+    bool flush_pending;              /* queued for the next group commit */
+    bool deleted;
+};
+
+/* Kafka's `<topic>-<partition>` directory name, allocated; the caller frees it. */
+char *partition_dir_name(const char *log_dir, const char *topic, int32_t index);
+
+/*
+ * Opens (creating when absent) the log of topic/index under log_dir, recovers
+ * it, reloads the leader-epoch cache and rebuilds producer state from the log.
+ * hw_checkpoint is the persisted high watermark (-1 unknown).  Returns 0 and
+ * the partition (owned by the caller, released with partition_close) or a
+ * negative SL_E* code.
+ */
+int partition_open(const char *log_dir, const char *topic, int32_t index,
+                   const struct uuid *topic_id, const struct partition_config *cfg,
+                   int64_t recovery_point, int64_t hw_checkpoint, struct partition **out);
+
+/* Flushes and closes the log, fires watchers and frees the partition. */
+void partition_close(struct partition *p);
+
+/* Fires watchers, removes the log directory and frees the partition (topic deletion). */
+void partition_delete(struct partition *p);
+
+/* Applies new topic settings (retention, segment size, min ISR ...). */
+void partition_set_config(struct partition *p, const struct partition_config *cfg);
+
+/*
+ * Applies leadership state from the metadata image.  When this broker becomes
+ * leader at a new epoch the epoch is recorded in the leader-epoch cache at
+ * the current log end offset (KIP-101).
+ */
+void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id,
+                         int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
+                         int nreplicas, const int32_t *isr, int nisr);
+
+static inline int64_t partition_leo(const struct partition *p)
+{
+    return storage_log_end_offset(p->log);
+}
+static inline int64_t partition_log_start(const struct partition *p)
+{
+    return storage_log_start_offset(p->log);
+}
+
+/* Result of appending one client batch. */
+struct partition_append_result {
+    int64_t base_offset;
+    int64_t last_offset;
+    int64_t log_append_time;    /* -1 unless LogAppendTime */
+    bool duplicate;             /* idempotent retry answered from producer state */
+    int32_t record_error_index; /* -1, or the bad record's index */
+    const char *error_message;
+};
+
+/*
+ * Validates a client's Produce records for this partition (exactly one v2
+ * batch, CRC, framing, limits, timestamps), checks idempotence, assigns
+ * offsets and the leader epoch in place and appends.  `records` is modified
+ * (offsets, epoch, LogAppendTime).  Returns a Kafka error code; KERR_NONE with
+ * res filled on success (a duplicate is a success with the original offsets).
+ */
+int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
+                                struct partition_append_result *res);
+
+/*
+ * Reads whole batches from `offset` (see storage_log_read) up to the high
+ * watermark (consumers) or the log end (replicas).  Returns a Kafka error:
+ * OFFSET_OUT_OF_RANGE when offset is below the log start or above the bound.
+ */
+int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, bool min_one,
+                       bool to_leo, struct storage_slice *out);
+
+/*
+ * Recomputes the high watermark as the minimum log end offset over the ISR,
+ * frozen while the ISR is below min.insync.replicas (KAFKA-15583) and never
+ * moving backwards.  Fires watchers when it advances.  Returns true if it
+ * moved.
+ */
+bool partition_maybe_advance_hw(struct partition *p);
+
+/* Fsyncs the log (group commit) and fires watchers. */
+int partition_flush(struct partition *p);
+
+/* True when the flush policy requires an fsync before acknowledging appends. */
+bool partition_sync_on_append(const struct partition *p);
+
+/* Watchers. */
+void partition_watch_add(struct partition *p, struct partition_watch *w,
+                         void (*fire)(struct partition_watch *w));
+void partition_watch_remove(struct partition_watch *w);
+void partition_watch_fire_all(struct partition *p);
+
+/* KIP-279: the end offset of `epoch` and the largest epoch <= it (both -1 when unknown). */
+void partition_end_offset_for_epoch(struct partition *p, int32_t epoch, int32_t *found_epoch,
+                                    int64_t *end_offset);
+
+/* The leader epoch under which `offset` was written, or -1 when unknown. */
+int32_t partition_epoch_for_offset(struct partition *p, int64_t offset);
+
+/*
+ * The first record with timestamp >= ts below the high watermark (ListOffsets
+ * by time, KIP-79): *offset and *timestamp, or both -1 when there is none.
+ */
+int partition_offset_for_timestamp(struct partition *p, int64_t ts, int64_t *offset,
+                                   int64_t *timestamp);
+
+/* Current-leader-epoch check of KIP-320: NONE, FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH. */
+int16_t partition_check_leader_epoch(const struct partition *p, int32_t current_leader_epoch);
+
+#endif
