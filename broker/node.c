@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker_config.h"
 #include "clock.h"
@@ -172,6 +175,31 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     replica_manager_tick(n->rm, clock_wall_ms());
 }
 
+/*
+ * Takes an exclusive lock on <dir>/.lock for the life of the process, so two
+ * nodes can never open the same logs (Kafka's LogManager locks each log dir).
+ * The descriptor is left open on purpose: the lock dies with the process.
+ */
+static int lock_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        LOG_ERROR("broker", "cannot create %s: %s", dir, strerror(errno));
+        return SL_EIO;
+    }
+    char *path = xasprintf("%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        LOG_ERROR("broker", "cannot lock %s: %s (is another sluice using this directory?)", path,
+                  strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return SL_EIO;
+    }
+    free(path);
+    return 0;
+}
+
 static int read_cluster_id(struct node *n)
 {
     const char *dir = n->cfg->metadata_dir;
@@ -211,6 +239,15 @@ int broker_node_run(const struct broker_config *cfg)
                             "version does not support yet; use process.roles=broker,controller");
         return 1;
     }
+    for (size_t i = 0; i < cfg->data_dirs.n; i++)
+        if (lock_dir(cfg->data_dirs.v[i]) < 0)
+            return 1;
+    bool metadata_dir_locked = false;
+    for (size_t i = 0; i < cfg->data_dirs.n; i++)
+        if (strcmp(cfg->data_dirs.v[i], cfg->metadata_dir) == 0)
+            metadata_dir_locked = true;
+    if (!metadata_dir_locked && lock_dir(cfg->metadata_dir) < 0)
+        return 1;
     if (read_cluster_id(n) < 0)
         return 1;
 

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "err.h"
 #include "leader_epoch.h"
+#include "partition_meta.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -49,6 +50,27 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     int rc = storage_log_open(dir, &cfg->log, recovery_point, &log);
     if (rc < 0) {
         LOG_ERROR("broker", "cannot open log %s: %s", dir, sl_strerror(rc));
+        free(dir);
+        return rc;
+    }
+    /* partition.metadata ties the directory to its topic id: a directory left by an
+     * earlier topic of the same name holds data that is not this topic's. */
+    struct uuid on_disk;
+    rc = storage_partition_meta_read(dir, &on_disk);
+    if (rc == 0 && !uuid_equal(&on_disk, topic_id)) {
+        LOG_WARN("broker", "%s belongs to an earlier topic of the same name; replacing it", dir);
+        storage_log_delete(log);
+        log = NULL;
+        rc = storage_log_open(dir, &cfg->log, -1, &log);
+        if (rc < 0) {
+            free(dir);
+            return rc;
+        }
+        rc = SL_ENOTFOUND;
+    }
+    if (rc != 0 && (rc = storage_partition_meta_write(dir, topic_id)) < 0) {
+        LOG_ERROR("broker", "cannot write %s/partition.metadata: %s", dir, sl_strerror(rc));
+        storage_log_close(log);
         free(dir);
         return rc;
     }
