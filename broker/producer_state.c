@@ -71,7 +71,9 @@ static struct producer_entry *insert(struct producer_state *ps, int64_t pid)
 
 static bool in_sequence(int32_t last_seq, int32_t next_seq)
 {
-    return next_seq == last_seq + 1 || (next_seq == 0 && last_seq == INT32_MAX);
+    if (last_seq == INT32_MAX)
+        return next_seq == 0;
+    return next_seq == last_seq + 1;
 }
 
 enum producer_check producer_state_check(const struct producer_state *ps, int64_t pid,

@@ -1,0 +1,248 @@
+/*
+ * Unit tests of the partition append and read path (broker/partition.c):
+ * offsets assigned in place, the high watermark of a one-replica ISR,
+ * idempotent duplicates answered with their original offsets, validation
+ * errors, reads bounded by the high watermark, leader-epoch checks and state
+ * that survives reopening.
+ */
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "kafka.h"
+#include "partition.h"
+#include "record_batch.h"
+
+static char tmpdir[64];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void setup(void)
+{
+    strcpy(tmpdir, "/tmp/sluice-part-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void config(struct partition_config *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    storage_log_config_default(&pc->log);
+    pc->flush_messages = INT64_MAX;
+    pc->min_insync_replicas = 1;
+    pc->max_message_bytes = 1048588;
+    pc->timestamp_before_max_ms = INT64_MAX;
+    pc->timestamp_after_max_ms = INT64_MAX;
+}
+
+static struct partition *open_leader(int64_t hw)
+{
+    struct partition_config pc;
+    config(&pc);
+    struct uuid id = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+    struct partition *p = NULL;
+    ck_assert_int_eq(partition_open(tmpdir, "t", 0, &id, &pc, -1, hw, &p), 0);
+    int32_t self = 1;
+    partition_set_state(p, 1, 1, 3, 0, &self, 1, &self, 1);
+    return p;
+}
+
+/* A client batch of n records (base offset 0), optionally idempotent. */
+static uint8_t *batch(int n, int64_t pid, int32_t seq, size_t *len)
+{
+    struct rb_builder b;
+    rb_builder_init(&b, RB_COMPRESSION_NONE, 0, 1000);
+    if (pid >= 0)
+        rb_builder_set_producer(&b, pid, 0, seq);
+    for (int i = 0; i < n; i++) {
+        char v[16];
+        int vl = snprintf(v, sizeof v, "v%d", i);
+        rb_builder_add(&b, 1000 + i, NULL, -1, v, vl, NULL, 0);
+    }
+    struct wbuf w;
+    wbuf_init(&w, 0);
+    ck_assert_int_eq(rb_builder_finish(&b, &w), 0);
+    rb_builder_free(&b);
+    return wbuf_detach(&w, len);
+}
+
+static int64_t append(struct partition *p, int n, int64_t pid, int32_t seq, int16_t want, bool *dup)
+{
+    size_t len;
+    uint8_t *b = batch(n, pid, seq, &len);
+    struct partition_append_result r;
+    int16_t err = partition_append_client(p, b, len, 5000, &r);
+    free(b);
+    ck_assert_int_eq(err, want);
+    if (dup)
+        *dup = r.duplicate;
+    return r.base_offset;
+}
+
+START_TEST(test_offsets_and_high_watermark)
+{
+    struct partition *p = open_leader(-1);
+    ck_assert_int_eq(append(p, 3, -1, 0, KERR_NONE, NULL), 0);
+    ck_assert_int_eq(append(p, 2, -1, 0, KERR_NONE, NULL), 3);
+    ck_assert_int_eq(partition_leo(p), 5);
+    ck_assert_int_eq(p->high_watermark, 5);
+    struct storage_slice sl;
+    ck_assert_int_eq(partition_read(p, 4, 1 << 20, true, false, &sl), KERR_NONE);
+    ck_assert_int_eq(sl.first_offset, 3); /* the batch containing offset 4 */
+    ck_assert_int_eq(sl.next_offset, 5);
+    ck_assert_int_eq(partition_read(p, 5, 1 << 20, true, false, &sl), KERR_NONE);
+    ck_assert_int_eq(sl.len, 0);
+    ck_assert_int_eq(partition_read(p, 6, 1 << 20, true, false, &sl), KERR_OFFSET_OUT_OF_RANGE);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_idempotent_duplicate_and_gap)
+{
+    struct partition *p = open_leader(-1);
+    bool dup;
+    ck_assert_int_eq(append(p, 4, 42, 0, KERR_NONE, &dup), 0);
+    ck_assert(!dup);
+    ck_assert_int_eq(append(p, 4, 42, 4, KERR_NONE, &dup), 4);
+    /* A retry of the first batch is answered with its original offsets, not appended. */
+    ck_assert_int_eq(append(p, 4, 42, 0, KERR_NONE, &dup), 0);
+    ck_assert(dup);
+    ck_assert_int_eq(partition_leo(p), 8);
+    append(p, 1, 42, 10, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, NULL);
+    append(p, 1, 43, 5, KERR_UNKNOWN_PRODUCER_ID, NULL);
+    partition_close(p);
+
+    /* Producer state is rebuilt from the log on reopen. */
+    p = open_leader(-1);
+    ck_assert_int_eq(append(p, 4, 42, 4, KERR_NONE, &dup), 4);
+    ck_assert(dup);
+    ck_assert_int_eq(append(p, 2, 42, 8, KERR_NONE, &dup), 8);
+    ck_assert(!dup);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_rejects_bad_batches)
+{
+    struct partition *p = open_leader(-1);
+    size_t len;
+    uint8_t *b = batch(3, -1, 0, &len);
+    b[len - 1] ^= 0xff; /* breaks the CRC */
+    struct partition_append_result r;
+    ck_assert_int_eq(partition_append_client(p, b, len, 0, &r), KERR_CORRUPT_MESSAGE);
+    b[len - 1] ^= 0xff;
+    /* A truncated batch is refused too (whatever the exact code, nothing is appended). */
+    ck_assert_int_ne(partition_append_client(p, b, len - 5, 0, &r), KERR_NONE);
+    /* A batch claiming a non-zero base offset from a client is invalid (KIP-98 era rule). */
+    be64_store(b, 7);
+    ck_assert_int_eq(partition_append_client(p, b, len, 0, &r), KERR_INVALID_RECORD);
+    free(b);
+    ck_assert_int_eq(partition_leo(p), 0);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_leader_epoch_checks)
+{
+    struct partition *p = open_leader(-1);
+    ck_assert_int_eq(partition_check_leader_epoch(p, -1), KERR_NONE);
+    ck_assert_int_eq(partition_check_leader_epoch(p, 3), KERR_NONE);
+    ck_assert_int_eq(partition_check_leader_epoch(p, 2), KERR_FENCED_LEADER_EPOCH);
+    ck_assert_int_eq(partition_check_leader_epoch(p, 4), KERR_UNKNOWN_LEADER_EPOCH);
+    append(p, 5, -1, 0, KERR_NONE, NULL);
+    int32_t self = 1;
+    partition_set_state(p, 1, 1, 5, 1, &self, 1, &self, 1);
+    append(p, 2, -1, 0, KERR_NONE, NULL);
+    int32_t e;
+    int64_t end;
+    partition_end_offset_for_epoch(p, 3, &e, &end);
+    ck_assert_int_eq(e, 3);
+    ck_assert_int_eq(end, 5);
+    partition_end_offset_for_epoch(p, 5, &e, &end);
+    ck_assert_int_eq(e, 5);
+    ck_assert_int_eq(end, 7);
+    ck_assert_int_eq(partition_epoch_for_offset(p, 4), 3);
+    ck_assert_int_eq(partition_epoch_for_offset(p, 6), 5);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_follower_refuses_appends)
+{
+    struct partition *p = open_leader(-1);
+    int32_t reps[2] = {1, 2};
+    partition_set_state(p, 1, 2, 4, 1, reps, 2, reps, 2);
+    ck_assert(!p->is_leader);
+    append(p, 1, -1, 0, KERR_NOT_LEADER_OR_FOLLOWER, NULL);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_isr_below_min_freezes_high_watermark)
+{
+    struct partition *p = open_leader(-1);
+    struct partition_config pc;
+    config(&pc);
+    pc.min_insync_replicas = 2;
+    partition_set_config(p, &pc);
+    int32_t reps[2] = {1, 2}, isr[1] = {1};
+    partition_set_state(p, 1, 1, 3, 1, reps, 2, isr, 1);
+    append(p, 2, -1, 0, KERR_NONE, NULL);
+    ck_assert_int_eq(p->high_watermark, 0);
+    partition_close(p);
+}
+END_TEST
+
+START_TEST(test_offset_for_timestamp)
+{
+    struct partition *p = open_leader(-1);
+    append(p, 3, -1, 0, KERR_NONE, NULL); /* timestamps 1000..1002 */
+    append(p, 3, -1, 0, KERR_NONE, NULL); /* offsets 3..5, timestamps 1000..1002 */
+    int64_t off, ts;
+    ck_assert_int_eq(partition_offset_for_timestamp(p, 1001, &off, &ts), 0);
+    ck_assert_int_eq(off, 1);
+    ck_assert_int_eq(ts, 1001);
+    ck_assert_int_eq(partition_offset_for_timestamp(p, 5000, &off, &ts), 0);
+    ck_assert_int_eq(off, -1);
+    partition_close(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("partition");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_offsets_and_high_watermark);
+    tcase_add_test(tc, test_idempotent_duplicate_and_gap);
+    tcase_add_test(tc, test_rejects_bad_batches);
+    tcase_add_test(tc, test_leader_epoch_checks);
+    tcase_add_test(tc, test_follower_refuses_appends);
+    tcase_add_test(tc, test_isr_below_min_freezes_high_watermark);
+    tcase_add_test(tc, test_offset_for_timestamp);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

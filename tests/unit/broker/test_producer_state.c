@@ -1,0 +1,114 @@
+/*
+ * Unit tests of idempotent-producer state (broker/producer_state.c): the
+ * sequence rules of Kafka's ProducerAppendInfo (KIP-98, KIP-360).
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "producer_state.h"
+
+START_TEST(test_new_producer_starts_at_zero)
+{
+    struct producer_state ps = {0};
+    ck_assert_int_eq(producer_state_check(&ps, 7, 0, 0, 5, NULL), PRODUCER_OK);
+    ck_assert_int_eq(producer_state_check(&ps, 7, 0, 3, 5, NULL), PRODUCER_UNKNOWN);
+    producer_state_free(&ps);
+}
+END_TEST
+
+START_TEST(test_in_sequence_gap_and_duplicate)
+{
+    struct producer_state ps = {0};
+    producer_state_update(&ps, 7, 0, 0, 5, 100, 104, 1);
+    ck_assert_int_eq(producer_state_check(&ps, 7, 0, 5, 3, NULL), PRODUCER_OK);
+    ck_assert_int_eq(producer_state_check(&ps, 7, 0, 6, 3, NULL), PRODUCER_OUT_OF_ORDER);
+    struct producer_batch dup;
+    ck_assert_int_eq(producer_state_check(&ps, 7, 0, 0, 5, &dup), PRODUCER_DUPLICATE);
+    ck_assert_int_eq(dup.first_offset, 100);
+    ck_assert_int_eq(dup.last_offset, 104);
+    producer_state_free(&ps);
+}
+END_TEST
+
+START_TEST(test_only_last_five_batches_are_remembered)
+{
+    struct producer_state ps = {0};
+    for (int i = 0; i < 7; i++)
+        producer_state_update(&ps, 9, 0, i * 2, 2, 10 * i, 10 * i + 1, i);
+    struct producer_batch dup;
+    /* batches 2..6 retained, 0 and 1 forgotten */
+    ck_assert_int_eq(producer_state_check(&ps, 9, 0, 4, 2, &dup), PRODUCER_DUPLICATE);
+    ck_assert_int_eq(dup.first_offset, 20);
+    ck_assert_int_eq(producer_state_check(&ps, 9, 0, 0, 2, &dup), PRODUCER_OUT_OF_ORDER);
+    ck_assert_int_eq(producer_state_check(&ps, 9, 0, 14, 1, NULL), PRODUCER_OK);
+    producer_state_free(&ps);
+}
+END_TEST
+
+START_TEST(test_epochs)
+{
+    struct producer_state ps = {0};
+    producer_state_update(&ps, 3, 2, 0, 1, 0, 0, 1);
+    ck_assert_int_eq(producer_state_check(&ps, 3, 1, 1, 1, NULL), PRODUCER_FENCED);
+    ck_assert_int_eq(producer_state_check(&ps, 3, 3, 5, 1, NULL), PRODUCER_OUT_OF_ORDER);
+    ck_assert_int_eq(producer_state_check(&ps, 3, 3, 0, 1, NULL), PRODUCER_OK);
+    producer_state_update(&ps, 3, 3, 0, 1, 1, 1, 2);
+    ck_assert_int_eq(producer_state_check(&ps, 3, 2, 1, 1, NULL), PRODUCER_FENCED);
+    producer_state_free(&ps);
+}
+END_TEST
+
+START_TEST(test_sequence_wraps)
+{
+    struct producer_state ps = {0};
+    ck_assert_int_eq(producer_seq_last(INT32_MAX - 1, 3), 0);
+    producer_state_update(&ps, 1, 0, 0, 1, 0, 0, 0);
+    /* Force the last sequence to INT32_MAX through a batch ending there. */
+    producer_state_update(&ps, 1, 0, INT32_MAX - 9, 10, 1, 10, 0);
+    ck_assert_int_eq(producer_state_check(&ps, 1, 0, 0, 4, NULL), PRODUCER_OK);
+    producer_state_free(&ps);
+}
+END_TEST
+
+START_TEST(test_many_producers_truncate_and_expire)
+{
+    struct producer_state ps = {0};
+    for (int64_t pid = 0; pid < 1000; pid++)
+        producer_state_update(&ps, pid, 0, 0, 1, pid, pid, pid);
+    ck_assert_uint_eq(ps.count, 1000);
+    for (int64_t pid = 0; pid < 1000; pid++)
+        ck_assert_int_eq(producer_state_check(&ps, pid, 0, 1, 1, NULL), PRODUCER_OK);
+    producer_state_truncate(&ps, 500); /* producers whose only batch is at >= 500 vanish */
+    ck_assert_uint_eq(ps.count, 500);
+    ck_assert_int_eq(producer_state_check(&ps, 700, 0, 1, 1, NULL), PRODUCER_UNKNOWN);
+    ck_assert_int_eq(producer_state_check(&ps, 100, 0, 1, 1, NULL), PRODUCER_OK);
+    producer_state_expire(&ps, 250); /* last timestamps 0..249 expire */
+    ck_assert_uint_eq(ps.count, 250);
+    ck_assert_int_eq(producer_state_check(&ps, 300, 0, 1, 1, NULL), PRODUCER_OK);
+    ck_assert_int_eq(producer_state_check(&ps, 100, 0, 1, 1, NULL), PRODUCER_UNKNOWN);
+    producer_state_free(&ps);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("producer_state");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_new_producer_starts_at_zero);
+    tcase_add_test(tc, test_in_sequence_gap_and_duplicate);
+    tcase_add_test(tc, test_only_last_five_batches_are_remembered);
+    tcase_add_test(tc, test_epochs);
+    tcase_add_test(tc, test_sequence_wraps);
+    tcase_add_test(tc, test_many_producers_truncate_and_expire);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
