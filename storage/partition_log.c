@@ -232,13 +232,14 @@ static int list_dir(const char *dir, struct dir_listing *d)
         }
     }
     closedir(dh);
-    qsort(d->logs, d->nlogs, sizeof *d->logs, cmp_i64);
+    if (d->nlogs > 1)
+        qsort(d->logs, d->nlogs, sizeof *d->logs, cmp_i64);
     return 0;
 }
 
 static bool has_log(const struct dir_listing *d, int64_t base)
 {
-    return bsearch(&base, d->logs, d->nlogs, sizeof *d->logs, cmp_i64) != NULL;
+    return d->nlogs > 0 && bsearch(&base, d->logs, d->nlogs, sizeof *d->logs, cmp_i64) != NULL;
 }
 
 /* Loads or recovers every segment; see storage_log_open. */
@@ -279,6 +280,8 @@ static int recover_segments(struct storage_log *l, const struct dir_listing *d, 
         }
         int64_t cut = 0;
         rc = storage_segment_recover(s, &l->sp, true, &cut);
+        if (rc == 0 && !last && cut == 0)
+            rc = storage_segment_finish(s); /* final time index entry, as at roll */
         if (rc != 0)
             return rc;
         l->size_bytes += s->size;

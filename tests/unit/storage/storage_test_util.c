@@ -156,3 +156,8 @@ void tu_make_unclean(const char *dir)
     unlink(p);
     free(p);
 }
+
+int tu_count_fds(void)
+{
+    return tu_count_files("/proc/self/fd", "");
+}

@@ -35,6 +35,8 @@ void tu_write_at(const char *path, int64_t pos, const void *data, size_t len);
 uint8_t *tu_read_file(const char *path, size_t *len);
 /* Number of files in dir whose name ends with suffix. */
 int tu_count_files(const char *dir, const char *suffix);
+/* Number of open file descriptors of this process (to catch fd leaks). */
+int tu_count_fds(void);
 /* Removes the .clean marker so that the next open behaves as after a crash. */
 void tu_make_unclean(const char *dir);
 

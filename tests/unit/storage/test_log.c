@@ -28,18 +28,21 @@ struct model {
 };
 
 static char *dir;
+static int fds_at_start;
 static struct model m;
 
 static void setup(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
     dir = tu_mkdtemp();
+    fds_at_start = tu_count_fds();
     memset(&m, 0, sizeof m);
     wbuf_init(&m.all, 0);
 }
 
 static void teardown(void)
 {
+    ck_assert_int_eq(tu_count_fds(), fds_at_start);
     wbuf_free(&m.all);
     tu_rmdir(dir);
 }

@@ -29,6 +29,7 @@ struct model {
 };
 
 static char *dir;
+static int fds_at_start;
 static struct model m;
 static struct storage_log_config cfg;
 
@@ -36,6 +37,7 @@ static void setup(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
     dir = tu_mkdtemp();
+    fds_at_start = tu_count_fds();
     memset(&m, 0, sizeof m);
     wbuf_init(&m.all, 0);
     storage_log_config_default(&cfg);
@@ -45,6 +47,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    ck_assert_int_eq(tu_count_fds(), fds_at_start);
     wbuf_free(&m.all);
     tu_rmdir(dir);
 }
@@ -495,6 +498,36 @@ START_TEST(test_large_batch_crc_chunks)
 }
 END_TEST
 
+START_TEST(test_short_indexes_trusted)
+{
+    /* Index files that lost their last entries (not synced before a crash)
+     * are still usable: lookups scan further and the max timestamp is
+     * recomputed from the batches after the last time index entry. */
+    struct storage_log *l = open_log(-1);
+    fill(l, 6);
+    storage_log_close(l);
+    char *ip = tu_seg_path(dir, 0, ".index");
+    char *tp = tu_seg_path(dir, 0, ".timeindex");
+    ck_assert_int_ge(tu_file_size(ip), 16);
+    ck_assert_int_ge(tu_file_size(tp), 24);
+    tu_truncate(ip, 8);
+    tu_truncate(tp, 12);
+    l = open_log(-1);
+    check_prefix(l, 6);
+    int64_t ts, off;
+    ck_assert_int_eq(storage_log_max_timestamp(l, &ts, &off), 0);
+    ck_assert_int_eq(ts, 1000 + 5 + 1);
+    ck_assert_int_eq(off, m.last[5]);
+    bool found;
+    ck_assert_int_eq(storage_log_offset_for_timestamp(l, 1004, &off, &found), 0);
+    ck_assert(found);
+    ck_assert_int_eq(off, m.base[3]);
+    storage_log_close(l);
+    free(ip);
+    free(tp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("storage_recovery");
@@ -512,6 +545,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_missing_indexes_rebuilt);
     tcase_add_test(tc, test_damaged_indexes_rebuilt);
     tcase_add_test(tc, test_stray_files);
+    tcase_add_test(tc, test_short_indexes_trusted);
     tcase_add_test(tc, test_large_batch_crc_chunks);
     suite_add_tcase(s, tc);
     return s;
