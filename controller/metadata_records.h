@@ -110,6 +110,9 @@ struct mr_config {
  * PartitionChangeRecord (5), versions 0-2: only changed fields.  Arrays with
  * n < 0 are "unchanged"; leader MR_NO_LEADER_CHANGE and leader_recovery_state
  * MR_LRS_NO_CHANGE mean unchanged.  Use metadata_partition_change_init().
+ * The codec writes a tagged array only when n > 0 and decodes an absent one
+ * as n == 0, so readers treat n <= 0 as "unchanged" (Kafka never writes an
+ * empty replica set or ISR here).
  */
 struct mr_partition_change {
     int32_t partition_id;
