@@ -104,7 +104,7 @@ def round_codec(codec):
     for p, offs in per_part.items():
         check(offs == list(range(len(offs))),
               f"{topic}[{p}]: offsets are not 0..{len(offs) - 1} in order "
-              f"(first bad index {next(i for i, o in enumerate(offs) if o != i)})")
+              f"(first bad index {next((i for i, o in enumerate(offs) if o != i), None)})")
     for k, seqs in per_key.items():
         check(seqs == sorted(seqs), f"{topic}: key {k} values out of produce order")
 

@@ -683,8 +683,10 @@ def wait_topic_ready(bootstrap, name, partitions, deadline=DEFAULT_DEADLINE):
     host, port = bootstrap.rsplit(":", 1)
 
     def pred():
+        # All topics (null array): naming the topic in Metadata v1 would
+        # auto-create it when auto.create.topics.enable is on.
         with KafkaConn(host, int(port), timeout=5) as c:
-            md = c.metadata([name])
+            md = c.metadata(None)
         t = md["topics"].get(name)
         if not t or t["error"] != 0 or len(t["partitions"]) != partitions:
             return None

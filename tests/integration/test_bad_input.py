@@ -273,7 +273,7 @@ def bomb_payload_zstd():
 
 
 def run_bomb(name, codec, payload):
-    check(len(payload) < MAX_REQUEST - 4096,
+    check(len(payload) < MAX_REQUEST - 65536 - 4096,
           f"{name} bomb is {len(payload)} bytes, too big for the request limit")
     batch = record_batch(payload=payload, count=1, codec=codec)
     with fresh_conn() as c:
@@ -322,7 +322,10 @@ def case_final_rss():
 def setup():
     global node, produce_version
     binary = harness.binary_from_argv()
-    node = SluiceNode(binary, overrides={"socket.request.max.bytes": str(MAX_REQUEST)},
+    # message.max.bytes must not exceed socket.request.max.bytes (the server
+    # refuses to start otherwise).
+    node = SluiceNode(binary, overrides={"socket.request.max.bytes": str(MAX_REQUEST),
+                                         "message.max.bytes": str(MAX_REQUEST - 65536)},
                       name="bad-input")
     node.start_ready()
     with fresh_conn() as c:
