@@ -290,6 +290,18 @@ class SluiceNode:
             return "(no log)"
         return "\n".join(data[-lines:])
 
+    def sanitizer_reports(self):
+        """Lines of node.log that are AddressSanitizer/UBSan/LeakSanitizer
+        reports (the binary may be a sanitizer build)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
+        keys = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                "SUMMARY: UndefinedBehaviorSanitizer")
+        return [ln for ln in lines if any(k in ln for k in keys)]
+
     def conn(self, timeout=30):
         return KafkaConn("127.0.0.1", self.kafka_port, timeout=timeout)
 
@@ -728,6 +740,17 @@ def run_tests(tests, keep_going=None):
                 break
             continue
         print(f"ok   {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+    for node in list(_live_nodes):  # let sanitizer builds print their reports
+        try:
+            node.stop(30)
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+    for node in ALL_NODES:
+        reports = node.sanitizer_reports()
+        if reports:
+            print(f"FAIL sanitizer reports in the log of {node.name}:\n  " +
+                  "\n  ".join(reports[:10]), flush=True)
+            failed.append(f"sanitizer reports ({node.name})")
     if failed:
         for node in ALL_NODES:
             print(f"===== log of {node.name} ({node.log_path}) =====")
