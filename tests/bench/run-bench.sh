@@ -10,10 +10,14 @@
 #      then consume everything back; then produce acks=all on a second topic
 #   2. log.flush.interval.messages=1 (fsync every append, group commit):
 #      produce acks=all, then acks=1
+# The throughput rounds keep up to 1M messages queued in librdkafka, so their
+# delivery latency is mostly queueing; each node therefore also runs latency
+# rounds with one message in flight (window 1, linger.ms 0, BENCH_LAT_COUNT
+# messages) whose p50/p99 is the broker's round trip.
 # Every result line names the flush policy.  Environment knobs:
 #   BENCH_COUNT (1000000)  BENCH_SECONDS (30)  BENCH_SIZE (1024)
 #   BENCH_PARTITIONS (3)   BENCH_LINGER_MS (5) BENCH_BATCH (1048576)
-#   BENCH_WINDOW (0 = bounded by librdkafka's queue only)
+#   BENCH_WINDOW (0 = bounded by librdkafka's queue only)  BENCH_LAT_COUNT (5000)
 # Numbers on a shared 2-vCPU VM are noisy; nothing here asserts on speed.
 set -euo pipefail
 
@@ -26,6 +30,7 @@ PARTS=${BENCH_PARTITIONS:-3}
 LINGER=${BENCH_LINGER_MS:-5}
 BATCH=${BENCH_BATCH:-1048576}
 WINDOW=${BENCH_WINDOW:-0}
+LAT_COUNT=${BENCH_LAT_COUNT:-5000}
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 HARNESS="$HERE/../integration/harness.py"
@@ -85,6 +90,11 @@ produce() { # TOPIC ACKS LABEL
         -l "$LINGER" -B "$BATCH" -w "$WINDOW" -L "$3"
 }
 
+latency() { # TOPIC ACKS LABEL: one message in flight
+    "$RDK" produce -b "$BOOT" -t "$1" -a "$2" -n "$LAT_COUNT" -d "$SECONDS_MAX" -s "$SIZE" \
+        -l 0 -B "$BATCH" -w 1 -L "$3"
+}
+
 echo "# sluice bench $(date -u +%FT%TZ) on $(nproc) CPUs; load:$(uptime | sed 's/.*load average//')"
 echo "# count<=$COUNT or ${SECONDS_MAX}s, size=$SIZE, partitions=$PARTS, linger.ms=$LINGER, batch.size=$BATCH"
 
@@ -92,9 +102,12 @@ status=0
 start_node default
 "$PY" "$HARNESS" create-topic "$BOOT" bench-acks1 "$PARTS"
 "$PY" "$HARNESS" create-topic "$BOOT" bench-acksall "$PARTS"
+"$PY" "$HARNESS" create-topic "$BOOT" bench-lat 1
 produce bench-acks1 1 "flush=default(no fsync)" || status=1
 "$RDK" consume -b "$BOOT" -t bench-acks1 -p "$PARTS" -L "flush=default(no fsync)" || status=1
 produce bench-acksall all "flush=default(no fsync)" || status=1
+latency bench-lat 1 "flush=default(no fsync)" || status=1
+latency bench-lat all "flush=default(no fsync)" || status=1
 du -sh "$WORK/default/data" | sed 's/^/# data dir: /'
 stop_node
 rm -rf "$WORK/default"
@@ -102,8 +115,10 @@ rm -rf "$WORK/default"
 start_node fsync --override log.flush.interval.messages=1
 "$PY" "$HARNESS" create-topic "$BOOT" bench-acksall "$PARTS"
 "$PY" "$HARNESS" create-topic "$BOOT" bench-acks1 "$PARTS"
+"$PY" "$HARNESS" create-topic "$BOOT" bench-lat 1
 produce bench-acksall all "flush=log.flush.interval.messages=1(fsync per append)" || status=1
 produce bench-acks1 1 "flush=log.flush.interval.messages=1(fsync per append)" || status=1
+latency bench-lat all "flush=log.flush.interval.messages=1(fsync per append)" || status=1
 stop_node
 echo "# done; load:$(uptime | sed 's/.*load average//')"
 exit $status
