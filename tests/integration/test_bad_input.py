@@ -172,6 +172,53 @@ def case_metadata_negative_string():
     after("Metadata negative string length")
 
 
+def uvarint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def case_flexible_amplification():
+    # Flexible versions (KIP-482): counts are unsigned varints, checked against
+    # what remains before allocating (the CVE-2026-111073/-111115 class).
+    with fresh_conn() as c:
+        _, apis = c.api_versions()
+    md_flex = harness.pick_version(apis, API_METADATA, 9, 12)
+    av_flex = harness.pick_version(apis, API_API_VERSIONS, 3, 4)
+    cases = []
+    if av_flex is not None:
+        hdr = request_header(API_API_VERSIONS, av_flex, 70)
+        cases += [
+            ("ApiVersions v%d header tagged-field count 2^31-1" % av_flex,
+             hdr + uvarint(0x7FFFFFFF)),
+            ("ApiVersions v%d header tagged field of 1e9 bytes" % av_flex,
+             hdr + uvarint(1) + uvarint(0) + uvarint(1000000000) + b"xyz"),
+            ("ApiVersions v%d header tag count as an overlong varint" % av_flex,
+             hdr + b"\xff" * 12 + b"\x01"),
+            ("ApiVersions v%d client_software_name length 2^31" % av_flex,
+             hdr + b"\x00" + uvarint(0x80000000) + b"abc"),
+        ]
+    if md_flex is not None:
+        hdr = request_header(API_METADATA, md_flex, 71) + b"\x00"
+        cases += [
+            ("Metadata v%d compact topic array count 2^31-2" % md_flex,
+             hdr + uvarint(0x7FFFFFFF) + b"\x00" * 8),
+            ("Metadata v%d body tagged-field count 1e9" % md_flex,
+             hdr + uvarint(1) + b"\x01\x00" + uvarint(1000000000)),
+        ]
+    check(cases, f"no flexible ApiVersions (v3+) or Metadata (v9+) advertised: {apis}")
+    for name, payload in cases:
+        with fresh_conn() as c:
+            c.send_raw(frame(payload))
+            kind, resp = expect_close_or_error(name, c)
+            print(f"  {name}: {kind}")
+        node.check_alive(f"after '{name}'")
+    after("flexible-version count amplification")
+
+
 def case_garbage_after_header():
     rnd = random.Random(1234)
     for i in range(20):
@@ -284,6 +331,7 @@ def run_bomb(name, codec, payload):
         res = harness.parse_produce(resp[1], produce_version)
         check(len(res) == 1 and res[0][2] != ERR_NONE,
               f"Produce {name} bomb: expected a non-zero partition error, got {res}")
+        print(f"  {name} bomb: partition error {res[0][2]}")
     rss = node.rss_kib()
     check(rss < RSS_BOUND_KIB, f"after the {name} bomb RSS is {rss} KiB (bound {RSS_BOUND_KIB})")
     after(f"{name} compression bomb")
@@ -356,6 +404,7 @@ def main():
         ("ApiVersions v99", case_api_versions_v99),
         ("Metadata v1 topic count 1e9", case_metadata_huge_array),
         ("Metadata v1 negative string length", case_metadata_negative_string),
+        ("flexible versions: huge varint counts", case_flexible_amplification),
         ("Produce well-formed (control)", case_produce_good),
         ("Produce records length beyond frame", case_produce_truncated_records),
         ("Produce batch length beyond records", case_produce_truncated_batch),
