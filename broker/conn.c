@@ -265,6 +265,8 @@ void request_close_connection(struct request *req, const char *why)
 static void conn_read_frames(struct conn *c)
 {
     struct node *n = c->node;
+    /* A handler may close the connection; the extra reference keeps `c` valid here. */
+    c->refs++;
     while (c->bev && c->inflight < MAX_INFLIGHT_PER_CONN) {
         struct evbuffer *in = bufferevent_get_input(c->bev);
         size_t avail = evbuffer_get_length(in);
@@ -277,7 +279,7 @@ static void conn_read_frames(struct conn *c)
             LOG_WARN("broker", "%s sent a frame of %d bytes (limit %d); closing", c->peer, size,
                      n->max_request_bytes);
             conn_close(c, "bad frame size");
-            return;
+            break;
         }
         if (avail < (size_t)size + 4) {
             /* Wake up only once the whole frame is here. */
@@ -308,6 +310,11 @@ static void conn_read_frames(struct conn *c)
             continue;
         }
         broker_dispatch(req);
+    }
+    c->refs--;
+    if (!c->bev) {
+        conn_maybe_free(c);
+        return;
     }
     conn_update_reading(c);
 }
