@@ -1,0 +1,123 @@
+/*
+ * Entry point of the `sluice` binary: dispatches to the subcommands and
+ * implements the small ones (random-uuid, version, help).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "uuid.h"
+#include "xalloc.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fputs("Usage: sluice <command> [options]\n"
+          "\n"
+          "Node:\n"
+          "  server        run a node (broker and/or controller) until SIGTERM/SIGINT\n"
+          "  format        write meta.properties into the data directories\n"
+          "  random-uuid   print a new random cluster id\n"
+          "  version       print the version\n"
+          "\n"
+          "Clients (Kafka protocol; -b/--bootstrap-server, default $SLUICE_BOOTSTRAP or "
+          "127.0.0.1:9092):\n"
+          "  topic         create, list, describe or delete topics\n"
+          "  produce       write lines from stdin to a topic\n"
+          "  consume       print the records of a topic\n"
+          "\n"
+          "Run 'sluice <command> --help' for the options of a command.\n",
+          out);
+}
+
+const char *cmd_default_bootstrap(void)
+{
+    const char *b = getenv("SLUICE_BOOTSTRAP");
+    return b && *b ? b : "127.0.0.1:9092";
+}
+
+int cmd_parse_int(const char *cmd, const char *what, const char *s, int64_t min, int64_t max,
+                  int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max) {
+        fprintf(stderr, "sluice %s: invalid %s '%s' (expected an integer from %lld to %lld)\n", cmd,
+                what, s, (long long)min, (long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cmd_strv_push(char ***v, int *n, char *s)
+{
+    *v = xrealloc(*v, (size_t)(*n + 1) * sizeof **v);
+    (*v)[(*n)++] = s;
+}
+
+static int cmd_random_uuid(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+            puts("Usage: sluice random-uuid\n\nPrints a random id in Kafka's format (22 "
+                 "characters of base64url),\nfor `sluice format --cluster-id`.");
+            return CMD_OK;
+        }
+        fprintf(stderr, "sluice random-uuid: unexpected argument '%s'\n", argv[1]);
+        return CMD_USAGE;
+    }
+    struct uuid u = uuid_random();
+    char s[UUID_STR_LEN + 1];
+    uuid_to_string(&u, s);
+    puts(s);
+    return CMD_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        puts("Usage: sluice version\n\nPrints the version of this binary.");
+        return CMD_OK;
+    }
+    printf("sluice %s\n", SLUICE_VERSION);
+    return CMD_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CMD_USAGE;
+    }
+    const char *c = argv[1];
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    if (strcmp(c, "server") == 0)
+        return cmd_server(sub_argc, sub_argv);
+    if (strcmp(c, "format") == 0)
+        return cmd_format(sub_argc, sub_argv);
+    if (strcmp(c, "random-uuid") == 0)
+        return cmd_random_uuid(sub_argc, sub_argv);
+    if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0)
+        return cmd_version(sub_argc, sub_argv);
+    if (strcmp(c, "topic") == 0 || strcmp(c, "topics") == 0)
+        return cmd_topic(sub_argc, sub_argv);
+    if (strcmp(c, "produce") == 0)
+        return cmd_produce(sub_argc, sub_argv);
+    if (strcmp(c, "consume") == 0)
+        return cmd_consume(sub_argc, sub_argv);
+    if (strcmp(c, "help") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
+        usage(stdout);
+        return CMD_OK;
+    }
+    fprintf(stderr, "sluice: unknown command '%s'\n\n", c);
+    usage(stderr);
+    return CMD_USAGE;
+}
