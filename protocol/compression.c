@@ -97,6 +97,12 @@ static int zstd_decompress(const uint8_t *in, size_t in_len, struct bout *o)
     if (csize != ZSTD_CONTENTSIZE_UNKNOWN && csize > o->limit - o->w->len)
         return SL_ETOOLARGE;
 
+    /*
+     * The decoder keeps its own window buffer, sized from the frame header
+     * and limited by zstd's default windowLogMax (27: 128 MiB of address
+     * space, touched only as output is produced, which stops at the cap).
+     * A lower limit would reject frames from producers at levels 20-22.
+     */
     ZSTD_DStream *ds = ZSTD_createDStream();
     if (!ds)
         return SL_EIO;
