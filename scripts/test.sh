@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds Sluice and runs its tests:
+#   1. build/       every default suite (unit, integration, compat)
+#   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build, running
+#                   the unit and integration suites
+# Exits non-zero on any build or test failure and ends with the line
+# "N passed, N failed[, N skipped]" summing meson's counts.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+skipped=0
+
+finish() {
+    if [ "$skipped" -gt 0 ]; then
+        echo "$passed passed, $failed failed, $skipped skipped"
+    else
+        echo "$passed passed, $failed failed"
+    fi
+    if [ "$failed" -gt 0 ]; then
+        exit 1
+    fi
+    exit 0
+}
+
+# setup_build DIR [meson options...]: configures DIR (reconfigures an existing one).
+setup_build() {
+    local dir="$1"
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+# build DIR [meson options...]: configure and compile; a failure counts as one failed test.
+build() {
+    local dir="$1"
+    echo "==> building $dir"
+    if ! setup_build "$@" || ! ninja -C "$dir"; then
+        echo "test.sh: building $dir failed" >&2
+        failed=$((failed + 1))
+        return 1
+    fi
+}
+
+# run_tests DIR [meson test options...]: runs meson test and adds its counts.
+run_tests() {
+    local dir="$1"
+    shift
+    local log
+    log="$(mktemp)"
+    echo "==> testing $dir $*"
+    meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    count() { awk -v k="$1" '$0 ~ "^" k ":" { n = $NF } END { print n + 0 }' "$log"; }
+    local ok fail timeout xpass xfail skip
+    ok=$(count "Ok")
+    xfail=$(count "Expected Fail")
+    fail=$(count "Fail")
+    xpass=$(count "Unexpected Pass")
+    timeout=$(count "Timeout")
+    skip=$(count "Skipped")
+    rm -f "$log"
+    passed=$((passed + ok + xfail))
+    failed=$((failed + fail + xpass + timeout))
+    skipped=$((skipped + skip))
+    # meson failed without a failing test (e.g. a build error while rebuilding).
+    if [ "$rc" -ne 0 ] && [ $((fail + xpass + timeout)) -eq 0 ]; then
+        echo "test.sh: meson test in $dir exited with $rc" >&2
+        failed=$((failed + 1))
+    fi
+}
+
+if ! ./scripts/install-deps.sh; then
+    echo "test.sh: installing dependencies failed" >&2
+    failed=$((failed + 1))
+    finish
+fi
+
+if build build; then
+    run_tests build
+fi
+
+if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+    run_tests build-asan --suite unit --suite integration
+fi
+
+finish
