@@ -26,6 +26,7 @@ struct fetch_watch {
 };
 
 struct delayed_fetch {
+    struct node_delayed parked; /* first */
     struct request *req;
     struct fetch_req *fr;
     struct event *timer;
@@ -109,6 +110,7 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
 
 static void delayed_fetch_free(struct delayed_fetch *df)
 {
+    node_delayed_remove(&df->parked);
     for (int i = 0; i < df->nwatches; i++)
         partition_watch_remove(&df->watches[i].watch);
     free(df->watches);
@@ -137,6 +139,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 static void arm_watches(struct delayed_fetch *df);
+
+static void on_shutdown(struct node_delayed *d)
+{
+    on_deadline(-1, 0, d);
+}
 
 /* A watched partition changed: re-evaluate outside the append that fired it. */
 static void on_recheck(evutil_socket_t fd, short what, void *arg)
@@ -225,5 +232,6 @@ void handle_fetch(struct request *req)
     df->recheck = event_new(n->base, -1, 0, on_recheck, df);
     struct timeval tv = {fr->max_wait_ms / 1000, (fr->max_wait_ms % 1000) * 1000};
     evtimer_add(df->timer, &tv);
+    node_delayed_add(n, &df->parked, on_shutdown);
     arm_watches(df);
 }

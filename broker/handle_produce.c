@@ -42,6 +42,7 @@ struct pending_part {
 };
 
 struct delayed_produce {
+    struct node_delayed parked; /* first */
     struct request *req;
     struct produce_resp *resp;
     struct event *timer;
@@ -52,6 +53,7 @@ struct delayed_produce {
 
 static void delayed_finish(struct delayed_produce *dp)
 {
+    node_delayed_remove(&dp->parked);
     for (int i = 0; i < dp->nparts; i++)
         partition_watch_remove(&dp->parts[i].watch);
     if (dp->timer)
@@ -120,6 +122,11 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         part_done(&dp->parts[i], KERR_REQUEST_TIMED_OUT);
     }
     delayed_finish(dp);
+}
+
+static void on_shutdown(struct node_delayed *d)
+{
+    on_timeout(-1, 0, d);
 }
 
 static void respond_all_error(struct request *req, struct produce_req *pr, int16_t err)
@@ -265,4 +272,5 @@ void handle_produce(struct request *req)
     dp->timer = evtimer_new(n->base, on_timeout, dp);
     struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
     evtimer_add(dp->timer, &tv);
+    node_delayed_add(n, &dp->parked, on_shutdown);
 }

@@ -99,3 +99,8 @@ void handle_init_producer_id(struct request *req)
     *tail = w;
     request_block(n);
 }
+
+void node_fail_pid_waiters(struct node *n)
+{
+    serve_waiters(n, KERR_COORDINATOR_NOT_AVAILABLE);
+}

@@ -31,6 +31,35 @@
 
 #define TICK_MS 250
 
+void node_delayed_add(struct node *n, struct node_delayed *d,
+                      void (*expire)(struct node_delayed *d))
+{
+    d->expire = expire;
+    d->next = n->delayed.next;
+    d->prev = &n->delayed;
+    n->delayed.next->prev = d;
+    n->delayed.next = d;
+}
+
+void node_delayed_remove(struct node_delayed *d)
+{
+    if (!d->next)
+        return;
+    d->prev->next = d->next;
+    d->next->prev = d->prev;
+    d->next = d->prev = NULL;
+}
+
+/* Completes every parked request (shutdown). */
+static void expire_all_delayed(struct node *n)
+{
+    while (n->delayed.next != &n->delayed) {
+        struct node_delayed *d = n->delayed.next;
+        node_delayed_remove(d);
+        d->expire(d);
+    }
+}
+
 int32_t node_controller_id(const struct node *n)
 {
     return n->quorum ? quorum_leader_id(n->quorum) : -1;
@@ -233,6 +262,7 @@ int broker_node_run(const struct broker_config *cfg)
     n->max_connections = cfg->max_connections;
     n->broker_epoch = -1;
     n->incarnation_id = uuid_random();
+    n->delayed.next = n->delayed.prev = &n->delayed;
 
     if (!(cfg->roles & BCFG_ROLE_CONTROLLER)) {
         LOG_ERROR("broker", "process.roles=broker needs a remote controller quorum, which this "
@@ -303,6 +333,8 @@ int broker_node_run(const struct broker_config *cfg)
 out:
     for (int i = 0; i < n->nlisteners; i++)
         listener_close(n->listeners[i]);
+    expire_all_delayed(n);
+    node_fail_pid_waiters(n);
     conn_close_all(n);
     if (n->rm) {
         metadata_image_remove_listener(n->image, n);

@@ -25,6 +25,16 @@ struct pid_waiter;
 
 #define NODE_MAX_LISTENERS 8
 
+/*
+ * A request parked in a purgatory (delayed fetch, delayed produce).  The node
+ * keeps them on a list so that shutdown can complete every one of them
+ * (`expire` answers the request with what it has and frees the operation).
+ */
+struct node_delayed {
+    struct node_delayed *prev, *next;
+    void (*expire)(struct node_delayed *d);
+};
+
 struct node {
     struct event_base *base;
     const struct broker_config *cfg;
@@ -54,6 +64,8 @@ struct node {
     bool pid_block_pending;
     struct pid_waiter *pid_waiters;
 
+    struct node_delayed delayed; /* list head of parked requests */
+
     struct event *ev_sigterm, *ev_sigint, *ev_tick;
     bool stopping;
     int exit_code;
@@ -65,6 +77,14 @@ struct node {
  * must be formatted (meta.properties present).  Returns the process exit code.
  */
 int broker_node_run(const struct broker_config *cfg);
+
+/* Answers InitProducerId requests still waiting for a producer-id block (shutdown). */
+void node_fail_pid_waiters(struct node *n);
+
+/* Parks / unparks a delayed operation (see struct node_delayed). */
+void node_delayed_add(struct node *n, struct node_delayed *d,
+                      void (*expire)(struct node_delayed *d));
+void node_delayed_remove(struct node_delayed *d);
 
 /* The controller id clients see in Metadata/DescribeCluster (-1 when unknown). */
 int32_t node_controller_id(const struct node *n);
