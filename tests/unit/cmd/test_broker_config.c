@@ -561,6 +561,25 @@ START_TEST(test_table_consistency)
 }
 END_TEST
 
+START_TEST(test_example_config_loads)
+{
+    /* deploy/server.properties must stay a valid, warning-free configuration. */
+    struct broker_config c;
+    char err[512] = "";
+    int rc = broker_config_load_env(&c, EXAMPLE_CONFIG, no_env, NULL, 0, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_uint_eq(c.n_warnings, 0);
+    ck_assert(!broker_config_dev_mode(&c));
+    ck_assert_str_eq(c.listen.v[0].host, "0.0.0.0");
+    ck_assert_str_eq(c.advertised.v[0].host, "localhost");
+    ck_assert_str_eq(c.data_dirs.v[0], "/var/lib/sluice/data");
+    struct bcfg_entry e;
+    ck_assert(broker_config_get(&c, "log.dirs", &e));
+    ck_assert_int_eq(e.source, PROP_SRC_FILE);
+    broker_config_free(&c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("broker_config");
@@ -577,6 +596,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_log_dirs);
     tcase_add_test(tc, test_unknown_keys_warn);
     tcase_add_test(tc, test_table_consistency);
+    tcase_add_test(tc, test_example_config_loads);
     suite_add_tcase(s, tc);
     return s;
 }
