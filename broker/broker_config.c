@@ -19,8 +19,6 @@
 #include "log.h"
 #include "xalloc.h"
 
-extern char **environ;
-
 /* ------------------------------------------------------------------ */
 /* Value syntax helpers: lists, host:port, listeners, voters           */
 /* ------------------------------------------------------------------ */
