@@ -14,13 +14,7 @@
 #include "log.h"
 #include "meta_properties.h"
 
-/* Built without the node (broker/node.c not compiled yet): the subcommand says so. */
-#if __has_include("node.h") && !defined(SLUICE_NO_BROKER_NODE)
 #include "node.h"
-#define HAVE_NODE 1
-#else
-#define HAVE_NODE 0
-#endif
 
 static void usage(FILE *out)
 {
@@ -139,13 +133,7 @@ int cmd_server(int argc, char **argv)
         broker_config_free(&cfg);
         return CMD_FAIL;
     }
-#if HAVE_NODE
     rc = broker_node_run(&cfg);
-#else
-    fprintf(stderr, "sluice server: this build does not include the node (broker/node.c is "
-                    "not compiled yet)\n");
-    rc = CMD_FAIL;
-#endif
     broker_config_free(&cfg);
     return rc;
 }
