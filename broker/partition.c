@@ -285,9 +285,11 @@ int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, b
     memset(out, 0, sizeof *out);
     out->fd = -1;
     out->first_offset = out->next_offset = offset;
-    if (offset < partition_log_start(p) || offset > bound)
+    /* Out of range is judged against the log (Kafka: logStartOffset..logEndOffset); a
+     * consumer between the high watermark and the log end just gets nothing yet. */
+    if (offset < partition_log_start(p) || offset > partition_leo(p))
         return KERR_OFFSET_OUT_OF_RANGE;
-    if (offset == bound)
+    if (offset >= bound)
         return KERR_NONE;
     int rc = storage_log_read(p->log, offset, bound, max_bytes, min_one, out);
     if (rc == SL_ERANGE)

@@ -131,7 +131,8 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
 /*
  * Reads whole batches from `offset` (see storage_log_read) up to the high
  * watermark (consumers) or the log end (replicas).  Returns a Kafka error:
- * OFFSET_OUT_OF_RANGE when offset is below the log start or above the bound.
+ * OFFSET_OUT_OF_RANGE when offset is below the log start or above the log
+ * end; an offset at or past the bound reads nothing.
  */
 int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, bool min_one,
                        bool to_leo, struct storage_slice *out);
