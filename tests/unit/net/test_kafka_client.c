@@ -29,7 +29,16 @@ struct server {
     int port;
     enum server_mode mode;
     int requests;
+    struct bufferevent *conns[16]; /* accepted connections, freed by server_stop */
 };
+
+static void forget(struct server *s, struct bufferevent *bev)
+{
+    for (int i = 0; i < 16; i++)
+        if (s->conns[i] == bev)
+            s->conns[i] = NULL;
+    bufferevent_free(bev);
+}
 
 struct result {
     int calls;
@@ -62,7 +71,7 @@ static void srv_read(struct bufferevent *bev, void *arg)
         if (s->mode == CLOSE) {
             free(frame);
             arena_free(&a);
-            bufferevent_free(bev);
+            forget(s, bev);
             return;
         }
         if (s->mode == ANSWER || s->mode == WRONG_ID || s->mode == HUGE) {
@@ -90,9 +99,8 @@ static void srv_read(struct bufferevent *bev, void *arg)
 
 static void srv_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)arg;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        bufferevent_free(bev);
+        forget(arg, bev);
 }
 
 static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -105,6 +113,22 @@ static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
     struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(bev, srv_read, NULL, srv_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    for (int i = 0; i < 16; i++) {
+        if (!s->conns[i]) {
+            s->conns[i] = bev;
+            break;
+        }
+    }
+}
+
+static void server_stop(struct server *s)
+{
+    for (int i = 0; i < 16; i++)
+        if (s->conns[i])
+            forget(s, s->conns[i]);
+    if (s->l)
+        evconnlistener_free(s->l);
+    s->l = NULL;
 }
 
 static void server_start(struct server *s, struct event_base *base, enum server_mode mode)
@@ -169,7 +193,7 @@ START_TEST(test_pipelined_round_trips_in_order)
     ck_assert_int_eq(kc_conn_inflight(c), 0);
     ck_assert(kc_conn_connected(c));
     kc_conn_free(c);
-    evconnlistener_free(s.l);
+    server_stop(&s);
     event_base_free(base);
 }
 END_TEST
@@ -193,7 +217,7 @@ START_TEST(test_timeout_closes_and_fails)
     run_until(base, &r2, 1);
     ck_assert_int_eq(r2.err, 0);
     kc_conn_free(c);
-    evconnlistener_free(s.l);
+    server_stop(&s);
     event_base_free(base);
 }
 END_TEST
@@ -210,7 +234,7 @@ START_TEST(test_refused_and_dropped)
     ck_assert_int_eq(r.err, SL_ECLOSED);
     kc_conn_free(c);
     int port = s.port;
-    evconnlistener_free(s.l);
+    server_stop(&s);
     c = kc_conn_new(base, "127.0.0.1", port, "test", 1 << 20);
     struct result r2 = {0};
     send_api_versions(c, &r2, 5000);
@@ -237,7 +261,7 @@ START_TEST(test_bad_frames)
     run_until(base, &r2, 1);
     ck_assert_int_eq(r2.err, SL_ECORRUPT);
     kc_conn_free(c);
-    evconnlistener_free(s.l);
+    server_stop(&s);
     event_base_free(base);
 }
 END_TEST
@@ -265,7 +289,7 @@ START_TEST(test_free_inside_callback)
     for (int i = 0; i < 20000 && c; i++)
         event_base_loop(base, EVLOOP_ONCE);
     ck_assert_ptr_null(c);
-    evconnlistener_free(s.l);
+    server_stop(&s);
     event_base_free(base);
 }
 END_TEST
