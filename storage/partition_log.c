@@ -267,9 +267,15 @@ static int recover_segments(struct storage_log *l, const struct dir_listing *d, 
             return rc;
         push_segment(l, s);
         bool last = i + 1 == d->nlogs;
+        /* Segment i was rolled at the LEO, so every offset in it is below the
+         * next segment's base: a batch beyond it is damaged (the base offset
+         * is outside the CRC). */
+        s->limit = last ? INT64_MAX : d->logs[i + 1];
         bool trusted = clean || (!last && recovery_point >= 0 && d->logs[i + 1] <= recovery_point);
         if (trusted) {
             rc = storage_segment_load(s, &l->sp);
+            if (rc == 0)
+                s->limit = INT64_MAX;
             if (rc == SL_EIO)
                 return rc;
             if (rc == 0) {
@@ -280,6 +286,7 @@ static int recover_segments(struct storage_log *l, const struct dir_listing *d, 
         }
         int64_t cut = 0;
         rc = storage_segment_recover(s, &l->sp, true, &cut);
+        s->limit = INT64_MAX;
         if (rc == 0 && !last && cut == 0)
             rc = storage_segment_finish(s); /* final time index entry, as at roll */
         if (rc != 0)

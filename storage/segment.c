@@ -239,7 +239,7 @@ static bool offsets_fit(const struct storage_segment *s, const struct rb_header 
     if (h->last_offset_delta < 0 || h->base_offset < next || h->base_offset < s->base)
         return false;
     int64_t last = rb_header_last_offset(h);
-    return last - s->base <= INT32_MAX;
+    return last - s->base <= INT32_MAX && last < s->limit;
 }
 
 /* ---- paths, open, close ---- */
@@ -279,6 +279,8 @@ int storage_segment_open(const char *dir, int64_t base, const struct storage_seg
     s->oidx.fd = -1;
     s->tidx.fd = -1;
     s->created_ms = -1;
+    s->limit = INT64_MAX;
+    s->params = p;
     reset_state(s);
     s->log_path = storage_segment_path(dir, base, ".log");
     int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
@@ -409,34 +411,35 @@ static int file_size_of(int fd, int64_t *size)
     return 0;
 }
 
-int storage_segment_recover(struct storage_segment *s, const struct storage_segment_params *p,
-                            bool check_crc, int64_t *truncated_bytes)
+/*
+ * Rebuilds the in-memory state and indexes from the batches in [0, end):
+ * header sane, offsets increasing and inside [base, limit), CRC when
+ * check_crc.  *valid_end gets the end of the last good batch and *why the
+ * reason the scan stopped before `end`.  Returns 0 or SL_EIO.
+ */
+static int scan_segment(struct storage_segment *s, const struct storage_segment_params *p,
+                        int64_t end, bool check_crc, int64_t *valid_end, const char **why)
 {
-    *truncated_bytes = 0;
-    int64_t fsize;
-    if (file_size_of(s->fd, &fsize) != 0)
-        return SL_EIO;
     reset_state(s);
     s->oidx.n = 0;
     s->tidx.n = 0;
-
+    *why = NULL;
     struct scanner sc;
-    scanner_init(&sc, s->fd, fsize, SCAN_BUF_RECOVER);
+    scanner_init(&sc, s->fd, end, SCAN_BUF_RECOVER);
     int64_t pos = 0;
-    const char *why = NULL;
     int rc = 0;
-    while (pos < fsize) {
+    while (pos < end) {
         struct rb_header h;
         rc = scanner_header(&sc, pos, &h);
         if (rc == SL_EIO)
             break;
         if (rc != 0) {
-            why = rc == SL_EAGAIN ? "torn batch" : "invalid batch header";
+            *why = rc == SL_EAGAIN ? "torn batch" : "invalid batch header";
             rc = 0;
             break;
         }
         if (!offsets_fit(s, &h, s->next_offset)) {
-            why = "offsets out of order";
+            *why = "offsets out of order";
             break;
         }
         if (check_crc) {
@@ -445,7 +448,7 @@ int storage_segment_recover(struct storage_segment *s, const struct storage_segm
             if (rc == SL_EIO)
                 break;
             if (rc != 0 || !ok) {
-                why = "CRC mismatch";
+                *why = "CRC mismatch";
                 rc = 0;
                 break;
             }
@@ -454,9 +457,21 @@ int storage_segment_recover(struct storage_segment *s, const struct storage_segm
         pos = s->size;
     }
     scanner_free(&sc);
+    *valid_end = pos;
+    return rc;
+}
+
+int storage_segment_recover(struct storage_segment *s, const struct storage_segment_params *p,
+                            bool check_crc, int64_t *truncated_bytes)
+{
+    *truncated_bytes = 0;
+    int64_t fsize, pos;
+    const char *why;
+    if (file_size_of(s->fd, &fsize) != 0)
+        return SL_EIO;
+    int rc = scan_segment(s, p, fsize, check_crc, &pos, &why);
     if (rc != 0)
         return rc;
-
     if (pos < fsize) {
         *truncated_bytes = fsize - pos;
         if (tail_is_zero(s->fd, pos, fsize))
@@ -476,6 +491,36 @@ int storage_segment_recover(struct storage_segment *s, const struct storage_segm
     s->dirty = true;
     s->index_missing = false;
     return rewrite_indexes(s);
+}
+
+/*
+ * Rebuilds the indexes of an open segment whose index turned out to be wrong
+ * during a lookup.  The data is not touched: if it cannot be read to the end
+ * the indexes cover what can, and the error is logged.
+ */
+static void repair_indexes(struct storage_segment *s)
+{
+    LOG_WARN("storage", "%s: index entry does not match the log; rebuilding the indexes",
+             s->log_path);
+    int64_t size = s->size, next = s->next_offset, max_ts = s->max_ts;
+    int64_t max_ts_offset = s->max_ts_offset, first_ts = s->first_ts;
+    int64_t bytes_since = s->bytes_since_index, limit = s->limit;
+    int64_t end;
+    const char *why;
+    s->limit = INT64_MAX;
+    int rc = scan_segment(s, s->params, size, false, &end, &why);
+    if (rc != 0 || end != size)
+        LOG_ERROR("storage", "%s: batches unreadable from position %" PRId64 " (%s)", s->log_path,
+                  end, why ? why : "I/O error");
+    s->size = size;
+    s->next_offset = next;
+    s->max_ts = max_ts;
+    s->max_ts_offset = max_ts_offset;
+    s->first_ts = first_ts;
+    s->bytes_since_index = bytes_since;
+    s->limit = limit;
+    if (rewrite_indexes(s) != 0)
+        LOG_ERROR("storage", "%s: cannot rewrite the indexes", s->log_path);
 }
 
 /* Checks loaded indexes against each other and the file; see storage_segment_load. */
@@ -519,23 +564,26 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
         return SL_ECORRUPT;
     }
 
-    /* Validate everything after the last time index entry's batch (which
-     * covers the offset index's last entry as well). */
-    int64_t start = 0;
+    /* Validate everything from the batch of the last time index entry (the
+     * offset index entry at or before it, whose batch is checked too), which
+     * covers the last offset index entry as well. */
+    ssize_t j = (ssize_t)s->oidx.n - 1;
+    int64_t tidx_ts_last = -1, tidx_off_last = -1;
     if (s->tidx.n > 0) {
         size_t t = s->tidx.n - 1;
-        s->max_ts = tidx_ts(s, t);
-        s->max_ts_offset = s->base + tidx_rel(s, t);
-        start = start_pos_for(s, s->max_ts_offset);
+        tidx_ts_last = s->max_ts = tidx_ts(s, t);
+        tidx_off_last = s->max_ts_offset = s->base + tidx_rel(s, t);
+        j = oidx_lookup(s, tidx_rel(s, t));
     }
+    int64_t start = j >= 0 ? (int64_t)oidx_pos(s, (size_t)j) : 0;
+    int64_t start_off = j >= 0 ? s->base + oidx_rel(s, (size_t)j) : -1;
     int64_t last_oidx_pos = -1;
     int64_t last_oidx_off = -1;
     if (s->oidx.n > 0) {
         last_oidx_pos = oidx_pos(s, s->oidx.n - 1);
         last_oidx_off = s->base + oidx_rel(s, s->oidx.n - 1);
-        if (last_oidx_pos < start)
-            start = last_oidx_pos;
     }
+    bool seen_tidx = s->tidx.n == 0;
 
     struct scanner sc;
     scanner_init(&sc, s->fd, fsize, SCAN_BUF_RECOVER);
@@ -565,13 +613,15 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
             rc = SL_ECORRUPT;
         if (rc != 0)
             break;
-        if (pos == last_oidx_pos) {
-            if (rb_header_last_offset(&h) != last_oidx_off) {
-                rc = SL_ECORRUPT;
-                break;
-            }
-            seen_last_oidx = true;
+        int64_t last = rb_header_last_offset(&h);
+        if ((pos == start && start_off >= 0 && last != start_off) ||
+            (pos == last_oidx_pos && last != last_oidx_off) ||
+            (last == tidx_off_last && h.max_timestamp != tidx_ts_last)) {
+            rc = SL_ECORRUPT;
+            break;
         }
+        seen_last_oidx |= pos == last_oidx_pos;
+        seen_tidx |= last == tidx_off_last;
         int64_t first_ts = s->first_ts;
         observe(s, p, pos, &h, false);
         s->first_ts = first_ts;
@@ -581,12 +631,8 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
     scanner_free(&sc);
     if (rc == SL_EIO)
         return rc;
-    if (rc != 0 || pos != fsize || !seen_last_oidx) {
+    if (rc != 0 || pos != fsize || !seen_last_oidx || !seen_tidx) {
         LOG_WARN("storage", "%s: data after the last index entry does not check out", s->log_path);
-        return SL_ECORRUPT;
-    }
-    if (s->tidx.n > 0 && s->base + tidx_rel(s, s->tidx.n - 1) >= s->next_offset) {
-        LOG_WARN("storage", "%s: time index points past the log", s->log_path);
         return SL_ECORRUPT;
     }
     if (fsize == 0)
@@ -629,20 +675,33 @@ int storage_segment_append(struct storage_segment *s, const struct storage_segme
 
 /* ---- lookups and reads ---- */
 
-int storage_segment_find(struct storage_segment *s, int64_t offset, int64_t *pos,
-                         struct rb_header *h)
+/* One lookup; SL_EAGAIN when the index entry it started from is wrong. */
+static int find_once(struct storage_segment *s, int64_t offset, int64_t *pos, struct rb_header *h)
 {
-    if (offset >= s->next_offset || s->size == 0)
-        return SL_ENOTFOUND;
+    ssize_t i = -1;
+    if (offset > s->base) {
+        int64_t rel = offset - s->base;
+        i = oidx_lookup(s, rel > UINT32_MAX ? UINT32_MAX : (uint32_t)rel);
+    }
+    int64_t p = i < 0 ? 0 : (int64_t)oidx_pos(s, (size_t)i);
+    bool verify = i >= 0;
     struct scanner sc;
     scanner_init(&sc, s->fd, s->size, SCAN_BUF_LOOKUP);
-    int64_t p = start_pos_for(s, offset);
     int rc = SL_ENOTFOUND;
     while (p < s->size) {
         int r = scanner_header(&sc, p, h);
+        if (r == SL_EIO) {
+            rc = SL_EIO;
+            break;
+        }
+        if (verify && (r != 0 || rb_header_last_offset(h) != s->base + oidx_rel(s, (size_t)i))) {
+            rc = SL_EAGAIN;
+            break;
+        }
+        verify = false;
         if (r != 0) {
-            rc = r == SL_EIO ? SL_EIO : SL_ECORRUPT;
             LOG_ERROR("storage", "%s: unreadable batch at position %" PRId64, s->log_path, p);
+            rc = SL_ECORRUPT;
             break;
         }
         if (rb_header_last_offset(h) >= offset) {
@@ -653,6 +712,21 @@ int storage_segment_find(struct storage_segment *s, int64_t offset, int64_t *pos
         p += (int64_t)rb_header_total_size(h);
     }
     scanner_free(&sc);
+    return rc;
+}
+
+int storage_segment_find(struct storage_segment *s, int64_t offset, int64_t *pos,
+                         struct rb_header *h)
+{
+    if (offset >= s->next_offset || s->size == 0)
+        return SL_ENOTFOUND;
+    int rc = find_once(s, offset, pos, h);
+    if (rc == SL_EAGAIN) {
+        repair_indexes(s);
+        rc = find_once(s, offset, pos, h);
+        if (rc == SL_EAGAIN)
+            rc = SL_ECORRUPT;
+    }
     return rc;
 }
 
@@ -681,7 +755,18 @@ static int boundary_before(struct storage_segment *s, struct scanner *sc, int64_
         return 0;
     }
     ssize_t i = oidx_lookup_pos(s, from, to);
-    int64_t p = i < 0 ? from : (int64_t)oidx_pos(s, (size_t)i);
+    int64_t p = from;
+    if (i >= 0) {
+        struct rb_header h;
+        int64_t q = (int64_t)oidx_pos(s, (size_t)i);
+        int rc = scanner_header(sc, q, &h);
+        if (rc == SL_EIO)
+            return rc;
+        if (rc == 0 && rb_header_last_offset(&h) == s->base + oidx_rel(s, (size_t)i))
+            p = q;
+        else
+            repair_indexes(s);
+    }
     for (;;) {
         struct rb_header h;
         int rc = scanner_header(sc, p, &h);
@@ -714,6 +799,8 @@ int storage_segment_read(struct storage_segment *s, int64_t offset, int64_t max_
     out->pos = start;
     out->first_offset = h0.base_offset;
     out->next_offset = h0.base_offset;
+    if (h0.base_offset >= max_offset)
+        return 0; /* offset fell in a gap and the next batch is beyond the bound */
 
     struct scanner sc;
     scanner_init(&sc, s->fd, s->size, SCAN_BUF_LOOKUP);
@@ -783,8 +870,20 @@ int storage_segment_offset_for_ts(struct storage_segment *s, int64_t ts, int64_t
     /* Kafka's LogSegment.findOffsetByTimestamp: time index, then offset index, then scan. */
     int64_t from = min_offset;
     ssize_t t = tidx_lookup(s, ts);
-    if (t >= 0 && s->base + tidx_rel(s, (size_t)t) > from)
-        from = s->base + tidx_rel(s, (size_t)t);
+    if (t >= 0) {
+        /* The entry must name the batch where the max timestamp first reached its value. */
+        int64_t o = s->base + tidx_rel(s, (size_t)t), q;
+        struct rb_header h;
+        int rc = storage_segment_find(s, o, &q, &h);
+        if (rc == SL_EIO)
+            return rc;
+        if (rc == 0 && rb_header_last_offset(&h) == o && h.max_timestamp == tidx_ts(s, (size_t)t)) {
+            if (o > from)
+                from = o;
+        } else {
+            repair_indexes(s);
+        }
+    }
     struct scanner sc;
     scanner_init(&sc, s->fd, s->size, SCAN_BUF_LOOKUP);
     int64_t p = start_pos_for(s, from);

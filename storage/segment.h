@@ -35,6 +35,9 @@ struct storage_segment {
     int64_t created_ms;    /* now_ms of the first append since open, -1 before */
     bool dirty;            /* .log written since the last fdatasync */
     bool index_missing;    /* an index file did not exist when the segment was opened */
+    int64_t limit;         /* offsets must stay below this (the next segment's base) when
+                              loading or recovering; INT64_MAX for the last segment */
+    const struct storage_segment_params *params; /* the log's, for index repairs */
 };
 
 /* Limits that the segment needs from the log configuration. */
@@ -53,7 +56,8 @@ void storage_segment_params_from(struct storage_segment_params *p,
 char *storage_segment_path(const char *dir, int64_t base, const char *suffix);
 
 /*
- * Opens the segment files for `base` in dir.  create: make a new empty segment
+ * Opens the segment files for `base` in dir.  p must outlive the segment (it
+ * is kept for index repairs).  create: make a new empty segment
  * (existing files are truncated, the .log preallocated when configured);
  * otherwise the .log must exist (SL_ENOTFOUND) and the index files are created
  * when missing.  Nothing is read: call load or recover next.  *out is freed by
@@ -73,7 +77,7 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
 
 /*
  * Scans the whole .log batch by batch (header sane, offsets increasing and
- * inside the segment, CRC-32C valid when check_crc), rebuilds both indexes and
+ * inside [base, limit), CRC-32C valid when check_crc), rebuilds both indexes and
  * cuts the file at the first invalid or torn batch.  *truncated_bytes gets the
  * number of bytes cut (0 when the file was whole).  Returns 0 or SL_EIO.
  */
@@ -92,6 +96,10 @@ int storage_segment_append(struct storage_segment *s, const struct storage_segme
 /*
  * Position and header of the first batch whose last offset is >= offset.
  * SL_ENOTFOUND when no batch of the segment reaches offset; SL_EIO, SL_ECORRUPT.
+ *
+ * Every index entry a lookup uses is checked against the batch it points at
+ * (a damaged index that passed the load checks is caught here); on a
+ * mismatch the indexes are rebuilt from the data and the lookup repeated.
  */
 int storage_segment_find(struct storage_segment *s, int64_t offset, int64_t *pos,
                          struct rb_header *h);

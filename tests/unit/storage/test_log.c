@@ -270,6 +270,9 @@ START_TEST(test_append_validation)
     ck_assert_int_eq(storage_log_read(l, 5, INT64_MAX, 1 << 20, true, &s), 0);
     ck_assert_int_eq(s.first_offset, 10);
     ck_assert_int_eq(s.next_offset, 12);
+    /* From inside the gap with a bound below the next batch: nothing. */
+    ck_assert_int_eq(storage_log_read(l, 5, 8, 1 << 20, true, &s), 0);
+    ck_assert_int_eq(s.len, 0);
     wbuf_free(&w);
     storage_log_close(l);
 }
