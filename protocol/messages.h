@@ -11,6 +11,13 @@
  *   msg_metadata.h       Metadata (3), FindCoordinator (10), DescribeCluster (60)
  *   msg_admin.h          CreateTopics (19), DeleteTopics (20), DescribeConfigs (32),
  *                        CreatePartitions (37)
+ *   msg_controller.h     the CONTROLLER listener's APIs: Vote (52), BeginQuorumEpoch (53),
+ *                        EndQuorumEpoch (54), DescribeQuorum (55), AlterPartition (56),
+ *                        FetchSnapshot (59), BrokerRegistration (62), BrokerHeartbeat (63),
+ *                        ControllerRegistration (70) (table: api_controller.h)
+ *   msg_group.h          OffsetCommit (8), OffsetFetch (9), JoinGroup (11), Heartbeat (12),
+ *                        LeaveGroup (13), SyncGroup (14), DescribeGroups (15), ListGroups (16),
+ *                        DeleteGroups (42), OffsetDelete (47)
  *
  * Decoded strings and arrays live in the request arena; BYTES/RECORDS alias
  * the request buffer (see codec.h).
@@ -23,5 +30,7 @@
 #include "msg_offsets.h"
 #include "msg_metadata.h"
 #include "msg_admin.h"
+#include "msg_controller.h"
+#include "msg_group.h"
 
 #endif

@@ -1,0 +1,122 @@
+/*
+ * The CONTROLLER listener's API table (api_controller.h), its ApiVersions
+ * answer and frame helpers.
+ */
+#include "api_controller.h"
+
+#include "err.h"
+#include "kafka.h"
+#include "messages.h"
+#include "msg_controller.h"
+
+#define API(K, NAME, MIN, MAX, ACCEPT, FLEX, SYM)                                                  \
+    {                                                                                              \
+        .key = (K), .name = (NAME), .min = (MIN), .max = (MAX), .accept_min = (ACCEPT),            \
+        .flex_min = (FLEX), .req = &proto_##SYM##_req_schema, .resp = &proto_##SYM##_resp_schema   \
+    }
+
+/*
+ * Ordered by key.  Version ranges are Kafka 4.0's, except Fetch, whose
+ * schema (msg_produce_fetch.h) stops at version 12: enough between our own
+ * nodes (topic names rather than ids; ReplicaState and directory ids of
+ * v15+/v17 absent).  AlterPartition 0-1 were removed in Kafka 4.0.
+ */
+static const struct proto_api apis[] = {
+    API(KAPI_FETCH, "Fetch", PROTO_API_CONTROLLER_FETCH_MIN, 12, PROTO_API_CONTROLLER_FETCH_MIN, 12,
+        fetch),
+    API(KAPI_API_VERSIONS, "ApiVersions", 0, 3, 0, 3, api_versions),
+    API(KAPI_VOTE, "Vote", 0, 2, 0, 0, vote),
+    API(KAPI_BEGIN_QUORUM_EPOCH, "BeginQuorumEpoch", 0, 1, 0, 1, begin_quorum_epoch),
+    API(KAPI_END_QUORUM_EPOCH, "EndQuorumEpoch", 0, 1, 0, 1, end_quorum_epoch),
+    API(KAPI_DESCRIBE_QUORUM, "DescribeQuorum", 0, 2, 0, 0, describe_quorum),
+    API(KAPI_ALTER_PARTITION, "AlterPartition", 2, 3, 2, 0, alter_partition),
+    API(KAPI_FETCH_SNAPSHOT, "FetchSnapshot", 0, 1, 0, 0, fetch_snapshot),
+    API(KAPI_BROKER_REGISTRATION, "BrokerRegistration", 0, 4, 0, 0, broker_registration),
+    API(KAPI_BROKER_HEARTBEAT, "BrokerHeartbeat", 0, 1, 0, 0, broker_heartbeat),
+    API(PROTO_API_CONTROLLER_REGISTRATION, "ControllerRegistration", 0, 0, 0, 0,
+        controller_registration),
+};
+
+#define NAPIS (sizeof(apis) / sizeof(apis[0]))
+
+const struct proto_api *proto_api_controller_find(int16_t key)
+{
+    for (size_t i = 0; i < NAPIS; i++)
+        if (apis[i].key == key)
+            return &apis[i];
+    return NULL;
+}
+
+bool proto_api_controller_is_flexible(int16_t key, int16_t version)
+{
+    const struct proto_api *api = proto_api_controller_find(key);
+    return api && version >= api->min && version <= api->max && version >= api->flex_min;
+}
+
+bool proto_api_controller_version_supported(int16_t key, int16_t version)
+{
+    const struct proto_api *api = proto_api_controller_find(key);
+    return api && version >= api->accept_min && version <= api->max;
+}
+
+size_t proto_api_controller_count(void)
+{
+    return NAPIS;
+}
+
+const struct proto_api *proto_api_controller_at(size_t i)
+{
+    return i < NAPIS ? &apis[i] : NULL;
+}
+
+void proto_api_controller_versions_fill(struct api_versions_resp *resp, struct arena *a)
+{
+    *resp = (struct api_versions_resp){0};
+    resp->finalized_features_epoch = -1;
+    struct api_versions_resp_api_version *v = arena_alloc(a, NAPIS * sizeof(*v));
+    for (size_t i = 0; i < NAPIS; i++) {
+        v[i].api_key = apis[i].key;
+        v[i].min_version = apis[i].min;
+        v[i].max_version = apis[i].max;
+    }
+    resp->api_keys.n = (int32_t)NAPIS;
+    resp->api_keys.v = v;
+}
+
+int proto_api_controller_resp_frame_encode(struct proto_out *o, int16_t api_key,
+                                           int16_t api_version, int32_t correlation_id,
+                                           const void *body)
+{
+    const struct proto_api *api = proto_api_controller_find(api_key);
+    if (!api || api_version < api->min || api_version > api->max || !body)
+        return SL_EINVAL;
+    bool flex = api_version >= api->flex_min;
+    struct proto_frame_mark m;
+    proto_frame_begin(o, &m);
+    /* ApiVersions responses always carry header v0 (KIP-511). */
+    proto_resp_header_write(o, correlation_id, flex && api_key != KAPI_API_VERSIONS);
+    int rc = proto_encode(api->resp, api_version, flex, body, o);
+    if (rc) {
+        proto_frame_abort(o, &m);
+        return rc;
+    }
+    return proto_frame_end(o, &m);
+}
+
+int proto_api_controller_req_frame_encode(struct proto_out *o, const struct proto_req_header *h,
+                                          const void *body)
+{
+    const struct proto_api *api = proto_api_controller_find(h->api_key);
+    if (!api || h->api_version < api->min || h->api_version > api->max || !body)
+        return SL_EINVAL;
+    bool flex = h->api_version >= api->flex_min;
+    struct proto_frame_mark m;
+    proto_frame_begin(o, &m);
+    proto_req_header_write(o, h, flex);
+    int rc = proto_encode(api->req, h->api_version, flex, body, o);
+    if (rc) {
+        proto_frame_abort(o, &m);
+        return rc;
+    }
+    return proto_frame_end(o, &m);
+}
