@@ -523,6 +523,8 @@ static void repair_indexes(struct storage_segment *s)
         LOG_ERROR("storage", "%s: cannot rewrite the indexes", s->log_path);
 }
 
+static int find_once(struct storage_segment *s, int64_t offset, int64_t *pos, struct rb_header *h);
+
 /* Checks loaded indexes against each other and the file; see storage_segment_load. */
 static bool indexes_sane(const struct storage_segment *s, int64_t fsize)
 {
@@ -564,31 +566,26 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
         return SL_ECORRUPT;
     }
 
-    /* Validate everything from the batch of the last time index entry (the
-     * offset index entry at or before it, whose batch is checked too), which
-     * covers the last offset index entry as well. */
-    ssize_t j = (ssize_t)s->oidx.n - 1;
+    /* Validate, CRC included, the batches from the last offset index entry to
+     * the end: after a clean shutdown or a completed flush both indexes are
+     * complete up to that entry (they are written and synced together), so
+     * the time index's last entry plus these batches give the max timestamp.
+     * The entries used are checked against the batches they name. */
+    int64_t start = 0, start_off = -1;
+    if (s->oidx.n > 0) {
+        start = oidx_pos(s, s->oidx.n - 1);
+        start_off = s->base + oidx_rel(s, s->oidx.n - 1);
+    }
     int64_t tidx_ts_last = -1, tidx_off_last = -1;
     if (s->tidx.n > 0) {
-        size_t t = s->tidx.n - 1;
-        tidx_ts_last = s->max_ts = tidx_ts(s, t);
-        tidx_off_last = s->max_ts_offset = s->base + tidx_rel(s, t);
-        j = oidx_lookup(s, tidx_rel(s, t));
-    }
-    int64_t start = j >= 0 ? (int64_t)oidx_pos(s, (size_t)j) : 0;
-    int64_t start_off = j >= 0 ? s->base + oidx_rel(s, (size_t)j) : -1;
-    int64_t last_oidx_pos = -1;
-    int64_t last_oidx_off = -1;
-    if (s->oidx.n > 0) {
-        last_oidx_pos = oidx_pos(s, s->oidx.n - 1);
-        last_oidx_off = s->base + oidx_rel(s, s->oidx.n - 1);
+        tidx_ts_last = s->max_ts = tidx_ts(s, s->tidx.n - 1);
+        tidx_off_last = s->max_ts_offset = s->base + tidx_rel(s, s->tidx.n - 1);
     }
     bool seen_tidx = s->tidx.n == 0;
 
     struct scanner sc;
     scanner_init(&sc, s->fd, fsize, SCAN_BUF_RECOVER);
     rc = 0;
-    bool seen_last_oidx = last_oidx_pos < 0;
     if (fsize > 0) {
         struct rb_header h;
         rc = scanner_header(&sc, 0, &h);
@@ -596,7 +593,6 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
             s->first_ts = h.max_timestamp;
     }
     int64_t pos = start;
-    /* The first batch scanned may start at a later offset than base. */
     int64_t next = s->base;
     while (rc == 0 && pos < fsize) {
         struct rb_header h;
@@ -615,12 +611,10 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
             break;
         int64_t last = rb_header_last_offset(&h);
         if ((pos == start && start_off >= 0 && last != start_off) ||
-            (pos == last_oidx_pos && last != last_oidx_off) ||
             (last == tidx_off_last && h.max_timestamp != tidx_ts_last)) {
             rc = SL_ECORRUPT;
             break;
         }
-        seen_last_oidx |= pos == last_oidx_pos;
         seen_tidx |= last == tidx_off_last;
         int64_t first_ts = s->first_ts;
         observe(s, p, pos, &h, false);
@@ -631,14 +625,27 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
     scanner_free(&sc);
     if (rc == SL_EIO)
         return rc;
-    if (rc != 0 || pos != fsize || !seen_last_oidx || !seen_tidx) {
+    if (rc != 0 || pos != fsize) {
         LOG_WARN("storage", "%s: data after the last index entry does not check out", s->log_path);
         return SL_ECORRUPT;
     }
     if (fsize == 0)
         s->size = 0;
     s->file_size = fsize;
-    s->bytes_since_index = s->size - (last_oidx_pos > 0 ? last_oidx_pos : 0);
+    if (!seen_tidx) {
+        /* The time index's last entry names an earlier batch: look it up. */
+        int64_t q;
+        struct rb_header h;
+        rc = tidx_off_last < s->next_offset ? find_once(s, tidx_off_last, &q, &h) : SL_ENOTFOUND;
+        if (rc == SL_EIO)
+            return rc;
+        if (rc != 0 || rb_header_last_offset(&h) != tidx_off_last ||
+            h.max_timestamp != tidx_ts_last) {
+            LOG_WARN("storage", "%s: time index entry does not match the log", s->log_path);
+            return SL_ECORRUPT;
+        }
+    }
+    s->bytes_since_index = s->size - start;
     return 0;
 }
 

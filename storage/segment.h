@@ -68,10 +68,14 @@ int storage_segment_open(const char *dir, int64_t base, const struct storage_seg
 
 /*
  * Trusted load after a clean shutdown or below the recovery point: loads both
- * indexes, checks them (sizes, increasing entries, entries inside the file)
- * and validates, CRC included, the batches after the last time/offset index
- * entry to find the segment's end.  SL_ECORRUPT means the caller must run
- * storage_segment_recover (indexes damaged or the tail invalid); SL_EIO.
+ * indexes, checks them (sizes, increasing entries, entries inside the file,
+ * the last entries against the batches they name) and validates, CRC
+ * included, the batches after the last offset index entry to find the
+ * segment's end and max timestamp.  Like Kafka, it trusts the time index's
+ * last entry for the max timestamp of the batches before that (written when
+ * the segment stopped being active, synced with the data).  SL_ECORRUPT means
+ * the caller must run storage_segment_recover (indexes damaged or the tail
+ * invalid); SL_EIO.
  */
 int storage_segment_load(struct storage_segment *s, const struct storage_segment_params *p);
 
