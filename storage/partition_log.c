@@ -36,6 +36,7 @@ struct storage_log {
     int64_t last_flush_ms; /* -1 until the first timed check */
     bool dir_dirty;        /* segment files created or removed since the last dir fsync */
     bool io_failed;        /* a flush failed: never write the clean marker */
+    uint64_t generation;   /* bumped by truncation: flush jobs started before do not count */
 };
 
 void storage_log_config_default(struct storage_log_config *c)
@@ -89,6 +90,10 @@ int64_t storage_log_unflushed_messages(const struct storage_log *l)
 {
     int64_t n = storage_log_end_offset(l) - l->recovery_point;
     return n > 0 ? n : 0;
+}
+bool storage_log_failed(const struct storage_log *l)
+{
+    return l->io_failed;
 }
 int storage_log_segment_count(const struct storage_log *l)
 {
@@ -558,30 +563,104 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
 
 /* ---- flush ---- */
 
-int storage_log_flush(struct storage_log *l)
+struct storage_flush_job {
+    int *fds; /* dup()ed descriptors to fdatasync; the last one may be the directory */
+    size_t n;
+    int dir_fd; /* directory to fsync, or -1 */
+    int64_t target;
+    uint64_t generation;
+};
+
+static int job_add(struct storage_flush_job *j, int fd, bool *dirty)
 {
-    int64_t leo = storage_log_end_offset(l);
-    int rc = 0;
+    if (!*dirty)
+        return 0;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) {
+        LOG_ERROR("storage", "cannot dup a segment descriptor: %s", strerror(errno));
+        return SL_EIO;
+    }
+    j->fds = xrealloc(j->fds, (j->n + 1) * sizeof *j->fds);
+    j->fds[j->n++] = d;
+    *dirty = false;
+    return 0;
+}
+
+int storage_log_flush_begin(struct storage_log *l, struct storage_flush_job **out)
+{
+    struct storage_flush_job *j = xcalloc(1, sizeof *j);
+    j->dir_fd = -1;
+    j->target = storage_log_end_offset(l);
+    j->generation = l->generation;
     /* Segments holding [recovery point, LEO), plus the one before (its final
      * time index entry is written when it stops being active). */
+    int rc = 0;
     for (size_t i = l->nseg; i-- > 0;) {
-        if (storage_segment_flush(l->segs[i]) != 0)
+        struct storage_segment *s = l->segs[i];
+        if (job_add(j, s->fd, &s->dirty) != 0 || job_add(j, s->oidx.fd, &s->oidx.dirty) != 0 ||
+            job_add(j, s->tidx.fd, &s->tidx.dirty) != 0)
             rc = SL_EIO;
-        if (l->segs[i]->base < l->recovery_point)
+        if (s->base < l->recovery_point)
             break;
     }
     if (l->dir_dirty) {
-        if (storage_dir_fsync(l->dir) != 0)
+        j->dir_fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (j->dir_fd < 0)
             rc = SL_EIO;
         else
             l->dir_dirty = false;
     }
-    if (rc != 0) {
-        l->io_failed = true;
-        return rc;
+    *out = j;
+    return rc;
+}
+
+int storage_flush_job_run(struct storage_flush_job *j)
+{
+    int rc = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        if (fdatasync(j->fds[i]) != 0) {
+            LOG_ERROR("storage", "fdatasync failed: %s", strerror(errno));
+            rc = SL_EIO;
+        }
+        close(j->fds[i]);
     }
-    l->recovery_point = leo;
-    return 0;
+    j->n = 0;
+    if (j->dir_fd >= 0) {
+        if (fsync(j->dir_fd) != 0) {
+            LOG_ERROR("storage", "directory fsync failed: %s", strerror(errno));
+            rc = SL_EIO;
+        }
+        close(j->dir_fd);
+        j->dir_fd = -1;
+    }
+    return rc;
+}
+
+int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *j, int rc)
+{
+    for (size_t i = 0; i < j->n; i++)
+        close(j->fds[i]);
+    if (j->dir_fd >= 0)
+        close(j->dir_fd);
+    if (rc == 0 && l->io_failed)
+        rc = SL_EIO; /* an earlier write or sync failed: durability is unknown */
+    if (rc != 0) {
+        l->io_failed = true; /* no clean marker: the next open recovers */
+    } else if (j->generation == l->generation && j->target > l->recovery_point) {
+        int64_t leo = storage_log_end_offset(l);
+        l->recovery_point = j->target < leo ? j->target : leo;
+    }
+    free(j->fds);
+    free(j);
+    return rc;
+}
+
+int storage_log_flush(struct storage_log *l)
+{
+    struct storage_flush_job *j;
+    int rc = storage_log_flush_begin(l, &j);
+    int rc2 = storage_flush_job_run(j);
+    return storage_log_flush_end(l, j, rc != 0 ? rc : rc2);
 }
 
 int storage_log_maybe_flush(struct storage_log *l, int64_t now_ms)
@@ -680,6 +759,7 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset)
 {
     if (offset < 0)
         return SL_EINVAL;
+    l->generation++;
     /* Keep one segment until its replacement exists, so the log is never empty. */
     int rc = delete_tail(l, 1);
     if (rc == 0) {
@@ -716,6 +796,7 @@ int storage_log_truncate_to(struct storage_log *l, int64_t offset)
         return 0;
     if (offset < l->segs[0]->base)
         return storage_log_truncate_fully(l, offset);
+    l->generation++;
     size_t keep = l->nseg;
     while (keep > 1 && l->segs[keep - 1]->base > offset)
         keep--;

@@ -86,6 +86,10 @@ int64_t storage_log_size_bytes(const struct storage_log *l);
 int64_t storage_log_recovery_point(const struct storage_log *l);     /* flushed up to (exclusive) */
 int64_t storage_log_unflushed_messages(const struct storage_log *l); /* LEO - recovery point */
 int storage_log_segment_count(const struct storage_log *l);
+/* True after a write, sync or file operation failed.  From then on flushes
+ * fail and the recovery point stays put, and close writes no clean marker;
+ * the broker should take the log offline (Kafka's log dir failure handling). */
+bool storage_log_failed(const struct storage_log *l);
 
 /*
  * Appends one or more complete v2 batches stored back to back in buf.  The
@@ -103,7 +107,9 @@ int storage_log_segment_count(const struct storage_log *l);
  * relative offset.  Adds an offset index entry every index_interval_bytes and
  * a time index entry with it when the max timestamp grew.  Fsyncs when the
  * unflushed message count reaches flush_interval_messages.
- * Errors: SL_EINVAL, SL_EIO (nothing is appended: a partial write is cut off).
+ * Errors: SL_EINVAL, SL_ETOOLARGE, SL_EIO.  On SL_EIO check the LEO: if it
+ * did not move the write failed (a partial write is cut off); if it moved the
+ * data is in the log but the policy's fsync failed (storage_log_failed).
  */
 int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, int64_t now_ms);
 
@@ -113,7 +119,8 @@ struct storage_slice {
     int64_t pos;          /* file position of the first byte */
     int64_t len;          /* bytes; 0 when nothing was read */
     int64_t first_offset; /* base offset of the first batch (or the requested offset when empty) */
-    int64_t next_offset;  /* last offset of the last batch + 1 (== first_offset when empty) */
+    int64_t next_offset;  /* where the next read starts: the base offset of the batch after
+                             the slice, or the segment's end offset (last offset + 1) */
 };
 
 /*
@@ -133,6 +140,25 @@ int storage_log_read(struct storage_log *l, int64_t offset, int64_t max_offset, 
 /* fdatasyncs data and indexes up to the LEO (and the directory when segments
  * were created) and advances the recovery point to the LEO.  Returns 0 or SL_EIO. */
 int storage_log_flush(struct storage_log *l);
+
+/*
+ * The same flush in three steps, so that the fsyncs can run on a worker
+ * thread (DESIGN.md section 1) and cover several appends (group commit):
+ *  - storage_log_flush_begin, on the log's thread: notes the LEO and takes
+ *    dup()ed descriptors of every file written since the last flush;
+ *  - storage_flush_job_run, on any thread: fdatasyncs them (fsyncs the
+ *    directory) and closes them; touches nothing of the log;
+ *  - storage_log_flush_end, on the log's thread, with run's result: frees the
+ *    job and, on success, advances the recovery point to the noted LEO
+ *    (unless the log was truncated meanwhile).
+ * Appends may continue between begin and end.  Every job that was begun must
+ * be ended.  begin returns SL_EIO when the directory cannot be opened (the
+ * job must still be run and ended, passing that error).
+ */
+struct storage_flush_job;
+int storage_log_flush_begin(struct storage_log *l, struct storage_flush_job **job);
+int storage_flush_job_run(struct storage_flush_job *job);
+int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *job, int rc);
 
 /* Time-based flush (log.flush.interval.ms): flushes when there is unflushed
  * data and flush_interval_ms >= 0 has passed since the last flush.  The broker

@@ -675,6 +675,48 @@ START_TEST(test_flush_policy)
     ck_assert_int_eq(storage_log_unflushed_messages(l), 0);
     storage_log_close(l);
 
+    /* a flush job: begin, more appends, run (as a worker would), end */
+    c.flush_interval_ms = -1;
+    l = open_log(&c, -1);
+    append(l, 2, 100, 10, 0);
+    int64_t target = storage_log_end_offset(l);
+    struct storage_flush_job *job;
+    ck_assert_int_eq(storage_log_flush_begin(l, &job), 0);
+    append(l, 3, 100, 10, 0);
+    ck_assert_int_eq(storage_flush_job_run(job), 0);
+    ck_assert_int_eq(storage_log_flush_end(l, job, 0), 0);
+    ck_assert_int_eq(storage_log_recovery_point(l), target);
+    ck_assert_int_eq(storage_log_unflushed_messages(l), 3);
+    /* a truncation while the job runs: the job does not count */
+    ck_assert_int_eq(storage_log_flush_begin(l, &job), 0);
+    ck_assert_int_eq(storage_log_truncate_to(l, target + 1), 0);
+    ck_assert_int_eq(storage_log_end_offset(l), target);
+    m.n--;
+    m.leo = target;
+    m.all.len = m.pos[m.n];
+    append(l, 4, 100, 10, 0);
+    ck_assert_int_eq(storage_flush_job_run(job), 0);
+    ck_assert_int_eq(storage_log_flush_end(l, job, 0), 0);
+    ck_assert_int_eq(storage_log_recovery_point(l), target);
+    /* a failed job leaves the recovery point and skips the clean marker */
+    ck_assert_int_eq(storage_log_flush_begin(l, &job), 0);
+    ck_assert_int_eq(storage_flush_job_run(job), 0);
+    ck_assert_int_eq(storage_log_flush_end(l, job, SL_EIO), SL_EIO);
+    ck_assert_int_eq(storage_log_recovery_point(l), target);
+    ck_assert(storage_log_failed(l));
+    ck_assert_int_eq(storage_log_flush(l), SL_EIO); /* stays failed */
+    ck_assert_int_eq(storage_log_recovery_point(l), target);
+    storage_log_close(l);
+    char *marker = malloc(strlen(dir) + 16);
+    strcpy(marker, dir);
+    strcat(marker, "/.clean");
+    ck_assert(!tu_exists(marker));
+    free(marker);
+    l = open_log(&c, target);
+    ck_assert_int_eq(storage_log_end_offset(l), target + 4);
+    check_all(l, 0);
+    storage_log_close(l);
+
     /* invalid configurations are refused */
     struct storage_log *bad = NULL;
     c.segment_bytes = 0;
