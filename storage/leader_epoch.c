@@ -13,6 +13,8 @@
 #include "err.h"
 #include "fileutil.h"
 #include "log.h"
+#include "partition_log.h"
+#include "record_batch.h"
 #include "xalloc.h"
 
 #define EPOCH_FILE_MAX_BYTES (16 * 1024 * 1024)
@@ -236,5 +238,29 @@ int storage_leader_epoch_truncate_from_start(struct storage_leader_epoch_cache *
 int storage_leader_epoch_clear(struct storage_leader_epoch_cache *c)
 {
     c->n = 0;
+    return storage_leader_epoch_flush(c);
+}
+
+static int rebuild_cb(void *ctx, const uint8_t *batch, size_t len)
+{
+    struct storage_leader_epoch_cache *c = ctx;
+    struct rb_header h;
+    if (rb_header_parse(batch, len, &h) != 0)
+        return SL_ECORRUPT;
+    if (h.partition_leader_epoch >= 0 &&
+        (c->n == 0 || h.partition_leader_epoch > c->e[c->n - 1].epoch))
+        push(c, h.partition_leader_epoch, h.base_offset);
+    return 0;
+}
+
+int storage_leader_epoch_rebuild(struct storage_leader_epoch_cache *c, struct storage_log *l)
+{
+    c->n = 0;
+    int rc = storage_log_scan(l, storage_log_start_offset(l), rebuild_cb, c);
+    if (rc != 0) {
+        c->n = 0;
+        return rc;
+    }
+    LOG_INFO("storage", "%s: rebuilt from the log (%zu epochs)", c->path, c->n);
     return storage_leader_epoch_flush(c);
 }

@@ -81,6 +81,15 @@ int storage_leader_epoch_truncate_from_start(struct storage_leader_epoch_cache *
 /* Removes every entry (and writes the empty file). */
 int storage_leader_epoch_clear(struct storage_leader_epoch_cache *c);
 
+struct storage_log;
+/*
+ * Rebuilds the cache from the partition leader epochs recorded in the log's
+ * batches (each batch carries the epoch of the leader that wrote it): the
+ * first batch of every higher epoch starts an entry.  For a missing or
+ * corrupt checkpoint file.  Writes the file.  Returns 0 or the scan's error.
+ */
+int storage_leader_epoch_rebuild(struct storage_leader_epoch_cache *c, struct storage_log *l);
+
 /* Writes the file now (it is also written after every change).  0 or SL_EIO. */
 int storage_leader_epoch_flush(struct storage_leader_epoch_cache *c);
 

@@ -13,7 +13,9 @@
 #include "leader_epoch.h"
 #include "log.h"
 #include "meta_properties.h"
+#include "partition_log.h"
 #include "partition_meta.h"
+#include "record_batch.h"
 #include "storage_test_util.h"
 #include "uuid.h"
 #include "xalloc.h"
@@ -343,6 +345,47 @@ START_TEST(test_meta_properties)
 }
 END_TEST
 
+START_TEST(test_leader_epoch_rebuild)
+{
+    struct storage_log_config cfg;
+    storage_log_config_default(&cfg);
+    cfg.segment_bytes = 300;
+    struct storage_log *l = NULL;
+    ck_assert_int_eq(storage_log_open(dir, &cfg, -1, &l), 0);
+    /* epochs by batch: 0 0 2 2 2 5 (offsets 0, 2, 4, ...), then one without an epoch */
+    int32_t epochs[] = {0, 0, 2, 2, 2, 5, -1};
+    struct wbuf w;
+    wbuf_init(&w, 0);
+    for (int i = 0; i < 7; i++) {
+        w.len = 0;
+        tu_batch(&w, 2 * i, 2, 100, 50);
+        be32_store(w.data + RB_OFF_LEADER_EPOCH, (uint32_t)epochs[i]);
+        ck_assert_int_eq(storage_log_append(l, w.data, w.len, 0), 0);
+    }
+    wbuf_free(&w);
+    char *f = xasprintf("%s/%s", dir, STORAGE_LEADER_EPOCH_FILE);
+    write_text(f, "garbage\n");
+    struct storage_leader_epoch_cache *c = NULL;
+    ck_assert_int_eq(storage_leader_epoch_open(dir, &c), SL_ECORRUPT);
+    ck_assert_int_eq(storage_leader_epoch_rebuild(c, l), 0);
+    size_t n;
+    const struct storage_epoch_entry *e = storage_leader_epoch_entries(c, &n);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(e[0].epoch, 0);
+    ck_assert_int_eq(e[0].start_offset, 0);
+    ck_assert_int_eq(e[1].epoch, 2);
+    ck_assert_int_eq(e[1].start_offset, 4);
+    ck_assert_int_eq(e[2].epoch, 5);
+    ck_assert_int_eq(e[2].start_offset, 10);
+    storage_leader_epoch_close(c);
+    c = open_cache();
+    ck_assert_int_eq(storage_leader_epoch_latest(c), 5);
+    storage_leader_epoch_close(c);
+    storage_log_close(l);
+    free(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("storage_files");
@@ -352,6 +395,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_checkpoint_malformed);
     tcase_add_test(tc, test_leader_epoch_cache);
     tcase_add_test(tc, test_leader_epoch_malformed);
+    tcase_add_test(tc, test_leader_epoch_rebuild);
     tcase_add_test(tc, test_partition_meta);
     tcase_add_test(tc, test_meta_properties);
     suite_add_tcase(s, tc);
