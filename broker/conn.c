@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "node.h"
 #include "request.h"
 #include "xalloc.h"
@@ -229,6 +230,8 @@ static void own_slices(struct request *req)
 
 void request_respond(struct request *req, const struct proto_schema *schema, const void *resp)
 {
+    broker_metrics_request_done(req->node->metrics, req->hdr.api_key,
+                                clock_mono_us() - req->recv_us);
     if (!request_conn_closed(req)) {
         int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
         /* KIP-511: an ApiVersions answer to an unsupported version is encoded as v0. */
@@ -251,6 +254,8 @@ void request_respond(struct request *req, const struct proto_schema *schema, con
 
 void request_finish_silent(struct request *req)
 {
+    broker_metrics_request_done(req->node->metrics, req->hdr.api_key,
+                                clock_mono_us() - req->recv_us);
     req->no_response = true;
     request_complete(req);
 }

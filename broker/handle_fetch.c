@@ -14,6 +14,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
+#include "metrics.h"
 #include "node.h"
 #include "partition.h"
 #include "replica_manager.h"
@@ -124,6 +125,7 @@ static void respond_now(struct request *req, struct fetch_req *fr)
     struct fetch_resp *resp;
     bool hard;
     build_response(req, fr, &resp, &hard);
+    broker_metrics_fetched(req->node->metrics, fr, resp);
     request_respond(req, &proto_fetch_resp_schema, resp);
 }
 
@@ -162,6 +164,7 @@ static void on_recheck(evutil_socket_t fd, short what, void *arg)
     bool hard;
     int64_t bytes = build_response(req, df->fr, &resp, &hard);
     if (hard || bytes >= df->fr->min_bytes) {
+        broker_metrics_fetched(req->node->metrics, df->fr, resp);
         delayed_fetch_free(df);
         request_respond(req, &proto_fetch_resp_schema, resp);
         return;
@@ -218,6 +221,7 @@ void handle_fetch(struct request *req)
     bool hard;
     int64_t bytes = build_response(req, fr, &resp, &hard);
     if (hard || fr->max_wait_ms <= 0 || bytes >= fr->min_bytes || fr->topics.n == 0) {
+        broker_metrics_fetched(n->metrics, fr, resp);
         request_respond(req, &proto_fetch_resp_schema, resp);
         return;
     }
@@ -232,6 +236,7 @@ void handle_fetch(struct request *req)
     df->recheck = event_new(n->base, -1, 0, on_recheck, df);
     struct timeval tv = {fr->max_wait_ms / 1000, (fr->max_wait_ms % 1000) * 1000};
     evtimer_add(df->timer, &tv);
+    df->parked.kind = "fetch";
     node_delayed_add(n, &df->parked, on_shutdown);
     arm_watches(df);
 }

@@ -23,6 +23,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
+#include "metrics.h"
 #include "node.h"
 #include "partition.h"
 #include "replica_manager.h"
@@ -223,6 +224,8 @@ void handle_produce(struct request *req)
                 continue;
             }
             op->base_offset = ar.base_offset;
+            broker_metrics_produced(n->metrics, rt->name.s, ar.duplicate ? 0 : rp->records.len,
+                                    ar.duplicate ? 0 : ar.last_offset - ar.base_offset + 1);
             op->log_append_time_ms = ar.log_append_time;
             op->log_start_offset = partition_log_start(p);
             bool wait_flush = !ar.duplicate && partition_sync_on_append(p) &&
@@ -272,5 +275,6 @@ void handle_produce(struct request *req)
     dp->timer = evtimer_new(n->base, on_timeout, dp);
     struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
     evtimer_add(dp->timer, &tv);
+    dp->parked.kind = "produce";
     node_delayed_add(n, &dp->parked, on_shutdown);
 }

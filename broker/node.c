@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "broker_config.h"
 #include "clock.h"
 #include "conn.h"
@@ -326,11 +327,16 @@ int broker_node_run(const struct broker_config *cfg)
     n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(n->ev_tick, &tv);
+    if (admin_server_start(n) < 0) {
+        n->exit_code = 1;
+        goto out;
+    }
     register_broker(n);
 
     event_base_dispatch(n->base);
 
 out:
+    admin_server_stop(n);
     for (int i = 0; i < n->nlisteners; i++)
         listener_close(n->listeners[i]);
     expire_all_delayed(n);

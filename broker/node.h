@@ -12,7 +12,9 @@
 
 #include "uuid.h"
 
+struct admin_server;
 struct broker_config;
+struct broker_metrics;
 struct conn;
 struct controller;
 struct event;
@@ -33,6 +35,7 @@ struct pid_waiter;
 struct node_delayed {
     struct node_delayed *prev, *next;
     void (*expire)(struct node_delayed *d);
+    const char *kind; /* "produce", "fetch" ... for the purgatory-size metrics; NULL = other */
 };
 
 struct node {
@@ -65,6 +68,9 @@ struct node {
     struct pid_waiter *pid_waiters;
 
     struct node_delayed delayed; /* list head of parked requests */
+
+    struct admin_server *admin;     /* the ADMIN listener (admin.h), NULL when disabled */
+    struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */
 
     struct event *ev_sigterm, *ev_sigint, *ev_tick;
     bool stopping;
