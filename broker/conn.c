@@ -42,6 +42,7 @@
 
 struct listener {
     struct node *node;
+    const struct api_table *apis;
     char *name;
     struct evconnlistener *evl;
     struct listener *next;
@@ -235,9 +236,9 @@ void request_respond(struct request *req, const struct proto_schema *schema, con
     if (!request_conn_closed(req)) {
         int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
         /* KIP-511: an ApiVersions answer to an unsupported version is encoded as v0. */
-        if (key == KAPI_API_VERSIONS && !proto_api_version_supported(key, ver))
+        if (key == KAPI_API_VERSIONS && !req->apis->version_supported(key, ver))
             ver = 0;
-        bool flex = proto_api_is_flexible(key, ver);
+        bool flex = req->apis->is_flexible(key, ver);
         size_t size_at = wbuf_skip(&req->out.w, 4);
         proto_resp_header_encode(&req->out, key, ver, req->hdr.correlation_id);
         if (proto_encode(schema, ver, flex, resp, &req->out) < 0) {
@@ -310,7 +311,9 @@ static void conn_read_frames(struct conn *c)
         c->refs++;
 
         rbuf_init(&req->body, req->frame, req->frame_len);
-        if (proto_req_header_decode(&req->body, &req->hdr, &req->arena) < 0) {
+        req->apis = c->listener->apis;
+        if (proto_req_header_decode_ex(&req->body, &req->hdr, &req->arena, req->apis->is_flexible) <
+            0) {
             request_close_connection(req, "malformed request header");
             continue;
         }
@@ -397,7 +400,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     n->nconns++;
 }
 
-struct listener *listener_open(struct node *node, const char *name, const char *host, int port)
+struct listener *listener_open(struct node *node, const char *name, const char *host, int port,
+                               const struct api_table *apis)
 {
     struct evutil_addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -413,6 +417,7 @@ struct listener *listener_open(struct node *node, const char *name, const char *
     }
     struct listener *l = xcalloc(1, sizeof *l);
     l->node = node;
+    l->apis = apis;
     l->name = xstrdup(name);
     l->evl =
         evconnlistener_new_bind(node->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,

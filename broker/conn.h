@@ -9,15 +9,18 @@
 
 #include <stdint.h>
 
+struct api_table;
 struct node;
 struct listener;
 
 /*
  * Starts accepting Kafka connections on host:port for the listener `name`
- * ("PLAINTEXT", "CONTROLLER", ...).  Returns the listener or NULL after
- * logging why (address in use, bad host).  Freed by listener_close.
+ * ("PLAINTEXT", "CONTROLLER", ...) serving the APIs of `apis`.  Returns the
+ * listener or NULL after logging why (address in use, bad host).  Freed by
+ * listener_close.
  */
-struct listener *listener_open(struct node *node, const char *name, const char *host, int port);
+struct listener *listener_open(struct node *node, const char *name, const char *host, int port,
+                               const struct api_table *apis);
 /* Stops accepting; existing connections are closed too. */
 void listener_close(struct listener *l);
 /* Closes every client connection of every listener (shutdown). */

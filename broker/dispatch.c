@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_controller.h"
+#include "node.h"
 #include "handlers.h"
 #include "kafka.h"
 #include "log.h"
@@ -47,11 +49,27 @@ static handler_fn handler_for(int16_t key)
     }
 }
 
+const struct api_table broker_client_apis = {
+    proto_api_find, proto_api_is_flexible, proto_api_version_supported, proto_api_count,
+    proto_api_at,
+};
+
+const struct api_table broker_controller_apis = {
+    proto_api_controller_find, proto_api_controller_is_flexible,
+    proto_api_controller_version_supported, proto_api_controller_count, proto_api_controller_at,
+};
+
 void broker_dispatch(struct request *req)
 {
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
-    const struct proto_api *api = proto_api_find(key);
-    handler_fn fn = handler_for(key);
+    const struct proto_api *api = req->apis->find(key);
+    handler_fn fn = NULL;
+    if (req->apis == &broker_client_apis)
+        fn = handler_for(key);
+    else if (key == KAPI_API_VERSIONS)
+        fn = handle_api_versions;
+    else if (api)
+        fn = req->node->controller_rpc;
     if (!api || !fn) {
         /* Kafka closes the connection on an API key it does not know. */
         LOG_DEBUG("broker", "unknown API key %d", key);
@@ -72,7 +90,7 @@ void *request_decode_body(struct request *req, const struct proto_schema *schema
 {
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
     void *out = arena_alloc(&req->arena, schema->size);
-    if (proto_decode(schema, ver, proto_api_is_flexible(key, ver), &req->body, out, &req->arena) <
+    if (proto_decode(schema, ver, req->apis->is_flexible(key, ver), &req->body, out, &req->arena) <
             0 ||
         rbuf_remaining(&req->body) != 0) {
         LOG_DEBUG("broker", "malformed %s v%d request", schema->name, ver);

@@ -28,6 +28,7 @@
 #include "metadata_image.h"
 #include "quorum.h"
 #include "replica_manager.h"
+#include "request.h"
 #include "xalloc.h"
 
 #define TICK_MS 250
@@ -101,7 +102,7 @@ static void open_client_listeners(struct node *n)
             LOG_ERROR("broker", "too many listeners");
             break;
         }
-        struct listener *l = listener_open(n, bl->name, bl->host, bl->port);
+        struct listener *l = listener_open(n, bl->name, bl->host, bl->port, &broker_client_apis);
         if (!l) {
             n->exit_code = 1;
             n->stopping = true;

@@ -23,6 +23,7 @@ struct listener;
 struct metadata_image;
 struct quorum;
 struct replica_manager;
+struct request;
 struct pid_waiter;
 
 #define NODE_MAX_LISTENERS 8
@@ -68,6 +69,12 @@ struct node {
     struct pid_waiter *pid_waiters;
 
     struct node_delayed delayed; /* list head of parked requests */
+
+    /*
+     * Handler for the Raft and broker-to-controller APIs that arrive on the
+     * CONTROLLER listener (ApiVersions aside); NULL closes such requests.
+     */
+    void (*controller_rpc)(struct request *req);
 
     struct admin_server *admin;     /* the ADMIN listener (admin.h), NULL when disabled */
     struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */

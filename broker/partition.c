@@ -76,8 +76,15 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     }
     struct storage_leader_epoch_cache *epochs = NULL;
     rc = storage_leader_epoch_open(dir, &epochs);
+    if (rc == SL_ECORRUPT && epochs) {
+        /* A damaged checkpoint is rebuilt from the epochs stamped on the batches. */
+        LOG_WARN("broker", "%s/leader-epoch-checkpoint is corrupt; rebuilding it from the log", dir);
+        rc = storage_leader_epoch_rebuild(epochs, log);
+    }
     if (rc < 0) {
         LOG_ERROR("broker", "cannot load leader-epoch-checkpoint of %s: %s", dir, sl_strerror(rc));
+        if (epochs)
+            storage_leader_epoch_close(epochs);
         storage_log_close(log);
         free(dir);
         return rc;

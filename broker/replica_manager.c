@@ -470,7 +470,10 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
         while (strmap_next(&rm->parts, &it, &k, &v)) {
             struct partition *p = v;
             int deleted = 0;
-            if (storage_log_enforce_retention(p->log, now_ms, &deleted) == 0 && deleted > 0) {
+            /* Kafka never deletes data above the high watermark. */
+            if (storage_log_enforce_retention_below(p->log, now_ms, p->high_watermark, &deleted) ==
+                    0 &&
+                deleted > 0) {
                 LOG_INFO("broker", "%s-%d: retention deleted %d segment(s); log start offset %lld",
                          p->topic, p->index, deleted, (long long)partition_log_start(p));
                 if (p->high_watermark < partition_log_start(p))
