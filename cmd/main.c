@@ -11,6 +11,8 @@
 #include "uuid.h"
 #include "xalloc.h"
 
+int cmd_cluster(int argc, char **argv); /* cmd_cluster.c */
+
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
 #endif
@@ -30,6 +32,9 @@ static void usage(FILE *out)
           "  topic         create, list, describe or delete topics\n"
           "  produce       write lines from stdin to a topic\n"
           "  consume       print the records of a topic\n"
+          "\n"
+          "Cluster (admin API; --admin, default $SLUICE_ADMIN or 127.0.0.1:9644):\n"
+          "  cluster       info (brokers, controller, topics) and health [--watch]\n"
           "\n"
           "Run 'sluice <command> --help' for the options of a command.\n",
           out);
@@ -113,6 +118,8 @@ int main(int argc, char **argv)
         return cmd_produce(sub_argc, sub_argv);
     if (strcmp(c, "consume") == 0)
         return cmd_consume(sub_argc, sub_argv);
+    if (strcmp(c, "cluster") == 0)
+        return cmd_cluster(sub_argc, sub_argv);
     if (strcmp(c, "help") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
         usage(stdout);
         return CMD_OK;
