@@ -71,6 +71,11 @@ static bool is_tchar(char ch)
 static int parse_target(struct admin_request *r, char *why, size_t whylen)
 {
     const char *t = r->target;
+    /* absolute-form (RFC 9112 section 3.2.2): servers accept it; the authority is ignored. */
+    if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0) {
+        const char *path = strchr(strstr(t, "//") + 2, '/');
+        t = path ? path : "/";
+    }
     if (t[0] != '/') {
         snprintf(why, whylen, "the request target must be an absolute path");
         return 400;
