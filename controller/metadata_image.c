@@ -412,6 +412,43 @@ static int replay_fencing(struct metadata_image *img, const struct mr_broker_fen
     return 0;
 }
 
+/*
+ * ClusterControlManager.replay(BrokerRegistrationChangeRecord): a fencing
+ * change and/or entry into controlled shutdown of the registration with
+ * this epoch.  Fencing ends a controlled shutdown, as FenceBrokerRecord does.
+ */
+static int replay_registration_change(struct metadata_image *img,
+                                      const struct mr_broker_registration_change *r)
+{
+    size_t i = broker_lower_bound(img, r->broker_id);
+    if (i >= img->nbrokers || img->brokers[i]->id != r->broker_id)
+        REJECT("BrokerRegistrationChangeRecord for unregistered broker %" PRId32, r->broker_id);
+    struct mi_broker *b = img->brokers[i];
+    if (b->epoch != r->broker_epoch)
+        REJECT("BrokerRegistrationChangeRecord for broker %" PRId32 " with epoch %" PRId64
+               ", but its epoch is %" PRId64,
+               r->broker_id, r->broker_epoch, b->epoch);
+    if (r->fenced < MR_FENCING_UNFENCE || r->fenced > MR_FENCING_FENCE ||
+        (r->in_controlled_shutdown != MR_CONTROLLED_SHUTDOWN_NONE &&
+         r->in_controlled_shutdown != MR_CONTROLLED_SHUTDOWN_ENTER))
+        REJECT("BrokerRegistrationChangeRecord for broker %" PRId32
+               " with invalid fenced %d / in_controlled_shutdown %d",
+               r->broker_id, r->fenced, r->in_controlled_shutdown);
+    struct mi_broker old = *b;
+    if (r->fenced == MR_FENCING_FENCE) {
+        b->fenced = true;
+        b->in_controlled_shutdown = false;
+    } else if (r->fenced == MR_FENCING_UNFENCE) {
+        b->fenced = false;
+    }
+    if (r->in_controlled_shutdown == MR_CONTROLLED_SHUTDOWN_ENTER && !b->fenced)
+        b->in_controlled_shutdown = true;
+    for (size_t k = 0; k < img->nlisteners; k++)
+        if (img->listeners[k].broker_changed)
+            img->listeners[k].broker_changed(img->listeners[k].ctx, img, &old, b);
+    return 0;
+}
+
 static int replay_topic(struct metadata_image *img, const struct mr_topic *r)
 {
     char k[UUID_STR_LEN + 1];
@@ -684,6 +721,8 @@ static int apply(struct metadata_image *img, const struct metadata_record *rec)
         return replay_feature_level(img, &rec->u.feature_level);
     case MR_PRODUCER_IDS:
         return replay_producer_ids(img, &rec->u.producer_ids);
+    case MR_BROKER_REGISTRATION_CHANGE:
+        return replay_registration_change(img, &rec->u.registration_change);
     case MR_NO_OP:
         return 0;
     default:

@@ -78,8 +78,9 @@ struct metadata_image;
  *    partition) or PartitionChangeRecord; old is the previous state.
  *  - topic_deleted: after a RemoveTopicRecord; t (with its partitions) is no
  *    longer reachable through the image and is freed after the call.
- *  - broker_changed: after RegisterBroker/Fence/Unfence (old == NULL for a
- *    broker seen for the first time).
+ *  - broker_changed: after RegisterBroker/Fence/Unfence/
+ *    BrokerRegistrationChange (old == NULL for a broker seen for the first
+ *    time).
  *  - config_changed: after a ConfigRecord (value NULL: the key was removed).
  */
 struct metadata_listener {

@@ -133,6 +133,20 @@ static const struct proto_field producer_ids_fields[] = {
 };
 static PROTO_SCHEMA(producer_ids_schema, struct mr_producer_ids, producer_ids_fields);
 
+/* BrokerRegistrationChangeRecord: everything but the id and epoch is tagged. */
+static const struct proto_field registration_change_fields[] = {
+    PF_FIELD(struct mr_broker_registration_change, broker_id, PF_INT32, 0, PROTO_VMAX),
+    PF_FIELD(struct mr_broker_registration_change, broker_epoch, PF_INT64, 0, PROTO_VMAX),
+    MR_TAGGED_D(struct mr_broker_registration_change, fenced, PF_INT8, 0, PROTO_VMAX, 0,
+                MR_FENCING_NONE),
+    MR_TAGGED_D(struct mr_broker_registration_change, in_controlled_shutdown, PF_INT8, 1,
+                PROTO_VMAX, 1, MR_CONTROLLED_SHUTDOWN_NONE),
+    MR_TAGGED_ARRAY(struct mr_broker_registration_change, log_dirs, PF_UUID, 2, PROTO_VMAX,
+                    PROTO_VMAX, 2),
+};
+static PROTO_SCHEMA(registration_change_schema, struct mr_broker_registration_change,
+                    registration_change_fields);
+
 /* NoOpRecord: an empty body (only the tagged-field section). */
 static const struct proto_schema no_op_schema = {"struct mr_no_op", NULL, 0,
                                                  sizeof(struct mr_no_op)};
@@ -160,6 +174,8 @@ static const struct record_type_info record_types[] = {
     {MR_REMOVE_TOPIC, 0, 0, "RemoveTopicRecord", &remove_topic_schema},
     {MR_FEATURE_LEVEL, 0, 0, "FeatureLevelRecord", &feature_level_schema},
     {MR_PRODUCER_IDS, 0, 0, "ProducerIdsRecord", &producer_ids_schema},
+    {MR_BROKER_REGISTRATION_CHANGE, 2, 1, "BrokerRegistrationChangeRecord",
+     &registration_change_schema},
     {MR_NO_OP, 0, 0, "NoOpRecord", &no_op_schema},
 };
 

@@ -34,6 +34,7 @@ enum metadata_record_type {
     MR_REMOVE_TOPIC = 9,
     MR_FEATURE_LEVEL = 12,
     MR_PRODUCER_IDS = 15,
+    MR_BROKER_REGISTRATION_CHANGE = 17,
     MR_NO_OP = 20,
 };
 
@@ -134,6 +135,26 @@ struct mr_broker_fencing {
     int64_t epoch;
 };
 
+/* BrokerRegistrationChangeRecord values of `fenced` and `in_controlled_shutdown`. */
+#define MR_FENCING_UNFENCE           (-1)
+#define MR_FENCING_NONE              0
+#define MR_FENCING_FENCE             1
+#define MR_CONTROLLED_SHUTDOWN_NONE  0
+#define MR_CONTROLLED_SHUTDOWN_ENTER 1
+
+/*
+ * BrokerRegistrationChangeRecord (17), versions 0-2: a change to a live
+ * registration (KIP-631, KIP-841).  Written at version 1 to mark a broker as
+ * in controlled shutdown; we fence and unfence with Fence/UnfenceBrokerRecord.
+ */
+struct mr_broker_registration_change {
+    int32_t broker_id;
+    int64_t broker_epoch;
+    int8_t fenced;                 /* tagged 0: MR_FENCING_* */
+    int8_t in_controlled_shutdown; /* v1+, tagged 1: MR_CONTROLLED_SHUTDOWN_* */
+    KARR(struct uuid) log_dirs;    /* v2+, tagged 2 */
+};
+
 /* RemoveTopicRecord (9), version 0. */
 struct mr_remove_topic {
     struct uuid topic_id;
@@ -172,6 +193,7 @@ struct metadata_record {
         struct mr_remove_topic remove_topic;
         struct mr_feature_level feature_level;
         struct mr_producer_ids producer_ids;
+        struct mr_broker_registration_change registration_change;
         struct mr_no_op no_op;
     } u;
 };

@@ -333,6 +333,42 @@ START_TEST(brokers_fencing)
 }
 END_TEST
 
+START_TEST(registration_change)
+{
+    struct seen s;
+    struct metadata_image *img = new_image(&s);
+    ck_assert_int_eq(register_broker(img, 2, 10, NULL), 0);
+    ck_assert(metadata_image_broker(img, 2)->fenced);
+    struct mr_broker_registration_change rc = {
+        .broker_id = 2, .broker_epoch = 10, .fenced = MR_FENCING_UNFENCE};
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &rc), 0);
+    ck_assert(!metadata_image_broker(img, 2)->fenced);
+    ck_assert(!s.broker_now_fenced);
+    rc.fenced = MR_FENCING_NONE;
+    rc.in_controlled_shutdown = MR_CONTROLLED_SHUTDOWN_ENTER;
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &rc), 0);
+    ck_assert(metadata_image_broker(img, 2)->in_controlled_shutdown);
+    ck_assert(!metadata_image_broker(img, 2)->fenced);
+    /* Another registration's epoch, unknown brokers and bad values do not apply. */
+    struct mr_broker_registration_change stale = {
+        .broker_id = 2, .broker_epoch = 9, .fenced = MR_FENCING_FENCE};
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &stale), SL_EINVAL);
+    stale.broker_id = 5;
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &stale), SL_EINVAL);
+    struct mr_broker_registration_change bad = {.broker_id = 2, .broker_epoch = 10, .fenced = 7};
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &bad), SL_EINVAL);
+    ck_assert(!metadata_image_broker(img, 2)->fenced);
+    /* Fencing ends the controlled shutdown. */
+    rc.fenced = MR_FENCING_FENCE;
+    rc.in_controlled_shutdown = MR_CONTROLLED_SHUTDOWN_NONE;
+    ck_assert_int_eq(replay(img, MR_BROKER_REGISTRATION_CHANGE, &rc), 0);
+    ck_assert(metadata_image_broker(img, 2)->fenced);
+    ck_assert(!metadata_image_broker(img, 2)->in_controlled_shutdown);
+    ck_assert(s.broker_now_fenced);
+    metadata_image_free(img);
+}
+END_TEST
+
 START_TEST(configs_features_producer_ids)
 {
     struct seen s;
@@ -485,6 +521,7 @@ int main(void)
     tcase_add_test(tc, topics_and_partitions);
     tcase_add_test(tc, partition_change_merge);
     tcase_add_test(tc, brokers_fencing);
+    tcase_add_test(tc, registration_change);
     tcase_add_test(tc, configs_features_producer_ids);
     tcase_add_test(tc, malformed_values_rejected);
     tcase_add_test(tc, batch_replay);

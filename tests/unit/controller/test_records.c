@@ -276,6 +276,47 @@ START_TEST(small_records_round_trip)
 }
 END_TEST
 
+START_TEST(registration_change_round_trip)
+{
+    struct arena a = ARENA_INIT;
+    struct metadata_record d;
+    /* v1 entering controlled shutdown: only tag 1 is written. */
+    struct mr_broker_registration_change rc = {.broker_id = 3,
+                                               .broker_epoch = 77,
+                                               .fenced = MR_FENCING_NONE,
+                                               .in_controlled_shutdown =
+                                                   MR_CONTROLLED_SHUTDOWN_ENTER};
+    struct wbuf w;
+    wbuf_init(&w, 0);
+    ck_assert_int_eq(metadata_record_write_version(MR_BROKER_REGISTRATION_CHANGE), 1);
+    ck_assert_int_eq(metadata_record_encode(MR_BROKER_REGISTRATION_CHANGE, 1, &rc, &w), 0);
+    const uint8_t want[] = {1, 17, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 77, 1, 1, 1, 1};
+    ck_assert_uint_eq(w.len, sizeof(want));
+    ck_assert_mem_eq(w.data, want, sizeof(want));
+    wbuf_free(&w);
+    ck_assert_str_eq(metadata_record_name(MR_BROKER_REGISTRATION_CHANGE),
+                     "BrokerRegistrationChangeRecord");
+    round_trip(MR_BROKER_REGISTRATION_CHANGE, 1, &rc, &a, &d);
+    ck_assert_int_eq(d.u.registration_change.broker_id, 3);
+    ck_assert_int_eq(d.u.registration_change.broker_epoch, 77);
+    ck_assert_int_eq(d.u.registration_change.fenced, MR_FENCING_NONE);
+    ck_assert_int_eq(d.u.registration_change.in_controlled_shutdown, 1);
+    /* v0 has no controlled-shutdown tag: an unfence only. */
+    rc.fenced = MR_FENCING_UNFENCE;
+    round_trip(MR_BROKER_REGISTRATION_CHANGE, 0, &rc, &a, &d);
+    ck_assert_int_eq(d.u.registration_change.fenced, MR_FENCING_UNFENCE);
+    ck_assert_int_eq(d.u.registration_change.in_controlled_shutdown, 0);
+    /* v2 log directories. */
+    struct uuid dirs[2] = {uuid_n(1), uuid_n(50)};
+    rc.log_dirs.n = 2;
+    rc.log_dirs.v = dirs;
+    round_trip(MR_BROKER_REGISTRATION_CHANGE, 2, &rc, &a, &d);
+    ck_assert_int_eq(d.u.registration_change.log_dirs.n, 2);
+    ck_assert(uuid_equal(&d.u.registration_change.log_dirs.v[1], &dirs[1]));
+    arena_free(&a);
+}
+END_TEST
+
 START_TEST(encode_rejects_bad_arguments)
 {
     struct wbuf w;
@@ -379,6 +420,7 @@ int main(void)
     tcase_add_test(tc, config_round_trip);
     tcase_add_test(tc, partition_change_defaults);
     tcase_add_test(tc, small_records_round_trip);
+    tcase_add_test(tc, registration_change_round_trip);
     tcase_add_test(tc, encode_rejects_bad_arguments);
     tcase_add_test(tc, decode_rejects_malformed);
     tcase_add_test(tc, decode_survives_mutations);
