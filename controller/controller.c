@@ -2,17 +2,23 @@
  * The active controller (controller.h): a FIFO of operations, each validated
  * against the committed image when it reaches the head, turned into metadata
  * records appended to the quorum as one atomic batch, and completed when
- * on_commit reaches the batch's last offset.  Validation rules and error
- * texts follow Kafka's ReplicationControlManager, ClusterControlManager and
- * ProducerIdControlManager (KIP-500, KIP-631).
+ * on_commit reaches the batch's last offset.  This file runs the queue and
+ * handles topic administration and producer ids; broker lifecycle is in
+ * controller_lifecycle.c, partition elections and AlterPartition in
+ * controller_partitions.c (controller_internal.h).  Validation rules and
+ * error texts follow Kafka's ReplicationControlManager,
+ * ClusterControlManager and ProducerIdControlManager (KIP-500, KIP-631).
  */
 #include "controller.h"
+#include "controller_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "err.h"
@@ -20,106 +26,27 @@
 #include "log.h"
 #include "metadata_records.h"
 #include "placement.h"
-#include "strmap.h"
 #include "topic_config.h"
 #include "xalloc.h"
 
-/* Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: bounds one atomic batch. */
-#define MAX_RECORDS_PER_OP     10000
 #define TOPIC_NAME_MAX         249
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"
 
-enum op_type {
-    OP_BOOTSTRAP,
-    OP_CREATE_TOPICS,
-    OP_DELETE_TOPICS,
-    OP_CREATE_PARTITIONS,
-    OP_PRODUCER_IDS,
-    OP_REGISTER_BROKER,
-};
-
-struct op {
-    enum op_type type;
-    struct op *next;
-    struct arena a; /* request copy, results, messages */
-    bool in_flight;
-    int64_t last_offset;
-    int phase; /* OP_REGISTER_BROKER: 0 register, 1 unfence */
-    void *ctx;
-    union {
-        ctl_create_topics_cb create_topics;
-        ctl_delete_topics_cb delete_topics;
-        ctl_create_partitions_cb create_partitions;
-        ctl_producer_ids_cb producer_ids;
-        ctl_register_broker_cb register_broker;
-    } cb;
-    union {
-        struct {
-            struct ctl_create_topic *topics;
-            int32_t n;
-            bool validate_only;
-            struct ctl_create_topic_result *res;
-        } ct;
-        struct {
-            struct ctl_delete_topic *topics;
-            int32_t n;
-            struct ctl_delete_topic_result *res;
-        } dt;
-        struct {
-            struct ctl_create_partitions_topic *topics;
-            int32_t n;
-            bool validate_only;
-            struct ctl_create_partitions_result *res;
-        } cp;
-        struct {
-            int32_t broker_id;
-            int64_t broker_epoch;
-            int64_t first;
-            int16_t error;
-        } pid;
-        struct {
-            struct ctl_register_broker req;
-            int64_t epoch;
-            int16_t error;
-            const char *message;
-        } rb;
-    } u;
-};
-
-struct controller {
-    struct controller_config cfg;
-    struct metadata_image *img;
-    struct quorum *q;
-    bool active;
-    int32_t epoch;
-    struct op *head, *tail;
-    bool running;
-    /* Incarnations registered during this term: broker id text -> struct uuid* (owned). */
-    struct strmap term_regs;
-};
-
 /* ---- records accumulated for one append ---- */
 
-struct recs {
-    struct wbuf w;
-    size_t *end;
-    int32_t n, cap;
-    int err;
-};
-
-static void recs_init(struct recs *r)
+void ctl_recs_init(struct recs *r)
 {
     memset(r, 0, sizeof(*r));
     wbuf_init(&r->w, 256);
 }
 
-static void recs_free(struct recs *r)
+void ctl_recs_free(struct recs *r)
 {
     wbuf_free(&r->w);
     free(r->end);
 }
 
-static void recs_add(struct recs *r, int16_t type, const void *rec)
+void ctl_recs_add(struct recs *r, int16_t type, const void *rec)
 {
     size_t before = r->w.len;
     int rc = metadata_record_encode(type, metadata_record_write_version(type), rec, &r->w);
@@ -155,7 +82,7 @@ static int recs_append(struct controller *c, struct recs *r, int64_t *last)
     return rc;
 }
 
-static struct kstr kstr_of(const char *s)
+struct kstr ctl_kstr(const char *s)
 {
     struct kstr k = {s, s ? (int32_t)strlen(s) : 0};
     return k;
@@ -163,9 +90,7 @@ static struct kstr kstr_of(const char *s)
 
 /* ---- small helpers ---- */
 
-static const char *msgf(struct arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const char *msgf(struct arena *a, const char *fmt, ...)
+const char *ctl_msgf(struct arena *a, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -175,12 +100,12 @@ static const char *msgf(struct arena *a, const char *fmt, ...)
     return arena_strdup(a, buf);
 }
 
-static const char *adup(struct arena *a, const char *s)
+const char *ctl_adup(struct arena *a, const char *s)
 {
     return s ? arena_strdup(a, s) : NULL;
 }
 
-static bool broker_active(const struct mi_broker *b)
+bool ctl_broker_active(const struct mi_broker *b)
 {
     return b && !b->fenced && !b->in_controlled_shutdown;
 }
@@ -193,7 +118,7 @@ static int usable_brokers(const struct controller *c, struct placement_broker **
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct mi_broker *b = metadata_image_broker_at(c->img, i);
-        if (broker_active(b)) {
+        if (ctl_broker_active(b)) {
             v[k].id = b->id;
             v[k].rack = b->rack;
             k++;
@@ -225,7 +150,7 @@ static bool topic_name_legal(struct arena *a, const char *name, const char **why
     }
     size_t len = strlen(name);
     if (len > TOPIC_NAME_MAX) {
-        *why = msgf(
+        *why = ctl_msgf(
             a, "Topic name is illegal, it can't be longer than %d characters, topic name: %.*s",
             TOPIC_NAME_MAX, 300, name);
         return false;
@@ -235,10 +160,11 @@ static bool topic_name_legal(struct arena *a, const char *name, const char **why
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
         if (!ok) {
-            *why = msgf(a,
-                        "Topic name \"%s\" is illegal, it contains a character other than ASCII "
-                        "alphanumerics, '.', '_' and '-'",
-                        name);
+            *why =
+                ctl_msgf(a,
+                         "Topic name \"%s\" is illegal, it contains a character other than ASCII "
+                         "alphanumerics, '.', '_' and '-'",
+                         name);
             return false;
         }
     }
@@ -263,13 +189,9 @@ static bool has_collision_chars(const char *s)
 
 /* ---- effective broker properties: dynamic (image) first, then the static lookup ---- */
 
-struct lookup_ctx {
-    const struct controller *c;
-};
-
-static const char *broker_prop(void *ctx, const char *key, int8_t *source)
+const char *ctl_broker_prop(void *ctx, const char *key, int8_t *source)
 {
-    const struct controller *c = ((struct lookup_ctx *)ctx)->c;
+    const struct controller *c = ctx;
     char id[16];
     snprintf(id, sizeof(id), "%" PRId32, c->cfg.node_id);
     const char *v = metadata_image_config(c->img, MR_RESOURCE_BROKER, id, key);
@@ -289,13 +211,42 @@ static const char *broker_prop(void *ctx, const char *key, int8_t *source)
     return NULL;
 }
 
+int64_t ctl_prop_int(const struct controller *c, const char *key, int64_t dflt)
+{
+    int8_t src;
+    const char *v = ctl_broker_prop((void *)c, key, &src);
+    if (!v || !*v)
+        return dflt;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || *end) {
+        LOG_WARN("controller", "ignoring malformed %s=%s", key, v);
+        return dflt;
+    }
+    return x;
+}
+
+bool ctl_prop_bool(const struct controller *c, const char *key, bool dflt)
+{
+    int8_t src;
+    const char *v = ctl_broker_prop((void *)c, key, &src);
+    if (!v)
+        return dflt;
+    if (strcasecmp(v, "true") == 0)
+        return true;
+    if (strcasecmp(v, "false") == 0)
+        return false;
+    LOG_WARN("controller", "ignoring malformed %s=%s", key, v);
+    return dflt;
+}
+
 /* The full config list of a topic being created with `configs` as overrides. */
 static void resulting_configs(const struct controller *c, struct arena *a,
                               const struct ctl_create_topic *t, struct ctl_create_topic_result *r)
 {
     size_t n = topic_config_count();
     struct ctl_topic_config *v = arena_alloc(a, n * sizeof(*v));
-    struct lookup_ctx lc = {c};
     for (size_t i = 0; i < n; i++) {
         const struct topic_config_def *d = topic_config_at(i);
         const char *override = NULL;
@@ -303,9 +254,9 @@ static void resulting_configs(const struct controller *c, struct arena *a,
             if (strcmp(t->configs[k].name, d->name) == 0)
                 override = t->configs[k].value; /* the last one wins */
         int8_t src;
-        const char *val = topic_config_effective(d, override, broker_prop, &lc, &src);
+        const char *val = topic_config_effective(d, override, ctl_broker_prop, (void *)c, &src);
         v[i].name = d->name;
-        v[i].value = adup(a, val);
+        v[i].value = ctl_adup(a, val);
         v[i].source = src;
         v[i].config_type = (int8_t)d->type;
         v[i].read_only = false;
@@ -339,39 +290,39 @@ static int16_t check_manual(const struct controller *c, struct arena *a,
     qsort(sorted, (size_t)as->nbroker_ids, sizeof(int32_t), cmp_i32);
     for (int32_t i = 0; i < as->nbroker_ids; i++) {
         if (!metadata_image_broker(c->img, sorted[i])) {
-            *why = msgf(a,
-                        "The manual partition assignment includes broker %" PRId32
-                        ", but no such broker is registered.",
-                        sorted[i]);
+            *why = ctl_msgf(a,
+                            "The manual partition assignment includes broker %" PRId32
+                            ", but no such broker is registered.",
+                            sorted[i]);
             return KERR_INVALID_REPLICA_ASSIGNMENT;
         }
         if (i > 0 && sorted[i] == sorted[i - 1]) {
-            *why = msgf(a,
-                        "The manual partition assignment includes the broker %" PRId32
-                        " more than once.",
-                        sorted[i]);
+            *why = ctl_msgf(a,
+                            "The manual partition assignment includes the broker %" PRId32
+                            " more than once.",
+                            sorted[i]);
             return KERR_INVALID_REPLICA_ASSIGNMENT;
         }
     }
     if (*rf >= 0 && as->nbroker_ids != *rf) {
-        *why = msgf(a,
-                    "The manual partition assignment includes a partition with %" PRId32
-                    " replica(s), but this is not consistent with previous partitions, which "
-                    "have %" PRId32 " replica(s).",
-                    as->nbroker_ids, *rf);
+        *why = ctl_msgf(a,
+                        "The manual partition assignment includes a partition with %" PRId32
+                        " replica(s), but this is not consistent with previous partitions, which "
+                        "have %" PRId32 " replica(s).",
+                        as->nbroker_ids, *rf);
         return KERR_INVALID_REPLICA_ASSIGNMENT;
     }
     /* Distinct registered brokers: at most the registered count, which bounds the ISR buffer. */
     *rf = as->nbroker_ids;
     *nisr = 0;
     for (int32_t i = 0; i < as->nbroker_ids; i++)
-        if (broker_active(metadata_image_broker(c->img, as->broker_ids[i])))
+        if (ctl_broker_active(metadata_image_broker(c->img, as->broker_ids[i])))
             isr[(*nisr)++] = as->broker_ids[i];
     if (*nisr == 0) {
-        *why = msgf(a,
-                    "All brokers specified in the manual partition assignment for partition "
-                    "%" PRId32 " are fenced or in controlled shutdown.",
-                    partition);
+        *why = ctl_msgf(a,
+                        "All brokers specified in the manual partition assignment for partition "
+                        "%" PRId32 " are fenced or in controlled shutdown.",
+                        partition);
         return KERR_INVALID_REPLICA_ASSIGNMENT;
     }
     return KERR_NONE;
@@ -393,16 +344,16 @@ static void add_partition_record(struct recs *r, const struct uuid *topic_id, in
     pr.leader_recovery_state = MR_LRS_RECOVERED;
     pr.leader_epoch = 0;
     pr.partition_epoch = 0;
-    recs_add(r, MR_PARTITION, &pr);
+    ctl_recs_add(r, MR_PARTITION, &pr);
 }
 
 static const char *rf_unreachable(struct arena *a, int32_t rf, int brokers)
 {
-    return msgf(a,
-                "Unable to replicate the partition %" PRId32
-                " time(s): The target replication factor of %" PRId32
-                " cannot be reached because only %d broker(s) are registered.",
-                rf, rf, brokers);
+    return ctl_msgf(a,
+                    "Unable to replicate the partition %" PRId32
+                    " time(s): The target replication factor of %" PRId32
+                    " cannot be reached because only %d broker(s) are registered.",
+                    rf, rf, brokers);
 }
 
 /* ---- CreateTopics ---- */
@@ -451,7 +402,7 @@ static void process_create_topics(struct controller *c, struct op *op, struct re
         }
         if (metadata_image_topic_by_name(c->img, t->name)) {
             rs->error_code = KERR_TOPIC_ALREADY_EXISTS;
-            rs->error_message = msgf(a, "Topic '%s' already exists.", t->name);
+            rs->error_message = ctl_msgf(a, "Topic '%s' already exists.", t->name);
             continue;
         }
         if (has_collision_chars(t->name)) {
@@ -468,7 +419,7 @@ static void process_create_topics(struct controller *c, struct op *op, struct re
             if (other) {
                 rs->error_code = KERR_INVALID_TOPIC_EXCEPTION;
                 rs->error_message =
-                    msgf(a, "Topic '%s' collides with existing topic: %s", t->name, other);
+                    ctl_msgf(a, "Topic '%s' collides with existing topic: %s", t->name, other);
                 continue;
             }
         }
@@ -517,7 +468,7 @@ static void process_create_topics(struct controller *c, struct op *op, struct re
                 int32_t p = as->partition_index;
                 if (p >= 0 && p < nparts && seen[p]) {
                     rs->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-                    rs->error_message = msgf(
+                    rs->error_message = ctl_msgf(
                         a, "Found multiple manual partition assignments for partition %" PRId32, p);
                     break;
                 }
@@ -595,17 +546,17 @@ static void process_create_topics(struct controller *c, struct op *op, struct re
             id = uuid_random();
         while (metadata_image_topic_by_id(c->img, &id));
         rs->topic_id = id;
-        struct mr_topic tr = {.name = kstr_of(t->name), .topic_id = id};
-        recs_add(r, MR_TOPIC, &tr);
+        struct mr_topic tr = {.name = ctl_kstr(t->name), .topic_id = id};
+        ctl_recs_add(r, MR_TOPIC, &tr);
         for (int32_t p = 0; p < nparts; p++)
             add_partition_record(r, &id, p, replicas + (size_t)p * stride, rf,
                                  isr_all + (size_t)p * stride, isr_n[p]);
         for (int32_t k = 0; k < t->nconfigs; k++) {
             struct mr_config cr = {.resource_type = MR_RESOURCE_TOPIC,
-                                   .resource_name = kstr_of(t->name),
-                                   .name = kstr_of(t->configs[k].name),
-                                   .value = kstr_of(t->configs[k].value)};
-            recs_add(r, MR_CONFIG, &cr);
+                                   .resource_name = ctl_kstr(t->name),
+                                   .name = ctl_kstr(t->configs[k].name),
+                                   .value = ctl_kstr(t->configs[k].value)};
+            ctl_recs_add(r, MR_CONFIG, &cr);
         }
         nrecords += need;
     }
@@ -672,7 +623,7 @@ static void process_delete_topics(struct controller *c, struct op *op, struct re
         rs->name = arena_strdup(a, tp->name);
         rs->topic_id = tp->id;
         struct mr_remove_topic rt = {.topic_id = tp->id};
-        recs_add(r, MR_REMOVE_TOPIC, &rt);
+        ctl_recs_add(r, MR_REMOVE_TOPIC, &rt);
     }
 }
 
@@ -711,15 +662,15 @@ static void process_create_partitions(struct controller *c, struct op *op, struc
         int32_t cur = tp->npartitions;
         if (t->count < cur) {
             rs->error_code = KERR_INVALID_PARTITIONS;
-            rs->error_message = msgf(a,
-                                     "The topic %s currently has %" PRId32 " partition(s); %" PRId32
-                                     " would not be an increase.",
-                                     tp->name, cur, t->count);
+            rs->error_message = ctl_msgf(a,
+                                         "The topic %s currently has %" PRId32
+                                         " partition(s); %" PRId32 " would not be an increase.",
+                                         tp->name, cur, t->count);
             continue;
         }
         if (t->count == cur) {
             rs->error_code = KERR_INVALID_PARTITIONS;
-            rs->error_message = msgf(a, "Topic already has %" PRId32 " partition(s).", cur);
+            rs->error_message = ctl_msgf(a, "Topic already has %" PRId32 " partition(s).", cur);
             continue;
         }
         int32_t add = t->count - cur;
@@ -740,11 +691,11 @@ static void process_create_partitions(struct controller *c, struct op *op, struc
         if (t->assignments) {
             if (t->nassignments != add) {
                 rs->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-                rs->error_message =
-                    msgf(a,
-                         "Attempted to add %" PRId32 " additional partition(s), but only %" PRId32
-                         " assignment(s) were specified.",
-                         add, t->nassignments);
+                rs->error_message = ctl_msgf(a,
+                                             "Attempted to add %" PRId32
+                                             " additional partition(s), but only %" PRId32
+                                             " assignment(s) were specified.",
+                                             add, t->nassignments);
                 continue;
             }
             int32_t want = rf;
@@ -798,79 +749,7 @@ static void process_producer_ids(struct controller *c, struct op *op, struct rec
     struct mr_producer_ids pr = {.broker_id = op->u.pid.broker_id,
                                  .broker_epoch = op->u.pid.broker_epoch,
                                  .next_producer_id = first + CONTROLLER_PID_BLOCK_SIZE};
-    recs_add(r, MR_PRODUCER_IDS, &pr);
-}
-
-/* ---- broker registration ---- */
-
-static void process_register_broker(struct controller *c, struct op *op, struct recs *r)
-{
-    struct ctl_register_broker *q = &op->u.rb.req;
-    if (op->phase == 1) {
-        /* The registration committed: unfence (the broker is caught up, see controller.h). */
-        const struct mi_broker *b = metadata_image_broker(c->img, q->broker_id);
-        if (!b || b->epoch != op->u.rb.epoch) {
-            op->u.rb.error = KERR_STALE_BROKER_EPOCH;
-            op->u.rb.message = "The registration was superseded.";
-            return;
-        }
-        struct mr_broker_fencing uf = {.id = q->broker_id, .epoch = op->u.rb.epoch};
-        recs_add(r, MR_UNFENCE_BROKER, &uf);
-        return;
-    }
-    if (q->broker_id < 0 || uuid_is_zero(&q->incarnation_id)) {
-        op->u.rb.error = KERR_INVALID_REQUEST;
-        op->u.rb.message = "Invalid broker id or incarnation id.";
-        return;
-    }
-    const struct mi_broker *old = metadata_image_broker(c->img, q->broker_id);
-    char key[16];
-    snprintf(key, sizeof(key), "%" PRId32, q->broker_id);
-    const struct uuid *live = strmap_get(&c->term_regs, key);
-    if (old && !old->fenced && live && !uuid_equal(live, &q->incarnation_id)) {
-        op->u.rb.error = KERR_DUPLICATE_BROKER_REGISTRATION;
-        op->u.rb.message = "Another broker is registered with that broker id.";
-        return;
-    }
-    int16_t mv = metadata_image_feature_level(c->img, "metadata.version");
-    for (int32_t i = 0; i < q->nfeatures; i++) {
-        const struct ctl_feature_range *f = &q->features[i];
-        if (f->name && strcmp(f->name, "metadata.version") == 0 && mv > 0 &&
-            (mv < f->min_supported || mv > f->max_supported)) {
-            op->u.rb.error = KERR_UNSUPPORTED_VERSION;
-            op->u.rb.message = msgf(&op->a,
-                                    "Unable to register because the broker does not support "
-                                    "finalized version %d of metadata.version.",
-                                    mv);
-            return;
-        }
-    }
-    /* Broker epoch = the offset of the RegisterBrokerRecord (KIP-631): it is alone in its batch. */
-    op->u.rb.epoch = c->q ? quorum_log_end_offset(c->q) : -1;
-    struct mr_register_broker rb;
-    memset(&rb, 0, sizeof(rb));
-    rb.broker_id = q->broker_id;
-    rb.incarnation_id = q->incarnation_id;
-    rb.broker_epoch = op->u.rb.epoch;
-    rb.end_points.n = q->nendpoints;
-    rb.end_points.v = arena_alloc(&op->a, (size_t)(q->nendpoints + 1) * sizeof(*rb.end_points.v));
-    for (int32_t i = 0; i < q->nendpoints; i++) {
-        rb.end_points.v[i].name = kstr_of(q->endpoints[i].name ? q->endpoints[i].name : "");
-        rb.end_points.v[i].host = kstr_of(q->endpoints[i].host ? q->endpoints[i].host : "");
-        rb.end_points.v[i].port = q->endpoints[i].port;
-        rb.end_points.v[i].security_protocol = q->endpoints[i].security_protocol;
-    }
-    rb.features.n = q->nfeatures;
-    rb.features.v = arena_alloc(&op->a, (size_t)(q->nfeatures + 1) * sizeof(*rb.features.v));
-    for (int32_t i = 0; i < q->nfeatures; i++) {
-        rb.features.v[i].name = kstr_of(q->features[i].name ? q->features[i].name : "");
-        rb.features.v[i].min_supported_version = q->features[i].min_supported;
-        rb.features.v[i].max_supported_version = q->features[i].max_supported;
-    }
-    rb.rack = kstr_of(q->rack);
-    rb.fenced = true;
-    rb.in_controlled_shutdown = false;
-    recs_add(r, MR_REGISTER_BROKER, &rb);
+    ctl_recs_add(r, MR_PRODUCER_IDS, &pr);
 }
 
 /* ---- bootstrap ---- */
@@ -881,8 +760,8 @@ static void process_bootstrap(struct controller *c, struct recs *r)
         return;
     int16_t level =
         c->cfg.metadata_version > 0 ? c->cfg.metadata_version : CONTROLLER_DEFAULT_METADATA_VERSION;
-    struct mr_feature_level fl = {.name = kstr_of("metadata.version"), .feature_level = level};
-    recs_add(r, MR_FEATURE_LEVEL, &fl);
+    struct mr_feature_level fl = {.name = ctl_kstr("metadata.version"), .feature_level = level};
+    ctl_recs_add(r, MR_FEATURE_LEVEL, &fl);
     LOG_INFO("controller", "bootstrapping an empty metadata log with metadata.version %d", level);
 }
 
@@ -928,7 +807,18 @@ static void fail_results(struct op *op, int16_t err, const char *msg)
             op->u.rb.message = msg;
         }
         break;
+    case OP_HEARTBEAT:
+        if (op->u.hb.res.error_code == KERR_NONE) {
+            op->u.hb.res = (struct ctl_heartbeat_result){.error_code = err, .is_fenced = true};
+        }
+        break;
+    case OP_ALTER_PARTITION:
+        if (op->u.ap.error == KERR_NONE)
+            op->u.ap.error = err;
+        break;
     case OP_BOOTSTRAP:
+    case OP_FENCE_STALE:
+    case OP_REBALANCE:
         break;
     }
 }
@@ -956,6 +846,20 @@ static void finish(struct op *op)
         op->cb.register_broker(op->ctx, op->u.rb.error, op->u.rb.message,
                                op->u.rb.error ? -1 : op->u.rb.epoch);
         break;
+    case OP_HEARTBEAT:
+        op->cb.heartbeat(op->ctx, &op->u.hb.res);
+        break;
+    case OP_ALTER_PARTITION: {
+        int32_t n = op->u.ap.error ? 0 : op->u.ap.n;
+        struct ctl_alter_partition_result *res =
+            arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*res));
+        for (int32_t i = 0; i < n; i++)
+            res[i] = op->u.ap.items[i].out;
+        op->cb.alter_partition(op->ctx, op->u.ap.error, res, n);
+        break;
+    }
+    case OP_FENCE_STALE:
+    case OP_REBALANCE:
     case OP_BOOTSTRAP:
         break;
     }
@@ -975,6 +879,8 @@ static struct op *pop_head(struct controller *c)
 
 static void fail_all(struct controller *c, int16_t err, const char *msg)
 {
+    c->fence_queued = false;
+    c->rebalance_queued = false;
     while (c->head) {
         struct op *op = pop_head(c);
         fail_results(op, err, msg);
@@ -997,7 +903,7 @@ static void run(struct controller *c)
         }
         struct op *op = c->head;
         struct recs r;
-        recs_init(&r);
+        ctl_recs_init(&r);
         switch (op->type) {
         case OP_BOOTSTRAP:
             process_bootstrap(c, &r);
@@ -1015,17 +921,29 @@ static void run(struct controller *c)
             process_producer_ids(c, op, &r);
             break;
         case OP_REGISTER_BROKER:
-            process_register_broker(c, op, &r);
+            ctl_process_register_broker(c, op, &r);
+            break;
+        case OP_HEARTBEAT:
+            ctl_process_heartbeat(c, op, &r);
+            break;
+        case OP_FENCE_STALE:
+            ctl_process_fence_stale(c, &r);
+            break;
+        case OP_ALTER_PARTITION:
+            ctl_process_alter_partition(c, op, &r);
+            break;
+        case OP_REBALANCE:
+            ctl_process_rebalance(c, &r);
             break;
         }
         if (r.n == 0 && !r.err) {
-            recs_free(&r);
+            ctl_recs_free(&r);
             finish(pop_head(c));
             continue;
         }
         int64_t last = -1;
         int rc = recs_append(c, &r, &last);
-        recs_free(&r);
+        ctl_recs_free(&r);
         if (rc != 0) {
             LOG_ERROR("controller", "metadata append failed: %s", sl_strerror(rc));
             if (rc == SL_ESTATE)
@@ -1046,7 +964,7 @@ static void run(struct controller *c)
     c->running = false;
 }
 
-static void enqueue(struct controller *c, struct op *op)
+void ctl_enqueue(struct controller *c, struct op *op)
 {
     if (c->tail)
         c->tail->next = op;
@@ -1068,18 +986,9 @@ struct controller *controller_new(const struct controller_config *cfg, struct me
         c->cfg.default_replication_factor = 1;
     c->img = img;
     c->epoch = -1;
+    c->now_ms = -1;
+    c->next_rebalance_ms = -1;
     return c;
-}
-
-static void clear_term_regs(struct controller *c)
-{
-    size_t it = 0;
-    const char *k;
-    void *v;
-    while (strmap_next(&c->term_regs, &it, &k, &v))
-        free(v);
-    strmap_free(&c->term_regs);
-    memset(&c->term_regs, 0, sizeof(c->term_regs));
 }
 
 void controller_free(struct controller *c)
@@ -1089,7 +998,7 @@ void controller_free(struct controller *c)
     c->active = false;
     c->running = true; /* no new work from callbacks */
     fail_all(c, KERR_NOT_CONTROLLER, not_controller_msg);
-    clear_term_regs(c);
+    free(c->sess);
     free(c);
 }
 
@@ -1131,16 +1040,16 @@ void controller_handle_commit(struct controller *c, int64_t base_offset, const u
         struct op *op = c->head;
         op->in_flight = false;
         if (op->type == OP_REGISTER_BROKER && op->phase == 0) {
-            op->phase = 1; /* stays at the head: the unfence step runs next */
-            break;
+            ctl_register_committed(c, op);
+            if (op->u.rb.flags & CTL_REGISTER_CAUGHT_UP) {
+                op->phase = 1; /* stays at the head: the unfence step runs next */
+                break;
+            }
         }
-        if (op->type == OP_REGISTER_BROKER && op->u.rb.error == KERR_NONE) {
-            char key[16];
-            snprintf(key, sizeof(key), "%" PRId32, op->u.rb.req.broker_id);
-            struct uuid *inc = xmalloc(sizeof(*inc));
-            *inc = op->u.rb.req.incarnation_id;
-            free(strmap_put(&c->term_regs, key, inc));
-        }
+        if (op->type == OP_HEARTBEAT)
+            ctl_heartbeat_committed(c, op);
+        if (op->type == OP_ALTER_PARTITION)
+            ctl_alter_partition_committed(c, op);
         finish(pop_head(c));
     }
     c->running = was_running;
@@ -1159,7 +1068,7 @@ void controller_handle_leader_change(struct controller *c, int32_t leader_id, in
                      ", leader %" PRId32 ")",
                      c->cfg.node_id, epoch, leader_id);
         c->active = false;
-        clear_term_regs(c);
+        ctl_sessions_reset(c);
         bool was_running = c->running;
         c->running = true;
         fail_all(c, KERR_NOT_CONTROLLER, not_controller_msg);
@@ -1169,7 +1078,7 @@ void controller_handle_leader_change(struct controller *c, int32_t leader_id, in
     if (c->active)
         return;
     c->active = true;
-    clear_term_regs(c);
+    ctl_sessions_reset(c);
     LOG_INFO("controller", "node %" PRId32 " is the active controller (epoch %" PRId32 ")",
              c->cfg.node_id, epoch);
     if (metadata_image_feature_level(c->img, "metadata.version") == 0) {
@@ -1186,7 +1095,7 @@ void controller_handle_leader_change(struct controller *c, int32_t leader_id, in
 
 /* ---- request entry points ---- */
 
-static struct op *op_new(enum op_type type, void *ctx)
+struct op *ctl_op_new(enum op_type type, void *ctx)
 {
     struct op *op = xcalloc(1, sizeof(*op));
     op->type = type;
@@ -1201,8 +1110,8 @@ static struct ctl_config_entry *copy_configs(struct arena *a, const struct ctl_c
         return NULL;
     struct ctl_config_entry *d = arena_alloc(a, (size_t)n * sizeof(*d));
     for (int32_t i = 0; i < n; i++) {
-        d[i].name = adup(a, v[i].name ? v[i].name : "");
-        d[i].value = adup(a, v[i].value);
+        d[i].name = ctl_adup(a, v[i].name ? v[i].name : "");
+        d[i].value = ctl_adup(a, v[i].value);
     }
     return d;
 }
@@ -1227,7 +1136,7 @@ static struct ctl_assignment *copy_assignments(struct arena *a, const struct ctl
 void controller_create_topics(struct controller *c, const struct ctl_create_topics_req *req,
                               ctl_create_topics_cb cb, void *ctx)
 {
-    struct op *op = op_new(OP_CREATE_TOPICS, ctx);
+    struct op *op = ctl_op_new(OP_CREATE_TOPICS, ctx);
     op->cb.create_topics = cb;
     int32_t n = req->ntopics > 0 && req->topics ? req->ntopics : 0;
     op->u.ct.n = n;
@@ -1237,7 +1146,7 @@ void controller_create_topics(struct controller *c, const struct ctl_create_topi
     for (int32_t i = 0; i < n; i++) {
         const struct ctl_create_topic *s = &req->topics[i];
         struct ctl_create_topic *d = &op->u.ct.topics[i];
-        d->name = adup(&op->a, s->name);
+        d->name = ctl_adup(&op->a, s->name);
         d->num_partitions = s->num_partitions;
         d->replication_factor = s->replication_factor;
         d->assignments = copy_assignments(&op->a, s->assignments, s->nassignments);
@@ -1248,31 +1157,31 @@ void controller_create_topics(struct controller *c, const struct ctl_create_topi
         op->u.ct.res[i].num_partitions = -1;
         op->u.ct.res[i].replication_factor = -1;
     }
-    enqueue(c, op);
+    ctl_enqueue(c, op);
 }
 
 void controller_delete_topics(struct controller *c, const struct ctl_delete_topic *topics,
                               int32_t ntopics, ctl_delete_topics_cb cb, void *ctx)
 {
-    struct op *op = op_new(OP_DELETE_TOPICS, ctx);
+    struct op *op = ctl_op_new(OP_DELETE_TOPICS, ctx);
     op->cb.delete_topics = cb;
     int32_t n = ntopics > 0 && topics ? ntopics : 0;
     op->u.dt.n = n;
     op->u.dt.topics = arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*op->u.dt.topics));
     op->u.dt.res = arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*op->u.dt.res));
     for (int32_t i = 0; i < n; i++) {
-        op->u.dt.topics[i].name = adup(&op->a, topics[i].name);
+        op->u.dt.topics[i].name = ctl_adup(&op->a, topics[i].name);
         op->u.dt.topics[i].topic_id = topics[i].topic_id;
         op->u.dt.res[i].name = op->u.dt.topics[i].name;
         op->u.dt.res[i].topic_id = topics[i].topic_id;
     }
-    enqueue(c, op);
+    ctl_enqueue(c, op);
 }
 
 void controller_create_partitions(struct controller *c, const struct ctl_create_partitions_req *req,
                                   ctl_create_partitions_cb cb, void *ctx)
 {
-    struct op *op = op_new(OP_CREATE_PARTITIONS, ctx);
+    struct op *op = ctl_op_new(OP_CREATE_PARTITIONS, ctx);
     op->cb.create_partitions = cb;
     int32_t n = req->ntopics > 0 && req->topics ? req->ntopics : 0;
     op->u.cp.n = n;
@@ -1282,7 +1191,7 @@ void controller_create_partitions(struct controller *c, const struct ctl_create_
     for (int32_t i = 0; i < n; i++) {
         const struct ctl_create_partitions_topic *s = &req->topics[i];
         struct ctl_create_partitions_topic *d = &op->u.cp.topics[i];
-        d->name = adup(&op->a, s->name);
+        d->name = ctl_adup(&op->a, s->name);
         d->count = s->count;
         d->assignments =
             s->assignments ? copy_assignments(&op->a, s->assignments, s->nassignments) : NULL;
@@ -1291,46 +1200,15 @@ void controller_create_partitions(struct controller *c, const struct ctl_create_
             d->assignments = arena_alloc(&op->a, sizeof(*d->assignments));
         op->u.cp.res[i].name = d->name;
     }
-    enqueue(c, op);
+    ctl_enqueue(c, op);
 }
 
 void controller_allocate_producer_ids(struct controller *c, int32_t broker_id, int64_t broker_epoch,
                                       ctl_producer_ids_cb cb, void *ctx)
 {
-    struct op *op = op_new(OP_PRODUCER_IDS, ctx);
+    struct op *op = ctl_op_new(OP_PRODUCER_IDS, ctx);
     op->cb.producer_ids = cb;
     op->u.pid.broker_id = broker_id;
     op->u.pid.broker_epoch = broker_epoch;
-    enqueue(c, op);
-}
-
-void controller_register_broker(struct controller *c, const struct ctl_register_broker *req,
-                                ctl_register_broker_cb cb, void *ctx)
-{
-    struct op *op = op_new(OP_REGISTER_BROKER, ctx);
-    op->cb.register_broker = cb;
-    struct ctl_register_broker *d = &op->u.rb.req;
-    d->broker_id = req->broker_id;
-    d->incarnation_id = req->incarnation_id;
-    d->rack = adup(&op->a, req->rack);
-    int32_t ne = req->nendpoints > 0 && req->endpoints ? req->nendpoints : 0;
-    struct ctl_endpoint *eps = arena_alloc(&op->a, (size_t)(ne + 1) * sizeof(*eps));
-    for (int32_t i = 0; i < ne; i++) {
-        eps[i].name = adup(&op->a, req->endpoints[i].name);
-        eps[i].host = adup(&op->a, req->endpoints[i].host);
-        eps[i].port = req->endpoints[i].port;
-        eps[i].security_protocol = req->endpoints[i].security_protocol;
-    }
-    d->endpoints = eps;
-    d->nendpoints = ne;
-    int32_t nf = req->nfeatures > 0 && req->features ? req->nfeatures : 0;
-    struct ctl_feature_range *fs = arena_alloc(&op->a, (size_t)(nf + 1) * sizeof(*fs));
-    for (int32_t i = 0; i < nf; i++) {
-        fs[i].name = adup(&op->a, req->features[i].name);
-        fs[i].min_supported = req->features[i].min_supported;
-        fs[i].max_supported = req->features[i].max_supported;
-    }
-    d->features = fs;
-    d->nfeatures = nf;
-    enqueue(c, op);
+    ctl_enqueue(c, op);
 }

@@ -19,6 +19,24 @@
  * controller_set_quorum().  When the listener reports this node as leader,
  * the controller bootstraps metadata.version on an empty log and accepts
  * requests; the broker then registers itself with controller_register_broker.
+ *
+ * Broker lifecycle (KIP-631) is driven by explicit time (any monotonic
+ * millisecond clock, the same one for every call): the node calls
+ * controller_tick() periodically (every few hundred ms) on every controller
+ * node, and every broker sends controller_broker_heartbeat() (locally, or
+ * through the BrokerHeartbeat RPC to the active controller) every
+ * broker.heartbeat.interval.ms (2 s).  A broker registered through
+ * controller_register_broker_ex() without CTL_REGISTER_CAUGHT_UP starts
+ * fenced and is unfenced by the first heartbeat whose metadata offset reaches
+ * its registration; an unfenced broker silent for broker.session.timeout.ms
+ * is fenced by the tick; a broker asking to shut down is moved out of every
+ * leadership and ISR first (controlled shutdown).  Leadership changes go
+ * through PartitionChangeRecords (partition elections: leader from the ISR,
+ * in replica order; unclean only with unclean.leader.election.enable).
+ * Properties read through broker_config (dynamic broker configs in the image
+ * first): broker.session.timeout.ms (9000), auto.leader.rebalance.enable
+ * (true), leader.imbalance.check.interval.seconds (300) and, per topic,
+ * unclean.leader.election.enable (false).
  */
 #ifndef SLUICE_CONTROLLER_H
 #define SLUICE_CONTROLLER_H
@@ -227,17 +245,158 @@ typedef void (*ctl_register_broker_cb)(void *ctx, int16_t error_code, const char
                                        int64_t broker_epoch);
 
 /*
- * Registers a broker: appends a RegisterBrokerRecord (fenced, broker epoch =
- * the record's offset) and, once it commits, an UnfenceBrokerRecord; the
- * callback runs when the broker is registered and unfenced.  Until
- * BrokerHeartbeat exists, a broker counts as caught up with the metadata log
- * as soon as its registration commits (exact for the local broker, which
- * shares this node's image).  Re-registration of a live broker from a
- * different incarnation within this controller's term gets
- * DUPLICATE_BROKER_REGISTRATION; a restarted broker (new incarnation, after
- * a controller restart) replaces its old registration.
+ * Flag of controller_register_broker_ex: the broker is the local broker of
+ * this (combined) node and shares its metadata image, so it is caught up by
+ * construction: it is unfenced as soon as its registration commits.
+ */
+#define CTL_REGISTER_CAUGHT_UP 0x1u
+
+/*
+ * Registers a broker (KIP-631, BrokerRegistration): appends a
+ * RegisterBrokerRecord with fenced=true whose offset is the new broker epoch
+ * and calls back once it commits.  The broker then stays fenced until a
+ * heartbeat reports a metadata offset >= its broker epoch
+ * (controller_broker_heartbeat), unless flags has CTL_REGISTER_CAUGHT_UP, in
+ * which case an UnfenceBrokerRecord (plus elections for leaderless
+ * partitions whose ISR holds it) follows at once and the callback runs when
+ * that commits.  now_ms starts the broker's session (< 0: unknown, the
+ * session starts at the next controller_tick).
+ * Errors: INVALID_REQUEST (negative id, zero incarnation), UNSUPPORTED_VERSION
+ * (metadata.version outside the broker's range), DUPLICATE_BROKER_REGISTRATION
+ * when the id is registered, unfenced and within its session from another
+ * incarnation (ClusterControlManager.registerBroker; a session counts once the
+ * broker registered or heartbeated to this controller in its term, so a
+ * combined node restarting together with its controller re-registers at once
+ * instead of waiting a session timeout).  Replacing a registration that is
+ * still unfenced first moves its leaderships and ISR memberships away, as
+ * fencing does (the old incarnation's log state is gone).
+ */
+void controller_register_broker_ex(struct controller *c, const struct ctl_register_broker *req,
+                                   unsigned flags, int64_t now_ms, ctl_register_broker_cb cb,
+                                   void *ctx);
+
+/*
+ * The combined node's registration of its own broker:
+ * controller_register_broker_ex(c, req, CTL_REGISTER_CAUGHT_UP, -1, cb, ctx).
+ * The callback runs when the broker is registered and unfenced.
  */
 void controller_register_broker(struct controller *c, const struct ctl_register_broker *req,
                                 ctl_register_broker_cb cb, void *ctx);
+
+/* ---- Broker heartbeats (KIP-631) ---- */
+
+struct ctl_heartbeat_result {
+    /*
+     * NONE, BROKER_ID_NOT_REGISTERED, STALE_BROKER_EPOCH (epoch is not the
+     * registration's), NOT_CONTROLLER, UNKNOWN_SERVER_ERROR (append failed).
+     */
+    int16_t error_code;
+    bool is_caught_up; /* current_metadata_offset >= the broker's registration offset */
+    bool is_fenced;
+    bool in_controlled_shutdown;
+    bool should_shut_down; /* a broker that asked to shut down may exit now */
+};
+
+typedef void (*ctl_heartbeat_cb)(void *ctx, const struct ctl_heartbeat_result *r);
+
+/*
+ * BrokerHeartbeat: renews the broker's session (at arrival) and moves it
+ * between Kafka's states (BrokerHeartbeatManager.calculateNextBrokerState):
+ *  - fenced: want_fence keeps it fenced; want_shutdown lets it shut down at
+ *    once; otherwise it is unfenced (UnfenceBrokerRecord, and leaderless
+ *    partitions whose ISR holds it elect it) once current_metadata_offset >=
+ *    its registration offset;
+ *  - unfenced: want_fence fences it (with want_shutdown: shutdown now);
+ *    want_shutdown starts a controlled shutdown when it leads partitions
+ *    (BrokerRegistrationChangeRecord in_controlled_shutdown, new leaders and
+ *    ISRs without it through PartitionChangeRecords), else fences it and
+ *    lets it shut down;
+ *  - in controlled shutdown: should_shut_down (and fenced) once it leads
+ *    nothing and every active broker reported a metadata offset at least the
+ *    offset of the records that moved its leaderships.
+ * Fencing removes the broker from every ISR (never emptying one) and elects
+ * new leaders.  The callback runs once the generated records commit, or at
+ * once when there are none (possibly before this returns).
+ */
+void controller_broker_heartbeat(struct controller *c, int32_t broker_id, int64_t broker_epoch,
+                                 int64_t current_metadata_offset, bool want_fence,
+                                 bool want_shutdown, int64_t now_ms, ctl_heartbeat_cb cb,
+                                 void *ctx);
+
+/*
+ * Time passes: on the active controller, fences every unfenced broker
+ * without a heartbeat for broker.session.timeout.ms (new leaders from the
+ * ISR, ISRs without it, FenceBrokerRecord, one batch) and, every
+ * leader.imbalance.check.interval.seconds while auto.leader.rebalance.enable,
+ * moves leadership back to each partition's preferred replica (replicas[0])
+ * when it is in the ISR and active.  Brokers unfenced in the image without a
+ * session in this term (a new active controller) get a full session from
+ * this tick.  Only records the time on other nodes.  now_ms must not go
+ * backwards (earlier values are ignored).
+ */
+void controller_tick(struct controller *c, int64_t now_ms);
+
+/* ---- AlterPartition (KIP-497) ---- */
+
+struct ctl_isr_member {
+    int32_t broker_id;
+    int64_t broker_epoch; /* -1: not checked (AlterPartition v2) */
+};
+
+struct ctl_alter_partition {
+    int32_t partition_index;
+    int32_t leader_epoch;
+    int32_t partition_epoch;
+    const struct ctl_isr_member *new_isr;
+    int32_t nnew_isr;
+    int8_t leader_recovery_state; /* 0 recovered, 1 recovering */
+};
+
+struct ctl_alter_partition_topic {
+    struct uuid topic_id;
+    const struct ctl_alter_partition *partitions;
+    int32_t npartitions;
+};
+
+struct ctl_alter_partition_req {
+    int32_t broker_id;
+    int64_t broker_epoch;
+    const struct ctl_alter_partition_topic *topics;
+    int32_t ntopics;
+};
+
+/* One per requested partition, in request order; the state after the change. */
+struct ctl_alter_partition_result {
+    struct uuid topic_id;
+    int32_t partition_index;
+    int16_t error_code;
+    int32_t leader_id;
+    int32_t leader_epoch;
+    const int32_t *isr;
+    int32_t nisr;
+    int8_t leader_recovery_state;
+    int32_t partition_epoch;
+};
+
+/* error_code is the top-level error (then n == 0). */
+typedef void (*ctl_alter_partition_cb)(void *ctx, int16_t error_code,
+                                       const struct ctl_alter_partition_result *results, int32_t n);
+
+/*
+ * AlterPartition from a partition leader (ReplicationControlManager
+ * .alterPartition): top-level STALE_BROKER_EPOCH / BROKER_ID_NOT_REGISTERED
+ * for the sender, NOT_CONTROLLER; per partition UNKNOWN_TOPIC_ID,
+ * UNKNOWN_TOPIC_OR_PARTITION, NOT_CONTROLLER (epochs newer than ours),
+ * FENCED_LEADER_EPOCH (older leader epoch), INVALID_REQUEST (sender not the
+ * leader; ISR not a subset of the replicas, without the leader, or with
+ * duplicates; recovering with several members or back from recovered),
+ * INVALID_UPDATE_VERSION (older partition epoch), INELIGIBLE_REPLICA (a
+ * member fenced, in controlled shutdown, unregistered or with another broker
+ * epoch).  Accepted changes become PartitionChangeRecords (partition epoch
+ * + 1), answered after they commit; NEW_LEADER_ELECTED when the change had
+ * to move leadership (the sender is no longer an acceptable leader).
+ */
+void controller_alter_partition(struct controller *c, const struct ctl_alter_partition_req *req,
+                                ctl_alter_partition_cb cb, void *ctx);
 
 #endif
