@@ -418,9 +418,11 @@ static json_t *partition_json(struct node *n, const struct mi_topic *t,
 static const struct mi_topic *find_topic(struct admin_request *r)
 {
     const struct mi_topic *t = metadata_image_topic_by_name(r->node->image, r->params[0]);
-    if (!t)
-        admin_reply_kafka_error(r, KERR_UNKNOWN_TOPIC_OR_PARTITION,
-                                "This server does not host this topic-partition.");
+    if (!t) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "unknown topic '%.256s'", r->params[0]);
+        admin_reply_kafka_error(r, KERR_UNKNOWN_TOPIC_OR_PARTITION, msg);
+    }
     return t;
 }
 

@@ -10,6 +10,7 @@
  * ("partition" for "partitions") is an error, not a silent default.
  */
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,8 +387,9 @@ void admin_write_transfer_leadership(struct admin_request *r)
     const struct mi_topic *t = metadata_image_topic_by_name(n->image, topic);
     const struct mi_partition *mp = t ? metadata_image_partition(t, index) : NULL;
     if (!mp) {
-        admin_reply_kafka_error(r, KERR_UNKNOWN_TOPIC_OR_PARTITION,
-                                "This server does not host this topic-partition.");
+        char msg[320];
+        snprintf(msg, sizeof msg, "unknown topic-partition %.256s/%d", topic, index);
+        admin_reply_kafka_error(r, KERR_UNKNOWN_TOPIC_OR_PARTITION, msg);
         return;
     }
     if (!mi_partition_has_replica(mp, target)) {
