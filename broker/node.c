@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "controller.h"
 #include "err.h"
+#include "group_coordinator.h"
 #include "log.h"
 #include "meta_properties.h"
 #include "metadata_image.h"
@@ -199,11 +200,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct node *n = arg;
+    controller_tick(n->controller, clock_mono_ms());
     register_broker(n);
     const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
     if (self && !self->fenced && n->broker_epoch >= 0 && !n->serving)
         open_client_listeners(n);
     replica_manager_tick(n->rm, clock_wall_ms());
+    group_coordinator_tick(n->groups, clock_wall_ms());
 }
 
 /*
@@ -319,6 +322,7 @@ int broker_node_run(const struct broker_config *cfg)
         }
         struct metadata_listener ml = {.ctx = n, .broker_changed = on_broker_changed};
         metadata_image_add_listener(n->image, &ml);
+        n->groups = group_coordinator_create(n);
     }
 
     n->ev_sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
@@ -345,6 +349,8 @@ out:
     conn_close_all(n);
     if (n->rm) {
         metadata_image_remove_listener(n->image, n);
+        group_coordinator_destroy(n->groups);
+        n->groups = NULL;
         replica_manager_destroy(n->rm);
     }
     if (n->quorum)
