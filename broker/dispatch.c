@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "api_controller.h"
+#include "group_handlers.h"
 #include "node.h"
 #include "handlers.h"
 #include "kafka.h"
@@ -44,6 +45,26 @@ static handler_fn handler_for(int16_t key)
         return handle_find_coordinator;
     case KAPI_OFFSET_FOR_LEADER_EPOCH:
         return handle_offset_for_leader_epoch;
+    case KAPI_OFFSET_COMMIT:
+        return handle_offset_commit;
+    case KAPI_OFFSET_FETCH:
+        return handle_offset_fetch;
+    case KAPI_JOIN_GROUP:
+        return handle_join_group;
+    case KAPI_HEARTBEAT:
+        return handle_heartbeat;
+    case KAPI_LEAVE_GROUP:
+        return handle_leave_group;
+    case KAPI_SYNC_GROUP:
+        return handle_sync_group;
+    case KAPI_DESCRIBE_GROUPS:
+        return handle_describe_groups;
+    case KAPI_LIST_GROUPS:
+        return handle_list_groups;
+    case KAPI_DELETE_GROUPS:
+        return handle_delete_groups;
+    case PROTO_API_OFFSET_DELETE:
+        return handle_offset_delete;
     default:
         return NULL;
     }

@@ -11,6 +11,7 @@
 
 #include "broker_config.h"
 #include "controller.h"
+#include "group_coordinator.h"
 #include "handlers.h"
 #include "kafka.h"
 #include "log.h"
@@ -227,21 +228,34 @@ void handle_describe_cluster(struct request *req)
 }
 
 /*
- * The coordinator for a key.  Neither the group coordinator (classic group
- * protocol) nor a transaction coordinator runs on this version yet, so every
- * key is answered COORDINATOR_NOT_AVAILABLE with a message saying so; the
- * API itself is served because librdkafka 2.0.2 enables LZ4 only when
- * FindCoordinator is advertised.
+ * The coordinator for a key (KafkaApis.getCoordinator).  A group (key type 0)
+ * is coordinated by the leader of its __consumer_offsets partition
+ * (group_coordinator.h), answered with that broker's endpoint on the listener
+ * the request came in on; the topic is created on first use, meanwhile
+ * COORDINATOR_NOT_AVAILABLE.  Transaction coordinators (key type 1) do not
+ * run on this version, so those keys get COORDINATOR_NOT_AVAILABLE with a
+ * message saying so; other key types are INVALID_REQUEST.  As in Kafka the
+ * message is the error's description ("NONE" on success).
  */
-static void find_one(struct request *req, int8_t key_type, int16_t *err, struct kstr *msg,
-                     int32_t *node_id, struct kstr *host, int32_t *port)
+static void find_one(struct request *req, int8_t key_type, const char *key, int16_t *err,
+                     struct kstr *msg, int32_t *node_id, struct kstr *host, int32_t *port)
 {
     *node_id = -1;
     *host = request_kstr(req, "");
     *port = -1;
-    *err = KERR_COORDINATOR_NOT_AVAILABLE;
-    *msg = request_kstr(req, key_type == 0 ? "consumer groups are not supported by this broker yet"
-                                           : "transactions are not supported by this broker");
+    if (key_type == 0) {
+        const char *h = "";
+        *err = req->node->groups ? group_coordinator_find(req->node->groups, key ? key : "",
+                                                          request_listener_name(req), node_id,
+                                                          &h, port)
+                                 : KERR_COORDINATOR_NOT_AVAILABLE;
+        *host = request_kstr(req, h);
+        *msg = request_kstr(req, *err == KERR_NONE ? "NONE" : "The coordinator is not available.");
+        return;
+    }
+    *err = key_type == 1 ? KERR_COORDINATOR_NOT_AVAILABLE : KERR_INVALID_REQUEST;
+    *msg = request_kstr(req, key_type == 1 ? "transactions are not supported by this broker"
+                                           : "unknown coordinator key type");
 }
 
 void handle_find_coordinator(struct request *req)
@@ -251,17 +265,18 @@ void handle_find_coordinator(struct request *req)
         return;
     struct find_coordinator_resp *resp = request_alloc(req, 1, sizeof *resp);
     if (req->hdr.api_version < 4) {
-        find_one(req, fr->key_type, &resp->error_code, &resp->error_message, &resp->node_id,
-                 &resp->host, &resp->port);
+        find_one(req, fr->key_type, fr->key.s, &resp->error_code, &resp->error_message,
+                 &resp->node_id, &resp->host, &resp->port);
     } else {
+        /* Batched keys (KIP-699). */
         int32_t nk = fr->coordinator_keys.n > 0 ? fr->coordinator_keys.n : 0;
         resp->coordinators.n = nk;
         resp->coordinators.v = request_alloc(req, (size_t)nk, sizeof *resp->coordinators.v);
         for (int32_t i = 0; i < nk; i++) {
             struct find_coordinator_resp_coordinator *c = &resp->coordinators.v[i];
             c->key = fr->coordinator_keys.v[i];
-            find_one(req, fr->key_type, &c->error_code, &c->error_message, &c->node_id, &c->host,
-                     &c->port);
+            find_one(req, fr->key_type, c->key.s, &c->error_code, &c->error_message, &c->node_id,
+                     &c->host, &c->port);
         }
     }
     request_respond(req, &proto_find_coordinator_resp_schema, resp);

@@ -23,6 +23,7 @@ struct listener;
 struct metadata_image;
 struct quorum;
 struct replica_manager;
+struct group_coordinator;
 struct request;
 struct pid_waiter;
 
@@ -52,6 +53,7 @@ struct node {
     struct controller *controller;
     struct quorum *quorum;
     struct replica_manager *rm;
+    struct group_coordinator *groups; /* consumer groups (group_coordinator.h), NULL if none */
 
     struct listener *listeners[NODE_MAX_LISTENERS];
     int nlisteners;

@@ -18,14 +18,24 @@
  * Ordered by key.  Produce is advertised from 0 although 0-2 are refused:
  * librdkafka 2.0.2 enables gzip/snappy only when Produce 0 is in range
  * (KAFKA-18659; Kafka 4.0 does the same).  FindCoordinator is advertised
- * from 0 because librdkafka 2.0.2 enables LZ4 only then.
+ * from 0 because librdkafka 2.0.2 enables LZ4 only then.  JoinGroup is
+ * advertised from 0 because librdkafka 2.0.2 checks JoinGroup 0 for SASL
+ * GSSAPI, and Kafka 4.0.1 restored versions 0-1 (KAFKA-19444).
  */
 static const struct proto_api apis[] = {
     API(KAPI_PRODUCE, "Produce", 0, 9, 3, 9, produce),
     API(KAPI_FETCH, "Fetch", 4, 12, 4, 12, fetch),
     API(KAPI_LIST_OFFSETS, "ListOffsets", 1, 7, 1, 6, list_offsets),
     API(KAPI_METADATA, "Metadata", 0, 12, 0, 9, metadata),
+    API(KAPI_OFFSET_COMMIT, "OffsetCommit", 2, 9, 2, 8, offset_commit),
+    API(KAPI_OFFSET_FETCH, "OffsetFetch", 1, 9, 1, 6, offset_fetch),
     API(KAPI_FIND_COORDINATOR, "FindCoordinator", 0, 4, 0, 3, find_coordinator),
+    API(KAPI_JOIN_GROUP, "JoinGroup", 0, 9, 0, 6, join_group),
+    API(KAPI_HEARTBEAT, "Heartbeat", 0, 4, 0, 4, heartbeat),
+    API(KAPI_LEAVE_GROUP, "LeaveGroup", 0, 5, 0, 4, leave_group),
+    API(KAPI_SYNC_GROUP, "SyncGroup", 0, 5, 0, 4, sync_group),
+    API(KAPI_DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 0, 5, describe_groups),
+    API(KAPI_LIST_GROUPS, "ListGroups", 0, 5, 0, 3, list_groups),
     API(KAPI_API_VERSIONS, "ApiVersions", 0, 3, 0, 3, api_versions),
     API(KAPI_CREATE_TOPICS, "CreateTopics", 2, 7, 2, 5, create_topics),
     API(KAPI_DELETE_TOPICS, "DeleteTopics", 1, 6, 1, 4, delete_topics),
@@ -33,6 +43,9 @@ static const struct proto_api apis[] = {
     API(KAPI_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 2, 4, 2, 4, offset_for_leader_epoch),
     API(KAPI_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 0, 4, describe_configs),
     API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
+    API(KAPI_DELETE_GROUPS, "DeleteGroups", 0, 2, 0, 2, delete_groups),
+    /* OffsetDelete has no flexible version. */
+    API(PROTO_API_OFFSET_DELETE, "OffsetDelete", 0, 0, 0, PROTO_VMAX, offset_delete),
     API(KAPI_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0, describe_cluster),
 };
 
@@ -42,11 +55,16 @@ static const struct proto_api apis[] = {
 static const uint8_t index_by_key[KAPI_MAX_KEY + 1] = {
     [KAPI_PRODUCE] = 1,           [KAPI_FETCH] = 2,
     [KAPI_LIST_OFFSETS] = 3,      [KAPI_METADATA] = 4,
-    [KAPI_FIND_COORDINATOR] = 5,  [KAPI_API_VERSIONS] = 6,
-    [KAPI_CREATE_TOPICS] = 7,     [KAPI_DELETE_TOPICS] = 8,
-    [KAPI_INIT_PRODUCER_ID] = 9,  [KAPI_OFFSET_FOR_LEADER_EPOCH] = 10,
-    [KAPI_DESCRIBE_CONFIGS] = 11, [KAPI_CREATE_PARTITIONS] = 12,
-    [KAPI_DESCRIBE_CLUSTER] = 13,
+    [KAPI_OFFSET_COMMIT] = 5,     [KAPI_OFFSET_FETCH] = 6,
+    [KAPI_FIND_COORDINATOR] = 7,  [KAPI_JOIN_GROUP] = 8,
+    [KAPI_HEARTBEAT] = 9,         [KAPI_LEAVE_GROUP] = 10,
+    [KAPI_SYNC_GROUP] = 11,       [KAPI_DESCRIBE_GROUPS] = 12,
+    [KAPI_LIST_GROUPS] = 13,      [KAPI_API_VERSIONS] = 14,
+    [KAPI_CREATE_TOPICS] = 15,    [KAPI_DELETE_TOPICS] = 16,
+    [KAPI_INIT_PRODUCER_ID] = 17, [KAPI_OFFSET_FOR_LEADER_EPOCH] = 18,
+    [KAPI_DESCRIBE_CONFIGS] = 19, [KAPI_CREATE_PARTITIONS] = 20,
+    [KAPI_DELETE_GROUPS] = 21,    [PROTO_API_OFFSET_DELETE] = 22,
+    [KAPI_DESCRIBE_CLUSTER] = 23,
 };
 
 const struct proto_api *proto_api_find(int16_t key)
