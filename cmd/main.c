@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 int cmd_cluster(int argc, char **argv); /* cmd_cluster.c */
+int cmd_group(int argc, char **argv);   /* cmd_group.c */
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
@@ -32,6 +33,7 @@ static void usage(FILE *out)
           "  topic         create, list, describe or delete topics\n"
           "  produce       write lines from stdin to a topic\n"
           "  consume       print the records of a topic\n"
+          "  group         list, describe, reset offsets of or delete consumer groups\n"
           "\n"
           "Cluster (admin API; --admin, default $SLUICE_ADMIN or 127.0.0.1:9644):\n"
           "  cluster       info (brokers, controller, topics) and health [--watch]\n"
@@ -120,6 +122,8 @@ int main(int argc, char **argv)
         return cmd_consume(sub_argc, sub_argv);
     if (strcmp(c, "cluster") == 0)
         return cmd_cluster(sub_argc, sub_argv);
+    if (strcmp(c, "group") == 0 || strcmp(c, "groups") == 0)
+        return cmd_group(sub_argc, sub_argv);
     if (strcmp(c, "help") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
         usage(stdout);
         return CMD_OK;
