@@ -51,6 +51,11 @@ void admin_reply_json(struct admin_request *r, int status, json_t *body)
 static void reply_error_v(struct admin_request *r, int status, json_t *extra, const char *fmt,
                           va_list ap)
 {
+    if (!r->conn) { /* detached: nobody to answer */
+        json_decref(extra);
+        admin_request_free(r);
+        return;
+    }
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     json_t *o = json_object();
@@ -121,6 +126,10 @@ int admin_kafka_error_status(int16_t e)
 
 void admin_reply_kafka_error(struct admin_request *r, int16_t kerr, const char *message)
 {
+    if (!r->conn) { /* detached (possibly at shutdown, with the quorum already closed) */
+        admin_request_free(r);
+        return;
+    }
     int status = admin_kafka_error_status(kerr);
     const char *name = kafka_error_name(kerr);
     json_t *extra = json_object();

@@ -59,6 +59,7 @@ struct admin_conn {
     struct admin_conn *prev, *next;
     struct admin_request *cur; /* being read (body) or handled */
     struct event *linger;      /* lingering-close deadline */
+    struct event *resume;      /* reads the next request after an asynchronous reply */
     bool closing;              /* no more requests: flush, then linger */
     bool lingering;            /* write side shut; discarding input */
     bool rejected;             /* over the connection limit (not counted) */
@@ -82,6 +83,7 @@ static void conn_free(struct admin_conn *c)
     }
     if (c->linger)
         event_free(c->linger);
+    event_free(c->resume);
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->prev)
@@ -129,6 +131,15 @@ static void on_read(struct bufferevent *bev, void *arg)
         return;
     }
     conn_process(c);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct admin_conn *c = arg;
+    if (!c->closing && !c->cur)
+        conn_process(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -226,9 +237,11 @@ void admin_reply_buffer(struct admin_request *r, int status, const char *content
         return; /* on_write starts the linger once the output drained */
     }
     bufferevent_enable(c->bev, EV_READ);
-    /* Pipelined requests may already be buffered; conn_process picks them up. */
+    /* Pipelined requests may already be buffered.  After an asynchronous reply (from a
+     * controller callback) they are read from a fresh loop callback, never from inside
+     * the controller's completion. */
     if (!c->in_process)
-        conn_process(c);
+        event_active(c->resume, EV_TIMEOUT, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -436,6 +449,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     struct admin_conn *c = xcalloc(1, sizeof *c);
     c->srv = s;
     c->bev = bev;
+    c->resume = event_new(s->node->base, -1, 0, on_resume, c);
     if (sa->sa_family == AF_INET) {
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);

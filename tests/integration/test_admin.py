@@ -114,22 +114,29 @@ def parse_response(buf):
     return Resp(int(m.group(1)), headers, body[:n])
 
 
-def read_one_response(s):
-    """Read exactly one response (head + Content-Length body) from a keep-alive socket."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(4096)
-        check(chunk, f"connection closed before a full response head: {data!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    m = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I)
-    check(m, f"no Content-Length in {head!r}")
-    n = int(m.group(1))
-    while len(rest) < n:
-        chunk = s.recv(4096)
-        check(chunk, "connection closed inside a response body")
-        rest += chunk
-    return parse_response(head + b"\r\n\r\n" + rest[:n])
+class ResponseReader:
+    """Reads responses one at a time from a keep-alive socket (keeps what it over-reads)."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def _more(self, what):
+        chunk = self.sock.recv(65536)
+        check(chunk, f"connection closed {what}: {self.buf[:200]!r}")
+        self.buf += chunk
+
+    def next(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._more("before a full response head")
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        m = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I)
+        check(m, f"no Content-Length in {head!r}")
+        n = int(m.group(1))
+        while len(rest) < n:
+            self._more("inside a response body")
+            head, _, rest = self.buf.partition(b"\r\n\r\n")
+        self.buf = rest[n:]
+        return parse_response(head + b"\r\n\r\n" + rest[:n])
 
 
 def check_error(r, status, what, kafka_error=None):
@@ -559,6 +566,34 @@ def t_http_semantics():
     finally:
         s.close()
     check_error(parse_response(buf), 409, "duplicate topic after 100-continue")
+    # A write answered asynchronously (when its records commit) followed by a pipelined
+    # read on the same connection: the read runs after the write and sees its effect.
+    s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
+    try:
+        body = json.dumps({"name": "piped", "partitions": 2}).encode()
+        s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+                  b"GET /v1/topics/piped HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                  % (len(body), body))
+        rd = ResponseReader(s)
+        first = rd.next()
+        check(first.status == 201, f"pipelined create: {first}")
+        second = rd.next()
+        check(second.status == 200 and second.json()["partitions_count"] == 2,
+              f"pipelined read after the write: {second}")
+    finally:
+        s.close()
+    # A client that sends a write and goes away before the answer: the write still applies
+    # and the node is unharmed.
+    s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
+    body = json.dumps({"name": "orphan", "partitions": 1}).encode()
+    s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+              % (len(body), body))
+    s.close()
+    wait_until(lambda: "orphan" in [t["topic_name"] for t in get(node, "/v1/topics")],
+               what="the orphaned write to apply")
+    for name in ("piped", "orphan"):
+        r = http(node, "DELETE", f"/v1/topics/{name}")
+        check(r.status == 200, f"delete {name}: {r}")
     check_serving("after HTTP semantics")
 
 
@@ -572,7 +607,7 @@ def t_connection_limit():
             s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
             socks.append(s)
             s.sendall(b"GET /v1/status/ready HTTP/1.1\r\nHost: x\r\n\r\n")
-            r = read_one_response(s)
+            r = ResponseReader(s).next()
             check(r.status == 200, f"connection {i}: {r}")
         r = raw_http(node, b"GET /v1/status/ready HTTP/1.1\r\nHost: x\r\n\r\n")
         check_error(r, 503, "connection over the limit")
