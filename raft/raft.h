@@ -34,6 +34,40 @@
  * only once raft_log_synced covers it.
  *
  * Everything here runs on one thread; a node is not thread-safe.
+ *
+ * Driving a node (what the io glue does):
+ *   open     read quorum-state, the latest snapshot and every batch of the
+ *            log on disk; raft_create, raft_load_entry per batch (stop at
+ *            the first error), raft_start.
+ *   always   after every call into the node, apply raft_output() as below,
+ *            then re-arm one timer for raft_next_deadline(); on it, raft_tick.
+ *   persist  write quorum-state {epoch, voted_id, leader_id} (temp file,
+ *            fsync, rename), then raft_persist_done(persist_seq).  Until
+ *            then the node sends nothing: a slow fsync delays, never breaks.
+ *   ops      in order: APPEND writes the batch at its base offset, TRUNCATE
+ *            removes batches holding offsets >= offset, INSTALL_SNAPSHOT
+ *            writes the snapshot file and empties the log to restart at its
+ *            end, RESET empties the log to restart at offset, DROP_PREFIX may
+ *            delete whole segments below offset.  Then fsync and call
+ *            raft_log_synced(write_id of the last op applied); completions
+ *            may come late and batched, any order is fine.
+ *   messages encode each as the Kafka request or response it mirrors (Vote
+ *            52, BeginQuorumEpoch 53, EndQuorumEpoch 54, Fetch 1 with the
+ *            entries concatenated as Records, FetchSnapshot 59) for the
+ *            node `to` on the CONTROLLER listener; a response goes back on
+ *            the connection of the request whose rid it carries.  Inbound:
+ *            decode, split Fetch Records into batches (base offset, last
+ *            offset, partitionLeaderEpoch), set rid, raft_recv.
+ *   commits  on hw_changed hand the listener every batch in [applied, hw)
+ *            via raft_entry_find; on snapshot_loaded first reload the state
+ *            machine from raft_snapshot().  The leader of an epoch is ready
+ *            once applied > raft_epoch_start_offset() (quorum.h's
+ *            on_leader_change contract).
+ *   propose  build a batch with base offset raft_log_end_offset() and epoch
+ *            raft_epoch(), raft_propose.
+ *   snapshot the state machine writes and fsyncs a snapshot of the offsets
+ *            below a batch end it applied, then raft_snapshot_take.
+ *   shutdown raft_resign (leader), apply the outputs, then raft_destroy.
  */
 #ifndef SLUICE_RAFT_H
 #define SLUICE_RAFT_H

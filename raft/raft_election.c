@@ -162,7 +162,7 @@ static void become_leader(struct raft_node *n)
         m->u.begin.leader_epoch = n->epoch;
         rn_send(n, m);
     }
-    n->begin_resend_at = n->now + n->cfg.request_timeout_ms;
+    n->begin_resend_at = n->now + n->cfg.fetch_timeout_ms / 2;
     rr_leader_update_hw(n);
 }
 
@@ -216,10 +216,18 @@ static void check_round(struct raft_node *n)
 bool re_observe(struct raft_node *n, int32_t epoch, int32_t leader_id)
 {
     if (epoch > n->epoch) {
-        if (leader_id >= 0 && leader_id != n->id)
+        if (leader_id >= 0 && leader_id != n->id) {
             re_become_follower(n, epoch, leader_id);
-        else
-            re_become_unattached(n, epoch);
+            return true;
+        }
+        /*
+         * An observer takes a newer epoch only with its leader: a candidate's
+         * epoch may never get one, and no voter would ever tell the observer
+         * that the quorum stayed on an older epoch.
+         */
+        if (!n->voter)
+            return false;
+        re_become_unattached(n, epoch);
         return true;
     }
     if (epoch < n->epoch || leader_id < 0 || leader_id == n->id || leader_id == n->leader_id)
@@ -292,8 +300,16 @@ void re_tick(struct raft_node *n)
             break;
         }
         if (n->now >= n->begin_resend_at) {
+            /*
+             * Remind every voter that is not fetching (Kafka's leader does
+             * the same): one stuck in a newer epoch it cannot win answers
+             * with that epoch, and this leader steps down so that the next
+             * election includes it.
+             */
             for (int i = 0; i < n->cfg.nvoters; i++) {
-                if (i == n->self_idx || n->replicas[i].begin_acked)
+                const struct rreplica *r = &n->replicas[i];
+                if (i == n->self_idx ||
+                    (r->begin_acked && n->now - r->last_fetch_ms < n->cfg.fetch_timeout_ms))
                     continue;
                 struct raft_msg *m =
                     rn_msg(n, RAFT_MSG_BEGIN_EPOCH, n->cfg.voters[i], rn_new_rid(n));
@@ -301,7 +317,7 @@ void re_tick(struct raft_node *n)
                 m->u.begin.leader_epoch = n->epoch;
                 rn_send(n, m);
             }
-            n->begin_resend_at = n->now + n->cfg.request_timeout_ms;
+            n->begin_resend_at = n->now + n->cfg.fetch_timeout_ms / 2;
         }
         break;
     }

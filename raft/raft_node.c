@@ -114,6 +114,8 @@ static void release_held(struct raft_node *n)
     size_t i = 0;
     while (i < n->nheld && n->held[i].seq <= n->durable_seq)
         out_msg_push(n, n->held[i++].m);
+    if (i == 0)
+        return;
     memmove(n->held, n->held + i, (n->nheld - i) * sizeof(*n->held));
     n->nheld -= i;
 }
@@ -500,8 +502,10 @@ void raft_log_synced(struct raft_node *n, int64_t now_ms, uint64_t write_id)
             else if (p->type == PEND_INSTALL)
                 rr_install_done(n);
         }
-        memmove(n->pend, n->pend + i, (n->npend - i) * sizeof(*n->pend));
-        n->npend -= i;
+        if (i > 0) {
+            memmove(n->pend, n->pend + i, (n->npend - i) * sizeof(*n->pend));
+            n->npend -= i;
+        }
         if (n->role == RAFT_LEADER)
             rr_leader_update_hw(n);
         else

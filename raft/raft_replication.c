@@ -287,7 +287,8 @@ void rr_on_fetch(struct raft_node *n, const struct raft_msg *m)
     enum fvalid v = validate_fetch(n, q->fetch_offset, q->last_fetched_epoch, &div);
     if (r) {
         r->last_fetch_ms = n->now;
-        r->parked = false; /* a newer fetch supersedes a parked one */
+        if (r->parked)
+            answer_parked(n, r); /* never drop a request: it may be the one the replica waits on */
         if (voter)
             r->begin_acked = true;
         if (v == FV_VALID) {

@@ -610,8 +610,10 @@ static void disk_apply(struct sim *s, struct snode *sn, struct dop *op)
         size_t k = 0;
         while (k < d->nlog && d->log[k].last < op->offset)
             dentry_free(&d->log[k++]);
-        memmove(d->log, d->log + k, (d->nlog - k) * sizeof(*d->log));
-        d->nlog -= k;
+        if (k > 0) {
+            memmove(d->log, d->log + k, (d->nlog - k) * sizeof(*d->log));
+            d->nlog -= k;
+        }
         break;
     }
     }
@@ -624,8 +626,10 @@ static void disk_sync(struct sim *s, struct snode *sn, uint64_t write_id)
     size_t k = 0;
     while (k < d->nops && d->ops[k].write_id <= write_id)
         disk_apply(s, sn, &d->ops[k++]);
-    memmove(d->ops, d->ops + k, (d->nops - k) * sizeof(*d->ops));
-    d->nops -= k;
+    if (k > 0) {
+        memmove(d->ops, d->ops + k, (d->nops - k) * sizeof(*d->ops));
+        d->nops -= k;
+    }
 }
 
 static void vote_durable(struct sim *s, struct snode *sn, const struct raft_persisted *st)
@@ -659,8 +663,10 @@ static void disk_persist(struct sim *s, struct snode *sn, uint64_t seq)
         vote_durable(s, sn, &d->st);
         k++;
     }
-    memmove(d->ps, d->ps + k, (d->nps - k) * sizeof(*d->ps));
-    d->nps -= k;
+    if (k > 0) {
+        memmove(d->ps, d->ps + k, (d->nps - k) * sizeof(*d->ps));
+        d->nps -= k;
+    }
 }
 
 /* A crash: a random prefix of the unsynced writes reached the disk, the rest is lost. */
@@ -735,9 +741,12 @@ static void sm_apply(struct sim *s, int i, int64_t hw)
         c.chain = sn->sm_hash;
         commit_check(s, i, &c);
         if (e.len > 1 && e.data[0] == 'c') {
+            char txt[64];
+            size_t k = e.len < sizeof(txt) - 1 ? e.len : sizeof(txt) - 1;
+            memcpy(txt, e.data, k);
+            txt[k] = '\0';
             unsigned long long ctr = 0, t = 0;
-            if (sscanf((const char *)e.data, "c%llut%llu;", &ctr, &t) == 2 &&
-                (int64_t)t > sn->last_client_t)
+            if (sscanf(txt, "c%llut%llu;", &ctr, &t) == 2 && (int64_t)t > sn->last_client_t)
                 sn->last_client_t = (int64_t)t;
         }
         sn->applied = e.last_offset + 1;

@@ -122,8 +122,9 @@ int main(int argc, char **argv)
         if (sim_run(&o, &st, err, sizeof(err)) != 0) {
             failures++;
             printf("FAIL seed %" PRIu64 " nodes %d: %s\n", o.seed, o.nvoters, err);
-            printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " %s --nodes %d%s%s --verbose\n", o.seed,
-                   argv[0], o.nvoters, o.nobservers >= 0 ? " --observers " : "",
+            printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " %s --nodes %d --chaos-ms %" PRId64
+                   "%s%s --verbose\n",
+                   o.seed, argv[0], o.nvoters, o.chaos_ms, o.nobservers >= 0 ? " --observers " : "",
                    o.nobservers >= 0 ? (o.nobservers ? "1" : "0") : "");
             fflush(stdout);
             if (failures >= 5)
