@@ -340,7 +340,7 @@ struct raft_config {
     int32_t fetch_max_bytes;         /* records per fetch response (at least one batch) */
     int32_t snapshot_chunk_bytes;    /* FetchSnapshot chunk size */
     int64_t snapshot_max_bytes;      /* largest snapshot a follower accepts */
-    uint64_t seed;                   /* PRNG seed for timeouts and request ids */
+    uint64_t seed;                   /* PRNG seed for timeouts and request ids: vary per start */
     raft_marker_fn marker;           /* required */
     void *marker_ctx;
 };
