@@ -18,7 +18,7 @@
  *            state machine wrote a snapshot), raft_resign (graceful exit).
  *   outputs  raft_output(): messages to send, the quorum-state to write and
  *            fsync, log operations (append / truncate / install a snapshot /
- *            drop a prefix) to apply in order and fsync, and notifications
+ *            reset / drop a prefix) to apply in order and fsync, and notifications
  *            (high watermark advanced, leader changed, snapshot loaded).
  *
  * Time is whatever the caller says it is (milliseconds, monotonic); the
