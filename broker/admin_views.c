@@ -565,16 +565,3 @@ void admin_view_raft(struct admin_request *r)
     json_object_set_new(o, "local", local);
     admin_reply_json(r, 200, o);
 }
-
-/* ---- /v1/groups ---- */
-
-void admin_view_groups(struct admin_request *r)
-{
-    admin_reply_error(r, 404, "consumer groups are not available on this node yet");
-}
-
-void admin_view_group(struct admin_request *r)
-{
-    admin_reply_error(r, 404, "consumer groups are not available on this node yet (group '%s')",
-                      r->params[0]);
-}

@@ -452,7 +452,7 @@ BAD_REQUESTS = [
     ("unknown partition", "GET", "/v1/topics/kt/partitions/99", None, 404, None, None),
     ("non-numeric partition", "GET", "/v1/topics/kt/partitions/x1", None, 400, None, None),
     ("unknown broker", "GET", "/v1/brokers/999", None, 404, None, None),
-    ("groups before they exist", "GET", "/v1/groups", None, 404, None, None),
+    ("unknown group", "GET", "/v1/groups/nope", None, 404, None, None),
     ("PUT on topics", "PUT", "/v1/topics", "{}", 405, None, "POST"),
     ("DELETE on cluster", "DELETE", "/v1/cluster", None, 405, None, "GET"),
     ("POST on ready", "POST", "/v1/status/ready", "{}", 405, None, "GET"),
@@ -819,6 +819,59 @@ def t_cli():
           f"unreachable admin: {out.returncode} {out.stderr}")
 
 
+def t_groups():
+    node = NODES[0]
+    j = get(node, "/v1/groups")
+    check(j["node_id"] == node_id(node) and isinstance(j["groups"], list), f"groups {j}")
+    # An offsets-only group, through the CLI (OffsetCommit outside any generation).
+    out = subprocess.run([BINARY, "group", "reset-offsets", "g-admin", "--topic", "kt:0",
+                          "--to-offset", "5", "--execute", "-b", node.bootstrap],
+                         capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, f"group reset-offsets: {out.returncode} {out.stderr}")
+    hw = EXPECTED["kt"]["records"].get(0, 0)
+    check(hw > 5, f"kt/0 should hold more than 5 records, has {hw}")
+
+    def listed():
+        return [g for g in get(node, "/v1/groups")["groups"] if g["group_id"] == "g-admin"]
+    g = wait_until(listed, what="g-admin in /v1/groups")[0]
+    check(g["state"] == "Empty" and g["members_count"] == 0 and
+          g["coordinator_id"] == node_id(node), f"group summary {g}")
+    d = get(node, "/v1/groups/g-admin")
+    check(d["members"] == [] and d["offsets"] == [
+        {"topic": "kt", "partition": 0, "offset": 5, "leader_epoch": d["offsets"][0]["leader_epoch"],
+         "metadata": d["offsets"][0]["metadata"],
+         "commit_timestamp": d["offsets"][0]["commit_timestamp"], "high_watermark": hw,
+         "lag": hw - 5}], f"group detail {d}")
+    # A live consumer group (kafka-python, when installed): members and assignments.
+    try:
+        import kafka  # noqa: F401
+    except ImportError:
+        print("    kafka-python not installed: live group members not checked")
+        return
+    from kafka import KafkaConsumer
+    consumer = KafkaConsumer("kt", bootstrap_servers=node.bootstrap, group_id="g-live",
+                             client_id="admin-itest", auto_offset_reset="earliest",
+                             enable_auto_commit=False, api_version=(2, 5, 0))
+    try:
+        def stable():
+            consumer.poll(timeout_ms=200)
+            d = get(node, "/v1/groups/g-live")
+            return d if d["state"] == "Stable" and d["members"] and \
+                d["members"][0]["assignment"] else None
+        d = wait_until(stable, deadline=90, what="g-live Stable with an assignment")
+        check(d["protocol_type"] == "consumer" and d["generation"] >= 1, f"live group {d}")
+        m = d["members"][0]
+        check(len(d["members"]) == 1 and m["client_id"] == "admin-itest" and m["is_leader"] and
+              d["leader_id"] == m["member_id"], f"member {m}")
+        got = sorted(p for a in m["assignment"] if a["topic"] == "kt" for p in a["partitions"])
+        check(got == list(range(EXPECTED["kt"]["partitions"])), f"assignment {m['assignment']}")
+        check(d["subscribed_topics"] in (None, ["kt"]), f"subscribed {d['subscribed_topics']}")
+    finally:
+        consumer.close()
+    wait_until(lambda: get(node, "/v1/groups/g-live")["state"] == "Empty",
+               what="g-live Empty after the consumer left")
+
+
 def t_page():
     node = NODES[0]
     r = http(node, "GET", "/")
@@ -875,7 +928,7 @@ def main():
              ("health and raft", t_health_and_raft), ("writes", t_writes),
              ("bad requests", t_bad_requests), ("HTTP semantics", t_http_semantics),
              ("connection limit", t_connection_limit), ("metrics", t_metrics), ("cli", t_cli),
-             ("page", t_page), ("shutdown", t_shutdown)]
+             ("groups", t_groups), ("page", t_page), ("shutdown", t_shutdown)]
     harness.run_tests(tests, keep_going=lambda: all(n.running() for n in NODES))
 
 
