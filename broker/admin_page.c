@@ -5,8 +5,8 @@
  * /v1/cluster/health_overview, /v1/topics and /v1/topics/{t} every second
  * and shows the brokers (alive, fenced, the controller marked) and every
  * partition (leader, epoch, replicas, ISR, offline replicas, log start, high
- * watermark, log end offset).  Rows carry data-node-id / data-topic /
- * data-partition attributes for tests and scripts.
+ * watermark, log end offset; internal topics behind a checkbox).  Rows carry
+ * data-node-id / data-topic / data-partition attributes for tests and scripts.
  */
 #include <string.h>
 
@@ -51,6 +51,8 @@ static const char page[] =
     "<tbody></tbody>\n"
     "</table>\n"
     "<h2>Partitions</h2>\n"
+    "<label class=\"meta\"><input type=\"checkbox\" id=\"show-internal\"> show internal topics\n"
+    "(<span id=\"internal-count\">0</span> partitions hidden)</label>\n"
     "<table id=\"partitions\">\n"
     "<thead><tr><th>Topic</th><th>Partition</th><th>Leader</th><th>Epoch</th><th>Replicas</th>\n"
     "<th>ISR</th><th>Offline</th><th>Log start</th><th>HW</th><th>LEO</th></tr></thead>\n"
@@ -121,8 +123,12 @@ static const char page[] =
     "    const [cluster, health, list] = await Promise.all([\n"
     "      getJson(\"/v1/cluster\"), getJson(\"/v1/cluster/health_overview\"), "
     "getJson(\"/v1/topics\")]);\n"
+    "    const showInternal = document.getElementById(\"show-internal\").checked;\n"
+    "    const shown = list.filter(t => showInternal || !t.is_internal);\n"
+    "    document.getElementById(\"internal-count\").textContent = showInternal ? 0 :\n"
+    "      list.filter(t => t.is_internal).reduce((n, t) => n + t.partitions_count, 0);\n"
     "    const topics = await Promise.all(\n"
-    "      list.map(t => getJson(\"/v1/topics/\" + encodeURIComponent(t.topic_name)).catch(() => "
+    "      shown.map(t => getJson(\"/v1/topics/\" + encodeURIComponent(t.topic_name)).catch(() => "
     "null)));\n"
     "    document.getElementById(\"cluster-id\").textContent = cluster.cluster_id;\n"
     "    document.getElementById(\"node-id\").textContent = cluster.node_id;\n"
@@ -144,6 +150,7 @@ static const char page[] =
     "    err.style.display = \"block\";\n"
     "  }\n"
     "}\n"
+    "document.getElementById(\"show-internal\").addEventListener(\"change\", refresh);\n"
     "refresh();\n"
     "setInterval(refresh, 1000);\n"
     "</script>\n"
