@@ -23,6 +23,8 @@ void handle_init_producer_id(struct request *req);
 void handle_describe_cluster(struct request *req);
 void handle_find_coordinator(struct request *req);
 void handle_offset_for_leader_epoch(struct request *req);
+/* CONTROLLER listener: the Raft APIs (handle_controller_rpc.c). */
+void handle_controller_rpc(struct request *req);
 
 /*
  * Decodes the request body as `schema` into a struct allocated in the

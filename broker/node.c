@@ -28,6 +28,8 @@
 #include "meta_properties.h"
 #include "metadata_image.h"
 #include "quorum.h"
+#include "quorum_raft.h"
+#include "handlers.h"
 #include "replica_manager.h"
 #include "request.h"
 #include "xalloc.h"
@@ -95,8 +97,7 @@ static void open_client_listeners(struct node *n)
         for (size_t j = 0; j < cfg->controller_listener_names.n; j++)
             if (strcasecmp(cfg->controller_listener_names.v[j], bl->name) == 0)
                 is_controller = true;
-        /* The CONTROLLER listener carries Raft and broker-to-controller RPCs, which a
-         * single-voter quorum does not need yet. */
+        /* The CONTROLLER listener is opened with the quorum (open_controller_listener). */
         if (is_controller)
             continue;
         if (n->nlisteners == NODE_MAX_LISTENERS) {
@@ -113,8 +114,35 @@ static void open_client_listeners(struct node *n)
         n->listeners[n->nlisteners++] = l;
     }
     n->serving = true;
+    /* The image has caught up (our registration committed): logs it does not know
+     * belong to topics deleted while we were down. */
+    replica_manager_remove_stray_logs(n->rm);
     LOG_INFO("broker", "node %d ready: cluster %s, broker epoch %lld", n->node_id, n->cluster_id,
              (long long)n->broker_epoch);
+}
+
+/* The CONTROLLER listener: Raft RPCs between the voters (KIP-595). */
+static int open_controller_listener(struct node *n)
+{
+    const struct broker_config *cfg = n->cfg;
+    for (size_t i = 0; i < cfg->listen.n; i++) {
+        const struct bcfg_listener *bl = &cfg->listen.v[i];
+        bool is_controller = false;
+        for (size_t j = 0; j < cfg->controller_listener_names.n; j++)
+            if (strcasecmp(cfg->controller_listener_names.v[j], bl->name) == 0)
+                is_controller = true;
+        if (!is_controller)
+            continue;
+        if (n->nlisteners == NODE_MAX_LISTENERS)
+            return SL_EINVAL;
+        struct listener *l =
+            listener_open(n, bl->name, bl->host, bl->port, &broker_controller_apis);
+        if (!l)
+            return SL_EIO;
+        n->listeners[n->nlisteners++] = l;
+    }
+    n->controller_rpc = handle_controller_rpc;
+    return 0;
 }
 
 static void on_registered(void *ctx, int16_t error_code, const char *error_message,
@@ -305,7 +333,27 @@ int broker_node_run(const struct broker_config *cfg)
     struct quorum_listener ql = {
         .ctx = n, .on_commit = on_commit, .on_leader_change = on_leader_change};
     char *qdir = xasprintf("%s/__cluster_metadata-0", cfg->metadata_dir);
-    int rc = quorum_local_open(n->base, qdir, n->node_id, &ql, &n->quorum);
+    struct quorum_raft_voter *voters = xcalloc(cfg->voters.n ? cfg->voters.n : 1, sizeof *voters);
+    for (size_t i = 0; i < cfg->voters.n; i++) {
+        voters[i].id = cfg->voters.v[i].id;
+        voters[i].host = cfg->voters.v[i].host;
+        voters[i].port = cfg->voters.v[i].port;
+    }
+    struct quorum_raft_config qc = {
+        .node_id = n->node_id,
+        .dir = qdir,
+        .cluster_id = n->cluster_id,
+        .voters = voters,
+        .nvoters = (int)cfg->voters.n,
+        .election_timeout_ms = cfg->controller_quorum_election_timeout_ms,
+        .fetch_timeout_ms = cfg->controller_quorum_fetch_timeout_ms,
+        .request_timeout_ms = cfg->controller_quorum_request_timeout_ms,
+        .retry_backoff_ms = cfg->controller_quorum_retry_backoff_ms,
+    };
+    int rc = open_controller_listener(n);
+    if (rc == 0)
+        rc = quorum_raft_open(n->base, &qc, &ql, &n->quorum);
+    free(voters);
     free(qdir);
     if (rc < 0) {
         LOG_ERROR("broker", "cannot open the metadata log: %s", sl_strerror(rc));

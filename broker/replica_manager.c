@@ -313,7 +313,7 @@ static void remove_tree(const char *dir)
 }
 
 /* Removes logs of topics deleted while this node was down (KRaft stray logs). */
-static void remove_stray_logs(struct replica_manager *rm)
+void replica_manager_remove_stray_logs(struct replica_manager *rm)
 {
     DIR *d = opendir(rm->log_dir);
     if (!d)
@@ -396,9 +396,6 @@ struct replica_manager *replica_manager_create(struct node *node)
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
 
     replica_manager_sync(rm);
-    remove_stray_logs(rm);
-    free_values(&rm->recovery_points);
-    free_values(&rm->hws);
     struct metadata_listener ml = {
         .ctx = rm,
         .topic_created = on_topic_created,
@@ -428,6 +425,8 @@ void replica_manager_destroy(struct replica_manager *rm)
     while (strmap_next(&rm->parts, &it, &k, &v))
         partition_close(v);
     strmap_free(&rm->parts);
+    free_values(&rm->recovery_points);
+    free_values(&rm->hws);
     free(rm->flush_list);
     event_free(rm->flush_ev);
     free(rm);

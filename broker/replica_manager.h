@@ -35,6 +35,14 @@ void replica_manager_request_flush(struct replica_manager *rm, struct partition 
 /* Re-synchronises hosted partitions with the metadata image (called on image changes). */
 void replica_manager_sync(struct replica_manager *rm);
 
+/*
+ * Removes partition directories the metadata image does not assign to this
+ * broker (topics deleted while it was down).  Call only once the image has
+ * caught up with the metadata log (the broker is registered and unfenced),
+ * never from an image that is still replaying.
+ */
+void replica_manager_remove_stray_logs(struct replica_manager *rm);
+
 /* Periodic work: retention, time-based flush, checkpoints.  Called by the node's timer. */
 void replica_manager_tick(struct replica_manager *rm, int64_t now_ms);
 

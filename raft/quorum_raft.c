@@ -1,0 +1,752 @@
+/*
+ * Raft quorum io glue (quorum_raft.h): storage, timers and network for the
+ * pure core of raft.h.
+ *
+ * After every input to the core its outputs are applied in this order: log
+ * operations (then one fsync, reported with raft_log_synced), quorum-state
+ * (written and fsynced, reported with raft_persist_done), messages (requests
+ * to peers through net/kafka_client.h, responses to the inbound requests
+ * waiting for them), and last the notifications: committed batches to the
+ * listener and leader changes.  Those reports are inputs too, so the loop
+ * repeats until the core has nothing more to say.
+ */
+#include "quorum_raft.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_controller.h"
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "kafka.h"
+#include "kafka_client.h"
+#include "log.h"
+#include "messages.h"
+#include "partition_log.h"
+#include "raft.h"
+#include "raft_wire.h"
+#include "uuid.h"
+#include "record_batch.h"
+#include "xalloc.h"
+
+#define MAX_RESPONSE_BYTES (64 << 20)
+
+/* LeaderChangeMessage (KIP-595 control record value), version 0. */
+struct lcm_voter {
+    int32_t voter_id;
+};
+struct lcm {
+    int16_t version;
+    int32_t leader_id;
+    KARR(struct lcm_voter) voters;
+    KARR(struct lcm_voter) granting_voters;
+};
+static const struct proto_field lcm_voter_fields[] = {
+    PF_FIELD(struct lcm_voter, voter_id, PF_INT32, 0, PROTO_VMAX),
+};
+static PROTO_SCHEMA(lcm_voter_schema, struct lcm_voter, lcm_voter_fields);
+static const struct proto_field lcm_fields[] = {
+    PF_FIELD(struct lcm, version, PF_INT16, 0, PROTO_VMAX),
+    PF_FIELD(struct lcm, leader_id, PF_INT32, 0, PROTO_VMAX),
+    PF_SARRAY(struct lcm, voters, lcm_voter_schema, 0, PROTO_VMAX),
+    PF_SARRAY(struct lcm, granting_voters, lcm_voter_schema, 0, PROTO_VMAX),
+};
+static PROTO_SCHEMA(lcm_schema, struct lcm, lcm_fields);
+
+struct peer {
+    int32_t id;
+    char *host;
+    int port;
+    struct kc_conn *conn;
+};
+
+struct inbound {
+    struct inbound *next;
+    uint64_t rid;
+    int16_t api_key;
+    quorum_raft_reply_fn reply;
+    void *ctx;
+};
+
+struct quorum_raft {
+    struct quorum q;
+    struct event_base *base;
+    char *dir;
+    char *cluster_id;
+    int32_t node_id;
+    struct quorum_listener l;
+    struct raft_node *rn;
+    struct storage_log *log;
+    struct peer peers[RAFT_MAX_VOTERS];
+    int npeers;
+    int32_t voters[RAFT_MAX_VOTERS];
+    int nvoters;
+    int32_t request_timeout_ms;
+    struct event *timer;
+    struct inbound *inbound;
+    uint64_t next_rid;
+    int64_t delivered;        /* next offset to hand to the listener */
+    int32_t announced_leader; /* last (leader, epoch) told to the listener */
+    int32_t announced_epoch;
+    int depth;      /* > 0 while outputs are being applied */
+    bool more;      /* an input arrived while applying: apply again */
+    bool failed;    /* storage failed: the quorum stops */
+    bool started;   /* raft_start has run (from the loop, after open returned) */
+    bool in_append; /* inside quorum_append: commits are delivered later, from `notify` */
+    struct event *notify;
+};
+
+struct out_ctx {
+    struct quorum_raft *q;
+    int32_t peer;
+    uint64_t rid;
+    struct raft_wire_call call;
+};
+
+static const struct quorum_ops raft_ops;
+
+static struct quorum_raft *qr_of(struct quorum *q)
+{
+    return (struct quorum_raft *)q;
+}
+
+static const struct quorum_raft *cqr_of(const struct quorum *q)
+{
+    return (const struct quorum_raft *)q;
+}
+
+static void apply_outputs(struct quorum_raft *q);
+
+/* ---- the epoch-start marker ---- */
+
+static int build_marker(void *ctx, int64_t base_offset, int32_t epoch, int32_t leader_id,
+                        struct wbuf *out)
+{
+    struct quorum_raft *q = ctx;
+    struct lcm_voter *voters = xcalloc((size_t)q->nvoters, sizeof *voters);
+    for (int i = 0; i < q->nvoters; i++)
+        voters[i].voter_id = q->voters[i];
+    struct lcm_voter self = {.voter_id = leader_id};
+    struct lcm m = {.version = 0, .leader_id = leader_id};
+    m.voters.n = q->nvoters;
+    m.voters.v = voters;
+    m.granting_voters.n = 1;
+    m.granting_voters.v = &self;
+    struct proto_out o;
+    proto_out_init(&o);
+    int rc = proto_encode(&lcm_schema, 0, true, &m, &o);
+    free(voters);
+    if (rc != 0) {
+        proto_out_free(&o);
+        return SL_EINVAL;
+    }
+    int64_t now = clock_wall_ms();
+    struct rb_builder b;
+    rb_builder_init(&b, RB_COMPRESSION_NONE, base_offset, now);
+    rb_builder_set_partition_leader_epoch(&b, epoch);
+    rb_builder_add_control(&b, now, RB_CONTROL_LEADER_CHANGE, o.w.data, (int32_t)o.w.len);
+    proto_out_free(&o);
+    rc = rb_builder_finish(&b, out);
+    rb_builder_free(&b);
+    return rc;
+}
+
+/* ---- network ---- */
+
+static struct peer *peer_of(struct quorum_raft *q, int32_t id)
+{
+    for (int i = 0; i < q->npeers; i++)
+        if (q->peers[i].id == id)
+            return &q->peers[i];
+    return NULL;
+}
+
+static void on_peer_response(void *arg, int err, const void *resp, struct arena *a)
+{
+    struct out_ctx *oc = arg;
+    struct quorum_raft *q = oc->q;
+    if (err == 0 && q->rn) {
+        struct raft_msg m;
+        if (raft_wire_response_to_msg(&oc->call, resp, oc->peer, q->node_id, oc->rid, a, &m) == 0) {
+            raft_recv(q->rn, clock_mono_ms(), &m);
+            apply_outputs(q);
+        }
+    }
+    /* A lost request is the core's business: it retries on its own timers. */
+    free(oc);
+}
+
+static void send_request(struct quorum_raft *q, const struct raft_msg *m)
+{
+    struct peer *p = peer_of(q, m->to);
+    if (!p)
+        return;
+    struct arena a = ARENA_INIT;
+    struct out_ctx *oc = xcalloc(1, sizeof *oc);
+    oc->q = q;
+    oc->peer = m->to;
+    oc->rid = m->rid;
+    if (raft_wire_request(m, q->cluster_id, &a, &oc->call) < 0) {
+        free(oc);
+        arena_free(&a);
+        return;
+    }
+    int32_t timeout = q->request_timeout_ms;
+    if (m->type == RAFT_MSG_FETCH)
+        timeout += m->u.fetch.max_wait_ms;
+    if (kc_send(p->conn, oc->call.api_key, oc->call.version, oc->call.flexible, oc->call.req_schema,
+                oc->call.req, oc->call.resp_schema, timeout, on_peer_response, oc) < 0) {
+        LOG_WARN("raft", "cannot encode %s for node %d", raft_msg_type_name(m->type), m->to);
+        free(oc);
+    }
+    arena_free(&a);
+}
+
+static int16_t api_for_response(enum raft_msg_type t)
+{
+    switch (t) {
+    case RAFT_MSG_VOTE_RESPONSE:
+        return KAPI_VOTE;
+    case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
+        return KAPI_BEGIN_QUORUM_EPOCH;
+    case RAFT_MSG_END_EPOCH_RESPONSE:
+        return KAPI_END_QUORUM_EPOCH;
+    case RAFT_MSG_FETCH_RESPONSE:
+        return KAPI_FETCH;
+    case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
+        return KAPI_FETCH_SNAPSHOT;
+    default:
+        return -1;
+    }
+}
+
+static void answer_inbound(struct quorum_raft *q, const struct raft_msg *m)
+{
+    struct inbound **pp = &q->inbound;
+    while (*pp && (*pp)->rid != m->rid)
+        pp = &(*pp)->next;
+    struct inbound *in = *pp;
+    if (!in)
+        return;
+    *pp = in->next;
+    struct arena a = ARENA_INIT;
+    void *resp = NULL;
+    const struct proto_schema *schema = NULL;
+    if (raft_wire_response(in->api_key, m, KERR_NONE, &a, &resp, &schema) == 0)
+        in->reply(in->ctx, schema, resp);
+    arena_free(&a);
+    free(in);
+}
+
+/* ---- storage ---- */
+
+static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
+{
+    switch (op->type) {
+    case RAFT_LOG_APPEND:
+        return storage_log_append(q->log, op->entry.data, op->entry.len, clock_wall_ms());
+    case RAFT_LOG_TRUNCATE:
+        return storage_log_truncate_to(q->log, op->offset);
+    case RAFT_LOG_DROP_PREFIX:
+        return storage_log_advance_start_offset(q->log, op->offset);
+    case RAFT_LOG_INSTALL_SNAPSHOT:
+    case RAFT_LOG_RESET: {
+        /* Metadata snapshots (KIP-630) are not produced by this version's state machine,
+         * so a leader never offers one; an empty log restarting at the offset is what
+         * both operations leave on disk. */
+        int64_t at = op->type == RAFT_LOG_INSTALL_SNAPSHOT ? op->snapshot.end_offset : op->offset;
+        LOG_WARN("raft", "metadata log reset to offset %lld", (long long)at);
+        return storage_log_truncate_fully(q->log, at < 0 ? 0 : at);
+    }
+    }
+    return SL_EINVAL;
+}
+
+/* ---- notifications ---- */
+
+static void deliver_commits(struct quorum_raft *q)
+{
+    int64_t hw = raft_high_watermark(q->rn);
+    while (q->delivered < hw) {
+        struct raft_entry e;
+        if (raft_entry_find(q->rn, q->delivered, &e) < 0)
+            break;
+        if (e.last_offset >= hw)
+            break;
+        /* The entry's bytes are valid until the next input; the listener may propose,
+         * which is an input: copy first. */
+        uint8_t *copy = xmalloc(e.len);
+        memcpy(copy, e.data, e.len);
+        int64_t base = e.base_offset;
+        q->delivered = e.last_offset + 1;
+        if (q->l.on_commit)
+            q->l.on_commit(q->l.ctx, base, copy, e.len);
+        free(copy);
+    }
+}
+
+static void announce_leader(struct quorum_raft *q)
+{
+    int32_t leader = raft_leader_id(q->rn), epoch = raft_epoch(q->rn);
+    if (leader == q->node_id) {
+        /* A new leader is announced once its own epoch-start marker has been delivered,
+         * so the state machine acts on a complete image (KafkaRaftClient does the same). */
+        if (raft_role(q->rn) != RAFT_LEADER || q->delivered <= raft_epoch_start_offset(q->rn))
+            return;
+    }
+    if (leader == q->announced_leader && epoch == q->announced_epoch)
+        return;
+    q->announced_leader = leader;
+    q->announced_epoch = epoch;
+    if (q->l.on_leader_change)
+        q->l.on_leader_change(q->l.ctx, leader, epoch);
+}
+
+/* ---- the output loop ---- */
+
+static void arm_timer(struct quorum_raft *q)
+{
+    int64_t deadline = raft_next_deadline(q->rn);
+    if (deadline == INT64_MAX) {
+        evtimer_del(q->timer);
+        return;
+    }
+    int64_t wait = deadline - clock_mono_ms();
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000)};
+    evtimer_add(q->timer, &tv);
+}
+
+static void apply_outputs(struct quorum_raft *q)
+{
+    if (q->depth > 0) {
+        q->more = true;
+        return;
+    }
+    q->depth++;
+    do {
+        q->more = false;
+        const struct raft_output *o = raft_output(q->rn);
+        uint64_t synced = 0;
+        bool wrote = false;
+        for (size_t i = 0; i < o->nops && !q->failed; i++) {
+            int rc = apply_log_op(q, &o->ops[i]);
+            if (rc < 0) {
+                LOG_ERROR("raft", "metadata log write failed: %s; the quorum stops",
+                          sl_strerror(rc));
+                q->failed = true;
+                break;
+            }
+            synced = o->ops[i].write_id;
+            wrote = true;
+        }
+        if (wrote && !q->failed && storage_log_flush(q->log) < 0) {
+            LOG_ERROR("raft", "metadata log fsync failed; the quorum stops");
+            q->failed = true;
+        }
+        uint64_t persisted = 0;
+        bool persist = o->persist && !q->failed;
+        if (persist) {
+            struct quorum_state st = {.leader_id = o->state.leader_id,
+                                      .leader_epoch = o->state.epoch,
+                                      .voted_id = o->state.voted_id};
+            if (quorum_state_write(q->dir, &st) < 0) {
+                LOG_ERROR("raft", "quorum-state write failed; the quorum stops");
+                q->failed = true;
+                persist = false;
+            }
+            persisted = o->persist_seq;
+        }
+        if (q->failed)
+            break;
+        for (size_t i = 0; i < o->nmsgs; i++) {
+            const struct raft_msg *m = &o->msgs[i];
+            if (api_for_response(m->type) >= 0)
+                answer_inbound(q, m);
+            else
+                send_request(q, m);
+        }
+        /* Reports are inputs: they replace `o`, so everything in it is consumed above. */
+        int64_t now = clock_mono_ms();
+        if (wrote) {
+            raft_log_synced(q->rn, now, synced);
+            q->more = true;
+        }
+        if (persist) {
+            raft_persist_done(q->rn, now, persisted);
+            q->more = true;
+        }
+        if (q->more)
+            continue;
+        if (q->in_append) {
+            /* quorum.h: commits never arrive inside quorum_append. */
+            event_active(q->notify, EV_TIMEOUT, 0);
+            break;
+        }
+        deliver_commits(q);
+        announce_leader(q);
+    } while (q->more && !q->failed);
+    q->depth--;
+    arm_timer(q);
+}
+
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct quorum_raft *q = arg;
+    if (q->depth > 0 || q->failed)
+        return;
+    q->depth++;
+    deliver_commits(q);
+    announce_leader(q);
+    q->depth--;
+    if (q->more)
+        apply_outputs(q);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct quorum_raft *q = arg;
+    if (!q->started) {
+        q->started = true;
+        raft_start(q->rn, clock_mono_ms());
+    } else {
+        raft_tick(q->rn, clock_mono_ms());
+    }
+    apply_outputs(q);
+}
+
+/* ---- inbound requests ---- */
+
+static void reply_error(int16_t api_key, int16_t kerr, quorum_raft_reply_fn reply, void *ctx)
+{
+    struct arena a = ARENA_INIT;
+    void *resp = NULL;
+    const struct proto_schema *schema = NULL;
+    if (raft_wire_response(api_key, NULL, kerr, &a, &resp, &schema) == 0)
+        reply(ctx, schema, resp);
+    arena_free(&a);
+}
+
+static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, void *ctx)
+{
+    struct describe_quorum_resp resp = {0};
+    struct describe_quorum_resp_topic topic = {0};
+    struct describe_quorum_resp_partition part = {0};
+    struct raft_quorum_info qi;
+    struct describe_quorum_replica_state voters[RAFT_MAX_VOTERS];
+    struct describe_quorum_replica_state *observers = NULL;
+    resp.topics.n = 1;
+    resp.topics.v = &topic;
+    topic.topic_name = (struct kstr){RAFT_WIRE_TOPIC, (int32_t)strlen(RAFT_WIRE_TOPIC)};
+    topic.partitions.n = 1;
+    topic.partitions.v = &part;
+    if (raft_describe_quorum(q->rn, &qi) < 0) {
+        part.error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+        part.leader_id = raft_leader_id(q->rn);
+        part.leader_epoch = raft_epoch(q->rn);
+        part.high_watermark = -1;
+    } else {
+        part.leader_id = qi.leader_id;
+        part.leader_epoch = qi.epoch;
+        part.high_watermark = qi.high_watermark;
+        for (int i = 0; i < qi.nvoters; i++) {
+            voters[i] = (struct describe_quorum_replica_state){
+                .replica_id = qi.voters[i].id,
+                .log_end_offset = qi.voters[i].log_end_offset,
+                .last_fetch_timestamp = qi.voters[i].last_fetch_ms,
+                .last_caught_up_timestamp = qi.voters[i].last_caught_up_ms};
+        }
+        part.current_voters.n = qi.nvoters;
+        part.current_voters.v = voters;
+        observers = xcalloc((size_t)qi.nobservers + 1, sizeof *observers);
+        for (int i = 0; i < qi.nobservers; i++) {
+            observers[i] = (struct describe_quorum_replica_state){
+                .replica_id = qi.observers[i].id,
+                .log_end_offset = qi.observers[i].log_end_offset,
+                .last_fetch_timestamp = qi.observers[i].last_fetch_ms,
+                .last_caught_up_timestamp = qi.observers[i].last_caught_up_ms};
+        }
+        part.observers.n = qi.nobservers;
+        part.observers.v = observers;
+    }
+    reply(ctx, &proto_describe_quorum_resp_schema, &resp);
+    free(observers);
+}
+
+int quorum_raft_handle(struct quorum *qq, int16_t api_key, int16_t version, const void *req,
+                       quorum_raft_reply_fn reply, void *ctx)
+{
+    struct quorum_raft *q = qr_of(qq);
+    if (api_key == KAPI_DESCRIBE_QUORUM) {
+        describe_quorum(q, reply, ctx);
+        return 0;
+    }
+    struct raft_msg m;
+    struct arena a = ARENA_INIT;
+    int16_t kerr = KERR_NONE;
+    int rc =
+        raft_wire_request_to_msg(api_key, version, req, q->node_id, q->cluster_id, &a, &m, &kerr);
+    if (rc == SL_ENOTFOUND) {
+        arena_free(&a);
+        return rc;
+    }
+    if (rc == 0 && !q->started) {
+        rc = SL_EAGAIN;
+        kerr = KERR_NOT_LEADER_OR_FOLLOWER;
+    }
+    if (rc < 0 || q->failed) {
+        reply_error(api_key, rc < 0 ? kerr : KERR_KAFKA_STORAGE_ERROR, reply, ctx);
+        arena_free(&a);
+        return 0;
+    }
+    struct inbound *in = xcalloc(1, sizeof *in);
+    in->rid = m.rid = ++q->next_rid;
+    in->api_key = api_key;
+    in->reply = reply;
+    in->ctx = ctx;
+    in->next = q->inbound;
+    q->inbound = in;
+    if (raft_recv(q->rn, clock_mono_ms(), &m) < 0) {
+        q->inbound = in->next;
+        free(in);
+        reply_error(api_key, KERR_INVALID_REQUEST, reply, ctx);
+    } else {
+        apply_outputs(q);
+    }
+    arena_free(&a);
+    return 0;
+}
+
+/* ---- quorum_ops ---- */
+
+static int qr_append(struct quorum *qq, const struct kbytes *records, int n, int64_t *last_offset)
+{
+    struct quorum_raft *q = qr_of(qq);
+    if (q->failed || n <= 0 || !quorum_is_leader(qq))
+        return n <= 0 ? SL_EINVAL : SL_ESTATE;
+    int64_t base = raft_log_end_offset(q->rn);
+    int64_t now = clock_wall_ms();
+    struct rb_builder b;
+    rb_builder_init(&b, RB_COMPRESSION_NONE, base, now);
+    rb_builder_set_partition_leader_epoch(&b, raft_epoch(q->rn));
+    for (int i = 0; i < n; i++)
+        rb_builder_add(&b, now, NULL, -1, records[i].p, records[i].len, NULL, 0);
+    struct wbuf w;
+    wbuf_init(&w, 256);
+    int rc = rb_builder_finish(&b, &w);
+    rb_builder_free(&b);
+    if (rc == 0)
+        rc = raft_propose(q->rn, clock_mono_ms(), base, n, w.data, w.len);
+    wbuf_free(&w);
+    if (rc < 0)
+        return rc;
+    *last_offset = base + n - 1;
+    q->in_append = true;
+    apply_outputs(q);
+    q->in_append = false;
+    return 0;
+}
+
+static bool qr_is_leader(const struct quorum *qq)
+{
+    const struct quorum_raft *q = cqr_of(qq);
+    return !q->failed && raft_role(q->rn) == RAFT_LEADER && q->announced_leader == q->node_id &&
+           q->announced_epoch == raft_epoch(q->rn);
+}
+
+static int32_t qr_leader_id(const struct quorum *qq)
+{
+    return raft_leader_id(cqr_of(qq)->rn);
+}
+
+static int32_t qr_epoch(const struct quorum *qq)
+{
+    return raft_epoch(cqr_of(qq)->rn);
+}
+
+static int64_t qr_high_watermark(const struct quorum *qq)
+{
+    return raft_high_watermark(cqr_of(qq)->rn);
+}
+
+static int64_t qr_log_end_offset(const struct quorum *qq)
+{
+    return raft_log_end_offset(cqr_of(qq)->rn);
+}
+
+static void qr_close(struct quorum *qq)
+{
+    struct quorum_raft *q = qr_of(qq);
+    /* Graceful resignation lets the others elect at once (KIP-595 EndQuorumEpoch). */
+    if (!q->failed && raft_role(q->rn) == RAFT_LEADER && q->nvoters > 1 &&
+        raft_resign(q->rn, clock_mono_ms()) == 0) {
+        const struct raft_output *o = raft_output(q->rn);
+        for (size_t i = 0; i < o->nmsgs; i++)
+            if (api_for_response(o->msgs[i].type) < 0)
+                send_request(q, &o->msgs[i]);
+    }
+    while (q->inbound) {
+        struct inbound *in = q->inbound;
+        q->inbound = in->next;
+        reply_error(in->api_key, KERR_NOT_LEADER_OR_FOLLOWER, in->reply, in->ctx);
+        free(in);
+    }
+    for (int i = 0; i < q->npeers; i++) {
+        kc_conn_free(q->peers[i].conn);
+        free(q->peers[i].host);
+    }
+    event_free(q->timer);
+    event_free(q->notify);
+    raft_destroy(q->rn);
+    storage_log_close(q->log);
+    free(q->dir);
+    free(q->cluster_id);
+    free(q);
+}
+
+static const struct quorum_ops raft_ops = {
+    .append = qr_append,
+    .is_leader = qr_is_leader,
+    .leader_id = qr_leader_id,
+    .epoch = qr_epoch,
+    .high_watermark = qr_high_watermark,
+    .log_end_offset = qr_log_end_offset,
+    .close = qr_close,
+};
+
+/* ---- open ---- */
+
+struct load_ctx {
+    struct raft_node *rn;
+    int64_t loaded_end;
+    bool stop;
+};
+
+static int load_entry(void *arg, const uint8_t *batch, size_t len)
+{
+    struct load_ctx *lc = arg;
+    struct rb_header h;
+    if (lc->stop || rb_header_parse(batch, len, &h) < 0)
+        return 1;
+    struct raft_entry e = {.base_offset = h.base_offset,
+                           .last_offset = rb_header_last_offset(&h),
+                           .epoch = h.partition_leader_epoch,
+                           .data = batch,
+                           .len = len};
+    if (raft_load_entry(lc->rn, &e) < 0) {
+        lc->stop = true;
+        return 1;
+    }
+    lc->loaded_end = e.last_offset + 1;
+    return 0;
+}
+
+int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *cfg,
+                     const struct quorum_listener *l, struct quorum **out)
+{
+    if (!base || !cfg || !cfg->dir || cfg->nvoters < 1 || cfg->nvoters > RAFT_MAX_VOTERS || !l)
+        return SL_EINVAL;
+    struct quorum_raft *q = xcalloc(1, sizeof *q);
+    q->q.ops = &raft_ops;
+    q->base = base;
+    q->dir = xstrdup(cfg->dir);
+    q->cluster_id = xstrdup(cfg->cluster_id ? cfg->cluster_id : "");
+    q->node_id = cfg->node_id;
+    q->l = *l;
+    q->announced_leader = -2;
+    q->announced_epoch = -1;
+    q->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 2000;
+
+    struct raft_config rc;
+    raft_config_default(&rc);
+    rc.node_id = cfg->node_id;
+    rc.nvoters = cfg->nvoters;
+    for (int i = 0; i < cfg->nvoters; i++) {
+        rc.voters[i] = cfg->voters[i].id;
+        q->voters[i] = cfg->voters[i].id;
+        if (cfg->voters[i].id == cfg->node_id)
+            continue;
+        struct peer *p = &q->peers[q->npeers++];
+        p->id = cfg->voters[i].id;
+        p->host = xstrdup(cfg->voters[i].host);
+        p->port = cfg->voters[i].port;
+        char client_id[32];
+        snprintf(client_id, sizeof client_id, "raft-%d", cfg->node_id);
+        p->conn = kc_conn_new(base, p->host, p->port, client_id, MAX_RESPONSE_BYTES);
+    }
+    q->nvoters = cfg->nvoters;
+    if (cfg->election_timeout_ms > 0)
+        rc.election_timeout_ms = cfg->election_timeout_ms;
+    if (cfg->fetch_timeout_ms > 0)
+        rc.fetch_timeout_ms = cfg->fetch_timeout_ms;
+    if (cfg->request_timeout_ms > 0)
+        rc.request_timeout_ms = cfg->request_timeout_ms;
+    if (cfg->retry_backoff_ms > 0)
+        rc.retry_backoff_ms = cfg->retry_backoff_ms;
+    /* The seed also drives request ids: it must differ on every start. */
+    struct uuid seed = uuid_random();
+    memcpy(&rc.seed, seed.b, sizeof rc.seed);
+    rc.marker = build_marker;
+    rc.marker_ctx = q;
+
+    struct storage_log_config lcfg;
+    storage_log_config_default(&lcfg);
+    lcfg.retention_ms = -1;
+    lcfg.retention_bytes = -1;
+    lcfg.flush_interval_messages = INT64_MAX; /* flushed explicitly before counting */
+    int err = storage_log_open(q->dir, &lcfg, -1, &q->log);
+    if (err < 0) {
+        LOG_ERROR("raft", "cannot open the metadata log in %s: %s", q->dir, sl_strerror(err));
+        goto fail;
+    }
+    struct quorum_state st;
+    struct raft_persisted ps = {0, -1, -1};
+    err = quorum_state_read(q->dir, &st);
+    if (err == 0) {
+        ps.epoch = st.leader_epoch;
+        ps.voted_id = st.voted_id;
+        ps.leader_id = st.leader_id;
+    } else if (err != SL_ENOTFOUND) {
+        LOG_ERROR("raft", "cannot read %s/quorum-state: %s", q->dir, sl_strerror(err));
+        goto fail;
+    }
+    err = raft_create(&rc, &ps, NULL, NULL, 0, &q->rn);
+    if (err < 0) {
+        LOG_ERROR("raft", "invalid quorum configuration: %s", sl_strerror(err));
+        goto fail;
+    }
+    struct load_ctx lc = {.rn = q->rn, .loaded_end = storage_log_start_offset(q->log)};
+    storage_log_scan(q->log, storage_log_start_offset(q->log), load_entry, &lc);
+    q->delivered = raft_log_start_offset(q->rn);
+    q->timer = evtimer_new(base, on_timer, q);
+    q->notify = event_new(base, -1, 0, on_notify, q);
+    LOG_INFO("raft", "node %d: metadata log %lld..%lld, epoch %d, %d voter(s)", q->node_id,
+             (long long)storage_log_start_offset(q->log), (long long)lc.loaded_end, ps.epoch,
+             q->nvoters);
+    /* The core starts from the loop, so no listener callback runs before the caller
+     * has finished wiring (it receives the quorum only when this returns). */
+    q->started = false;
+    struct timeval zero = {0, 0};
+    evtimer_add(q->timer, &zero);
+    *out = &q->q;
+    return 0;
+fail:
+    for (int i = 0; i < q->npeers; i++) {
+        kc_conn_free(q->peers[i].conn);
+        free(q->peers[i].host);
+    }
+    if (q->log)
+        storage_log_close(q->log);
+    free(q->dir);
+    free(q->cluster_id);
+    free(q);
+    return err < 0 ? err : SL_EINVAL;
+}
