@@ -240,7 +240,9 @@ void request_respond(struct request *req, const struct proto_schema *schema, con
             ver = 0;
         bool flex = req->apis->is_flexible(key, ver);
         size_t size_at = wbuf_skip(&req->out.w, 4);
-        proto_resp_header_encode(&req->out, key, ver, req->hdr.correlation_id);
+        /* Header v1 for flexible versions, except ApiVersions (always v0, KIP-511). */
+        proto_resp_header_write(&req->out, req->hdr.correlation_id,
+                                flex && key != KAPI_API_VERSIONS);
         if (proto_encode(schema, ver, flex, resp, &req->out) < 0) {
             LOG_ERROR("broker", "cannot encode %s v%d response; closing connection", schema->name,
                       ver);

@@ -1,0 +1,123 @@
+"""Three Sluice nodes form one KRaft-style metadata quorum (KIP-595).
+
+Each node is a voter of controller.quorum.voters=1@..,2@..,3@..; they must
+agree on one leader, replicate the metadata log (a topic created through the
+leader shows up in every node's image), elect a new leader within a few
+election timeouts after the leader is killed with SIGKILL (committed metadata
+intact), keep accepting metadata changes, and let the killed node catch up
+when it comes back.  Observed through each node's admin API
+(/v1/raft/metadata, /v1/topics) and the Kafka port of the active controller.
+
+Until broker registration over the network lands, only the node that is the
+active controller registers its own broker, so topics are created with
+replication factor 1 through that node.
+"""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import harness
+from harness import SluiceNode, check, wait_until
+
+
+def admin_get(node, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.admin_port}{path}", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def quorum_view(node):
+    q = admin_get(node, "/v1/raft/metadata")
+    return q.get("leader_id"), q.get("leader_epoch")
+
+
+def topics(node):
+    return sorted(t["topic_name"] for t in admin_get(node, "/v1/topics"))
+
+
+def agreed_leader(nodes):
+    views = [quorum_view(n) for n in nodes]
+    leaders = {v for v in views}
+    if len(leaders) == 1:
+        leader, epoch = views[0]
+        if leader is not None and leader >= 0:
+            return leader, epoch
+    return None
+
+
+def create_topic(sluice, node, name):
+    out = subprocess.run([sluice, "topic", "create", "-b", node.bootstrap, name, "-p", "2",
+                          "-r", "1"], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, f"topic create {name} via node {node.name} failed: "
+          f"{out.stdout}{out.stderr}")
+
+
+def main():
+    sluice = sys.argv[1]
+    nodes = [SluiceNode(sluice, name=f"node{i}") for i in (1, 2, 3)]
+    voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in zip((1, 2, 3), nodes))
+    cluster_id = subprocess.run([sluice, "random-uuid"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    for i, n in zip((1, 2, 3), nodes):
+        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters})
+        fmt = subprocess.run([sluice, "format", "--cluster-id", cluster_id] +
+                             sum((["--override", f"{k}={v}"] for k, v in
+                                  [("node.id", i), ("log.dirs", n.data_dir),
+                                   ("controller.quorum.voters", voters)]), []),
+                             capture_output=True, text=True)
+        check(fmt.returncode == 0, f"format node {i}: {fmt.stdout}{fmt.stderr}")
+        n.start()
+    by_id = dict(zip((1, 2, 3), nodes))
+
+    killed = []
+
+    def step_one_leader():
+        return wait_until(lambda: agreed_leader(nodes), 60,
+                          what="all three nodes agreeing on a leader")
+
+    def step_replicated_topic():
+        leader, _ = agreed_leader(nodes)
+        ln = by_id[leader]
+        ln.wait_ready()
+        create_topic(sluice, ln, "quorum-a")
+        for n in nodes:
+            wait_until(lambda n=n: "quorum-a" in topics(n), 30,
+                       what=f"{n.name} replaying the topic record")
+
+    def step_leader_killed():
+        leader, epoch = agreed_leader(nodes)
+        ln = by_id[leader]
+        ln.kill9()
+        rest = [n for n in nodes if n is not ln]
+        t0 = time.monotonic()
+        new = wait_until(lambda: (lambda v: v if v and v[0] != leader and v[1] > epoch else None)
+                         (agreed_leader(rest)), 30, what="a new leader among the survivors")
+        print(f"     new leader {new[0]} at epoch {new[1]} after {time.monotonic() - t0:.1f}s")
+        for n in rest:
+            check("quorum-a" in topics(n), f"{n.name} lost the committed topic record")
+        nl = by_id[new[0]]
+        nl.wait_ready()
+        create_topic(sluice, nl, "quorum-b")
+        for n in rest:
+            wait_until(lambda n=n: "quorum-b" in topics(n), 30, what=f"{n.name} seeing quorum-b")
+        return ln
+
+    def step_rejoin(killed):
+        killed.start()
+        wait_until(lambda: {"quorum-a", "quorum-b"} <= set(topics(killed)), 60,
+                   what=f"{killed.name} catching up after restart")
+        wait_until(lambda: agreed_leader(nodes), 60, what="one leader with all three back")
+
+    harness.run_tests([
+        ("three voters agree on one leader", step_one_leader),
+        ("a topic created on the leader is replayed by every node", step_replicated_topic),
+        ("kill -9 the leader: new leader, committed metadata intact, writes go on",
+         lambda: killed.append(step_leader_killed())),
+        ("the killed node restarts and catches up", lambda: step_rejoin(killed[0])),
+    ])
+
+
+if __name__ == "__main__":
+    main()
