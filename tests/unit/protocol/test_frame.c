@@ -70,11 +70,11 @@ START_TEST(test_req_header_v2)
     ck_assert_int_eq(proto_req_header_decode(&r, &h, &a), 0);
     ck_assert_int_eq(h.api_version, 4);
     ck_assert_uint_eq(rbuf_remaining(&r), 1);
-    /* An API we do not serve (JoinGroup v9, flexible in Kafka): read as v1. */
-    static const uint8_t jg[] = {0x00, 0x0b, 0x00, 0x09, 0, 0, 0, 1, 0x00, 0x00, 0x00};
+    /* An API we do not serve (DescribeAcls v3, flexible in Kafka): read as v1. */
+    static const uint8_t jg[] = {0x00, 0x1d, 0x00, 0x03, 0, 0, 0, 1, 0x00, 0x00, 0x00};
     rbuf_init(&r, jg, sizeof jg);
     ck_assert_int_eq(proto_req_header_decode(&r, &h, &a), 0);
-    ck_assert_int_eq(h.api_key, 11);
+    ck_assert_int_eq(h.api_key, 29);
     ck_assert_uint_eq(rbuf_remaining(&r), 1);
     /* Negative key. */
     static const uint8_t neg[] = {0xff, 0xff, 0x00, 0x00, 0, 0, 0, 1, 0x00, 0x00};
@@ -180,7 +180,7 @@ START_TEST(test_resp_header)
     ck_assert(proto_resp_header_flexible(KAPI_DESCRIBE_CLUSTER, 0));
     /* Unknown API: v0. */
     o.w.len = 0;
-    proto_resp_header_encode(&o, 11, 9, 7);
+    proto_resp_header_encode(&o, 29, 3, 7);
     ck_assert_uint_eq(o.w.len, 4);
 
     /* Decoding. */
@@ -310,13 +310,19 @@ START_TEST(test_req_frame_roundtrip)
 }
 END_TEST
 
-/* notes/versions.md, restated: key, adv min, adv max, accepted from, flexible from. */
+/*
+ * The client API table, restated: key, adv min, adv max, accepted from,
+ * flexible from (Kafka's flexibleVersions; PROTO_VMAX: never flexible).
+ */
 static const struct {
     int16_t key, min, max, accept, flex;
 } expected_table[] = {
-    {0, 0, 9, 3, 9},  {1, 4, 12, 4, 12}, {2, 1, 7, 1, 6},  {3, 0, 12, 0, 9}, {10, 0, 4, 0, 3},
-    {18, 0, 3, 0, 3}, {19, 2, 7, 2, 5},  {20, 1, 6, 1, 4}, {22, 0, 4, 0, 2}, {23, 2, 4, 2, 4},
-    {32, 0, 4, 0, 4}, {37, 0, 3, 0, 2},  {60, 0, 1, 0, 0},
+    {0, 0, 9, 3, 9},  {1, 4, 12, 4, 12},         {2, 1, 7, 1, 6},  {3, 0, 12, 0, 9},
+    {8, 2, 9, 2, 8},  {9, 1, 9, 1, 6},           {10, 0, 4, 0, 3}, {11, 0, 9, 0, 6},
+    {12, 0, 4, 0, 4}, {13, 0, 5, 0, 4},          {14, 0, 5, 0, 4}, {15, 0, 5, 0, 5},
+    {16, 0, 5, 0, 3}, {18, 0, 3, 0, 3},          {19, 2, 7, 2, 5}, {20, 1, 6, 1, 4},
+    {22, 0, 4, 0, 2}, {23, 2, 4, 2, 4},          {32, 0, 4, 0, 4}, {37, 0, 3, 0, 2},
+    {42, 0, 2, 0, 2}, {47, 0, 0, 0, PROTO_VMAX}, {60, 0, 1, 0, 0},
 };
 
 START_TEST(test_api_table)
@@ -349,7 +355,7 @@ START_TEST(test_api_table)
     ck_assert(!proto_api_version_supported(KAPI_PRODUCE, 2));
     ck_assert(proto_api_version_supported(KAPI_PRODUCE, 3));
     ck_assert(!proto_api_version_supported(KAPI_FETCH, 13));
-    static const int16_t unknown[] = {-32768, -1, 4, 8, 11, 17, 21, 61, 90, 91, 1000, 32767};
+    static const int16_t unknown[] = {-32768, -1, 4, 17, 21, 29, 61, 90, 91, 1000, 32767};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         ck_assert_ptr_null(proto_api_find(unknown[i]));
         ck_assert(!proto_api_is_flexible(unknown[i], 5));
