@@ -31,6 +31,8 @@ packages=(
     check
     # compatibility tests with real Kafka clients
     librdkafka-dev kcat python3-kafka python3-confluent-kafka
+    # the admin web page test (headless)
+    chromium
 )
 if [ "$fuzz" = 1 ]; then
     packages+=(clang libclang-rt-14-dev)
