@@ -65,11 +65,8 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
             op->partition_index = rp->partition;
             op->high_watermark = -1;
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup(n->rm, rt->topic.s, rp->partition, &p);
-            if (err == KERR_NONE && !p->is_leader)
-                err = KERR_NOT_LEADER_OR_FOLLOWER;
-            if (err == KERR_NONE)
-                err = partition_check_leader_epoch(p, rp->current_leader_epoch);
+            int16_t err = replica_manager_lookup_leader(n->rm, rt->topic.s, rp->partition,
+                                                        rp->current_leader_epoch, &p);
             if (err != KERR_NONE) {
                 op->error_code = err;
                 *hard_error = true;

@@ -25,11 +25,8 @@ static void list_one(struct request *req, const char *topic, struct list_offsets
     op->offset = -1;
     op->leader_epoch = -1;
     struct partition *p = NULL;
-    int16_t err = replica_manager_lookup(req->node->rm, topic, rp->partition_index, &p);
-    if (err == KERR_NONE && !p->is_leader)
-        err = KERR_NOT_LEADER_OR_FOLLOWER;
-    if (err == KERR_NONE)
-        err = partition_check_leader_epoch(p, rp->current_leader_epoch);
+    int16_t err = replica_manager_lookup_leader(req->node->rm, topic, rp->partition_index,
+                                                rp->current_leader_epoch, &p);
     if (err != KERR_NONE) {
         op->error_code = err;
         return;
@@ -110,11 +107,8 @@ void handle_offset_for_leader_epoch(struct request *req)
             op->leader_epoch = -1;
             op->end_offset = -1;
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup(req->node->rm, rt->topic.s, rp->partition, &p);
-            if (err == KERR_NONE && !p->is_leader)
-                err = KERR_NOT_LEADER_OR_FOLLOWER;
-            if (err == KERR_NONE)
-                err = partition_check_leader_epoch(p, rp->current_leader_epoch);
+            int16_t err = replica_manager_lookup_leader(req->node->rm, rt->topic.s, rp->partition,
+                                                        rp->current_leader_epoch, &p);
             op->error_code = err;
             if (err == KERR_NONE)
                 partition_end_offset_for_epoch(p, rp->leader_epoch, &op->leader_epoch,

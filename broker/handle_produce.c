@@ -193,9 +193,7 @@ void handle_produce(struct request *req)
             op->log_append_time_ms = -1;
             op->log_start_offset = -1;
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup(n->rm, rt->name.s, rp->index, &p);
-            if (err == KERR_NONE && !p->is_leader)
-                err = KERR_NOT_LEADER_OR_FOLLOWER;
+            int16_t err = replica_manager_lookup_leader(n->rm, rt->name.s, rp->index, -1, &p);
             if (err == KERR_NONE && (rp->records.len <= 0 || !rp->records.p))
                 err = KERR_INVALID_RECORD;
             if (err == KERR_NONE && acks == -1 && p->nisr < p->cfg.min_insync_replicas)

@@ -451,6 +451,17 @@ int16_t replica_manager_lookup(struct replica_manager *rm, const char *topic, in
     return KERR_NOT_LEADER_OR_FOLLOWER;
 }
 
+int16_t replica_manager_lookup_leader(struct replica_manager *rm, const char *topic, int32_t index,
+                                      int32_t current_leader_epoch, struct partition **out)
+{
+    int16_t err = replica_manager_lookup(rm, topic, index, out);
+    if (err == KERR_NONE && !(*out)->is_leader)
+        err = KERR_NOT_LEADER_OR_FOLLOWER;
+    if (err == KERR_NONE)
+        err = partition_check_leader_epoch(*out, current_leader_epoch);
+    return err;
+}
+
 void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
 {
     const struct broker_config *cfg = rm->node->cfg;

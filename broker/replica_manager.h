@@ -29,6 +29,14 @@ void replica_manager_destroy(struct replica_manager *rm);
 int16_t replica_manager_lookup(struct replica_manager *rm, const char *topic, int32_t index,
                                struct partition **out);
 
+/*
+ * replica_manager_lookup, then the checks every leader-only request makes:
+ * NOT_LEADER_OR_FOLLOWER when this broker is not the leader, and the
+ * KIP-320 current-leader-epoch check (current_leader_epoch < 0: none).
+ */
+int16_t replica_manager_lookup_leader(struct replica_manager *rm, const char *topic, int32_t index,
+                                      int32_t current_leader_epoch, struct partition **out);
+
 /* Queues p for the next group commit (one fsync per log after the current loop pass). */
 void replica_manager_request_flush(struct replica_manager *rm, struct partition *p);
 
