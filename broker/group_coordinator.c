@@ -672,10 +672,10 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
     struct group_coordinator *gc = arg;
     if (gc->sync_pending)
         sync_leadership(gc);
+    /* No re-arming here: completions re-arm what they change (group_coordinator_touch). */
     for (int i = 0; i < gc->nshards; i++)
         if (gc->shards[i]->writes)
             process_writes(gc, gc->shards[i], KERR_NONE);
-    rearm(gc);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

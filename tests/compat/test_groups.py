@@ -16,7 +16,10 @@ kafka-python uses the range assignor, confluent-kafka cooperative-sticky
 and a second run resumes after what the first one committed.  The node is
 then restarted with SIGTERM and with kill -9: committed offsets and the
 groups survive and a consumer resumes exactly after the last commit.
-`sluice group list/describe` are checked against the same state.
+`sluice group list/describe` are checked against the same state, and
+hand-encoded requests check Kafka's error answers (INVALID_SESSION_TIMEOUT,
+MEMBER_ID_REQUIRED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, NON_EMPTY_GROUP,
+GROUP_ID_NOT_FOUND, UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE).
 
 Usage: test_groups.py /path/to/sluice   (exit 0 pass, 1 fail, 77 skip)"""
 
@@ -346,6 +349,94 @@ def offsets_survive(crash):
     s["end"] += 5
 
 
+def raw_protocol():
+    """Error answers over the wire, with hand-encoded non-flexible requests."""
+    from harness import i8, i16, i32, i64, kstring, kbytes, karray, Reader
+    FIND, JOIN, HEARTBEAT, LEAVE, SYNC, DESCRIBE, LIST, DELETE, COMMIT = (
+        10, 11, 12, 13, 14, 15, 16, 42, 8)
+    group = "raw-group"
+    with node.conn() as c:
+        r = Reader(c.request(FIND, 0, kstring(group)))
+        err, nid, host, port = r.i16(), r.i32(), r.string(), r.i32()
+        check(err == 0 and nid == 1 and port == node.kafka_port,
+              f"FindCoordinator v0: {err} {nid} {host}:{port}")
+        for key_type, want in ((1, 15), (2, 42)):
+            r = Reader(c.request(FIND, 2, kstring("x") + i8(key_type)))
+            r.i32()
+            err = r.i16()
+            check(err == want, f"FindCoordinator key_type {key_type}: error {err}, want {want}")
+
+        def join(member, session=10000, group_id=group):
+            body = (kstring(group_id) + i32(session) + i32(30000) + kstring(member) +
+                    kstring("consumer") + karray([kstring("range") + kbytes(b"\x00\x00")]))
+            r = Reader(c.request(JOIN, 4, body))
+            r.i32()
+            return {"error": r.i16(), "generation": r.i32(), "protocol": r.string(),
+                    "leader": r.string(), "member": r.string(),
+                    "members": r.array(lambda: (r.string(), r.take(r.i32())))}
+        j = join("", session=100)
+        check(j["error"] == 26, f"JoinGroup with a 100 ms session: {j}")
+        j = join("")
+        check(j["error"] == 79 and j["member"].startswith("sluice-itest-"),
+              f"JoinGroup v4 without member id: {j}")
+        mid = j["member"]
+        j = join(mid)
+        check(j["error"] == 0 and j["generation"] == 1 and j["leader"] == mid
+              and j["protocol"] == "range" and len(j["members"]) == 1, f"JoinGroup: {j}")
+        check(join("who", group_id="raw-unknown")["error"] == 25, "JoinGroup: unknown group")
+
+        def sync(gen, member, assignment=b""):
+            body = kstring(group) + i32(gen) + kstring(member) + karray(
+                [kstring(member) + kbytes(assignment)] if assignment else [])
+            r = Reader(c.request(SYNC, 1, body))
+            r.i32()
+            return r.i16(), r.take(r.i32())
+        check(sync(7, mid)[0] == 22, "SyncGroup with a wrong generation")
+        check(sync(1, mid, b"assigned") == (0, b"assigned"), "SyncGroup of the leader")
+
+        def heartbeat(gen, member):
+            r = Reader(c.request(HEARTBEAT, 1, kstring(group) + i32(gen) + kstring(member)))
+            r.i32()
+            return r.i16()
+        check(heartbeat(1, mid) == 0, "Heartbeat")
+        check(heartbeat(1, "nobody") == 25, "Heartbeat of an unknown member")
+        check(heartbeat(0, mid) == 22, "Heartbeat with an old generation")
+
+        def commit(gen, topic, meta=""):
+            body = (kstring(group) + i32(gen) + kstring(mid) + i64(-1) +
+                    karray([kstring(topic) + karray([i32(0) + i64(5) + kstring(meta)])]))
+            r = Reader(c.request(COMMIT, 2, body))
+            topics = r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16()))))
+            return topics[0][1][0][1]
+        check(commit(1, "no-such-topic") == 3, "OffsetCommit to an unknown topic")
+        check(commit(1, "groups-kcat", "m" * 5000) == 12, "OffsetCommit with huge metadata")
+        check(commit(0, "groups-kcat") == 22, "OffsetCommit from an old generation")
+        check(commit(1, "groups-kcat") == 0, "OffsetCommit")
+
+        def delete(g):
+            r = Reader(c.request(DELETE, 0, karray([kstring(g)])))
+            r.i32()
+            return r.array(lambda: (r.string(), r.i16()))[0][1]
+        check(delete(group) == 68, "DeleteGroups of a group with members")
+        check(delete("raw-unknown") == 69, "DeleteGroups of an unknown group")
+        r = Reader(c.request(DESCRIBE, 0, karray([kstring("raw-unknown")])))
+        d = r.array(lambda: (r.i16(), r.string(), r.string()))
+        check(d[0][0] == 0 and d[0][2] == "Dead", f"DescribeGroups of an unknown group: {d}")
+
+        r = Reader(c.request(LEAVE, 1, kstring(group) + kstring(mid)))
+        r.i32()
+        check(r.i16() == 0, "LeaveGroup")
+        r = Reader(c.request(LIST, 0, b""))
+        err = r.i16()
+        groups = dict(r.array(lambda: (r.string(), r.string())))
+        check(err == 0 and groups.get(group) == "consumer", f"ListGroups: {err} {groups}")
+        check(delete(group) == 0, "DeleteGroups of an empty group")
+        r = Reader(c.request(LIST, 0, b""))
+        r.i16()
+        check(group not in dict(r.array(lambda: (r.string(), r.string()))),
+              "ListGroups still lists the deleted group")
+
+
 def teardown():
     rc = node.stop()
     check(rc == 0, f"SIGTERM: exit status {rc}, expected 0")
@@ -360,6 +451,7 @@ def main():
          lambda: group_lifecycle("ck")),
         ("kcat -G consumes and resumes", kcat_group),
         ("sluice group list/describe", cli_check),
+        ("coordinator answers over the raw protocol", raw_protocol),
         ("committed offsets survive SIGTERM", lambda: offsets_survive(False)),
         ("committed offsets survive kill -9", lambda: offsets_survive(True)),
         ("stop node", teardown),
