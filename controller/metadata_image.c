@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "metadata_records.h"
@@ -787,4 +788,377 @@ int metadata_image_replay_batch(struct metadata_image *img, const uint8_t *batch
     if (last > img->offset)
         img->offset = last;
     return 0;
+}
+
+/* ---- snapshots (KIP-630) ---- */
+
+/* Records per snapshot batch, and a soft byte bound per batch. */
+#define SNAP_BATCH_RECORDS 1000
+#define SNAP_BATCH_BYTES   (1 << 20)
+/* Snapshots are bounded by the Raft core's snapshot_max_bytes; this is a sanity cap per batch. */
+#define SNAP_MAX_BATCH_BYTES MI_MAX_BATCH_BYTES
+
+struct snap_writer {
+    struct rb_builder b;
+    bool open;
+    int64_t next_offset;
+    int32_t epoch;
+    int64_t now;
+    struct wbuf *out;
+    struct wbuf rec;
+    int rc;
+};
+
+static void snap_flush(struct snap_writer *w)
+{
+    if (!w->open)
+        return;
+    int rc = rb_builder_finish(&w->b, w->out);
+    if (rc != 0 && w->rc == 0)
+        w->rc = rc;
+    w->next_offset += rb_builder_count(&w->b);
+    rb_builder_free(&w->b);
+    w->open = false;
+}
+
+static void snap_begin(struct snap_writer *w)
+{
+    rb_builder_init(&w->b, RB_COMPRESSION_NONE, w->next_offset, w->now);
+    rb_builder_set_partition_leader_epoch(&w->b, w->epoch);
+    w->open = true;
+}
+
+/* Control batch with one record of `type` whose value is the encoded record. */
+static void snap_control(struct snap_writer *w, enum rb_control_type type, bool header)
+{
+    snap_flush(w);
+    struct wbuf v;
+    wbuf_init(&v, 16);
+    wbuf_i16(&v, 0); /* Version */
+    if (header)
+        wbuf_i64(&v, w->now); /* LastContainedLogTimestamp */
+    wbuf_uvarint(&v, 0);      /* no tagged fields */
+    snap_begin(w);
+    rb_builder_add_control(&w->b, w->now, type, v.data, (int32_t)v.len);
+    wbuf_free(&v);
+    snap_flush(w);
+}
+
+static void snap_add(struct snap_writer *w, int16_t type, const void *rec)
+{
+    if (w->rc != 0)
+        return;
+    w->rec.len = 0;
+    int rc = metadata_record_encode(type, metadata_record_write_version(type), rec, &w->rec);
+    if (rc != 0) {
+        w->rc = rc;
+        return;
+    }
+    if (!w->open)
+        snap_begin(w);
+    rb_builder_add(&w->b, w->now, NULL, -1, w->rec.data, (int32_t)w->rec.len, NULL, 0);
+    if (rb_builder_count(&w->b) >= SNAP_BATCH_RECORDS || w->b.records.len >= SNAP_BATCH_BYTES)
+        snap_flush(w);
+}
+
+static struct kstr kstr_of(const char *s)
+{
+    return s ? (struct kstr){s, (int32_t)strlen(s)} : (struct kstr){NULL, -1};
+}
+
+static void snap_configs(struct snap_writer *w, const struct strmap *m, int8_t type)
+{
+    size_t it = 0;
+    const char *name;
+    void *v;
+    while (strmap_next(m, &it, &name, &v)) {
+        const struct config_set *cs = v;
+        size_t kit = 0;
+        const char *key;
+        void *val;
+        while (strmap_next(&cs->kv, &kit, &key, &val)) {
+            struct mr_config c = {.resource_type = type,
+                                  .resource_name = kstr_of(name),
+                                  .name = kstr_of(key),
+                                  .value = kstr_of(val)};
+            snap_add(w, MR_CONFIG, &c);
+        }
+    }
+}
+
+static void snap_broker(struct snap_writer *w, const struct mi_broker *b)
+{
+    struct mr_register_broker r;
+    memset(&r, 0, sizeof(r));
+    r.broker_id = b->id;
+    r.incarnation_id = b->incarnation_id;
+    r.broker_epoch = b->epoch;
+    struct mr_broker_endpoint *eps = xcalloc((size_t)b->nendpoints + 1, sizeof(*eps));
+    for (int32_t i = 0; i < b->nendpoints; i++) {
+        eps[i].name = kstr_of(b->endpoints[i].name);
+        eps[i].host = kstr_of(b->endpoints[i].host);
+        eps[i].port = b->endpoints[i].port;
+        eps[i].security_protocol = b->endpoints[i].security_protocol;
+    }
+    struct mr_broker_feature *fs = xcalloc((size_t)b->nfeatures + 1, sizeof(*fs));
+    for (int32_t i = 0; i < b->nfeatures; i++) {
+        fs[i].name = kstr_of(b->features[i].name);
+        fs[i].min_supported_version = b->features[i].min_supported;
+        fs[i].max_supported_version = b->features[i].max_supported;
+    }
+    r.end_points.n = b->nendpoints;
+    r.end_points.v = eps;
+    r.features.n = b->nfeatures;
+    r.features.v = fs;
+    r.rack = kstr_of(b->rack);
+    /* RegisterBrokerRecord carries the fencing and controlled-shutdown state itself. */
+    r.fenced = b->fenced;
+    r.in_controlled_shutdown = b->in_controlled_shutdown;
+    snap_add(w, MR_REGISTER_BROKER, &r);
+    free(eps);
+    free(fs);
+}
+
+static void snap_topic(struct snap_writer *w, const struct mi_topic *t)
+{
+    struct mr_topic tr = {.name = kstr_of(t->name), .topic_id = t->id};
+    snap_add(w, MR_TOPIC, &tr);
+    for (int32_t i = 0; i < t->npartitions; i++) {
+        const struct mi_partition *p = &t->partitions[i];
+        struct mr_partition pr;
+        memset(&pr, 0, sizeof(pr));
+        pr.partition_id = p->partition_id;
+        pr.topic_id = t->id;
+        pr.replicas.n = p->nreplicas;
+        pr.replicas.v = p->replicas;
+        pr.isr.n = p->nisr;
+        pr.isr.v = p->isr;
+        pr.removing_replicas.n = p->nremoving_replicas;
+        pr.removing_replicas.v = p->removing_replicas;
+        pr.adding_replicas.n = p->nadding_replicas;
+        pr.adding_replicas.v = p->adding_replicas;
+        pr.leader = p->leader;
+        pr.leader_recovery_state = p->leader_recovery_state;
+        pr.leader_epoch = p->leader_epoch;
+        pr.partition_epoch = p->partition_epoch;
+        snap_add(w, MR_PARTITION, &pr);
+    }
+}
+
+int metadata_image_write_snapshot(const struct metadata_image *img, int64_t end_offset,
+                                  int32_t epoch, struct wbuf *out)
+{
+    if (end_offset < 0 || img->offset >= end_offset)
+        return SL_EINVAL;
+    struct snap_writer w = {.epoch = epoch, .now = clock_wall_ms(), .out = out};
+    wbuf_init(&w.rec, 256);
+    size_t start = out->len;
+    snap_control(&w, RB_CONTROL_SNAPSHOT_HEADER, true);
+    for (size_t i = 0; i < img->nfeatures; i++) {
+        struct mr_feature_level f = {.name = kstr_of(img->features[i].name),
+                                     .feature_level = img->features[i].level};
+        snap_add(&w, MR_FEATURE_LEVEL, &f);
+    }
+    for (size_t i = 0; i < img->nbrokers; i++)
+        snap_broker(&w, img->brokers[i]);
+    for (size_t i = 0; i < img->ntopics; i++)
+        snap_topic(&w, img->topics[i]);
+    snap_configs(&w, &img->topic_configs, MR_RESOURCE_TOPIC);
+    snap_configs(&w, &img->broker_configs, MR_RESOURCE_BROKER);
+    if (img->next_producer_id > 0) {
+        struct mr_producer_ids p = {
+            .broker_id = -1, .broker_epoch = -1, .next_producer_id = img->next_producer_id};
+        snap_add(&w, MR_PRODUCER_IDS, &p);
+    }
+    snap_flush(&w);
+    if (w.rc == 0)
+        snap_control(&w, RB_CONTROL_SNAPSHOT_FOOTER, false);
+    wbuf_free(&w.rec);
+    if (w.rc != 0) {
+        out->len = start;
+        return w.rc < 0 ? w.rc : SL_EINVAL;
+    }
+    return 0;
+}
+
+/* The control type of a control batch holding exactly one control record, or < 0. */
+static int snap_control_type(const uint8_t *batch, size_t len)
+{
+    struct rb_iter it;
+    struct rb_record rec;
+    int type = SL_ECORRUPT;
+    if (rb_iter_init(&it, batch, len, SNAP_MAX_BATCH_BYTES) == 0 && rb_iter_next(&it, &rec) == 1) {
+        type = rb_record_control_type(&rec);
+        if (rb_iter_next(&it, &rec) != 0)
+            type = SL_ECORRUPT;
+    }
+    rb_iter_free(&it);
+    return type;
+}
+
+/* Replays a snapshot into `img` (no listeners).  Returns 0 or SL_ECORRUPT. */
+static int snap_replay(struct metadata_image *img, const uint8_t *data, size_t len)
+{
+    size_t pos = 0;
+    const uint8_t *batch;
+    size_t blen;
+    int64_t expect = 0;
+    int32_t epoch = 0;
+    bool header = false, footer = false;
+    for (;;) {
+        int n = rb_split(data, len, &pos, &batch, &blen);
+        if (n == 0)
+            break;
+        if (n < 0 || footer) {
+            LOG_ERROR("metadata", "snapshot: %s at byte %zu",
+                      footer ? "data after the footer" : "malformed batch", pos);
+            return SL_ECORRUPT;
+        }
+        struct rb_header h;
+        if (rb_header_parse(batch, blen, &h) != 0 || rb_crc_check(batch, blen) != 0 ||
+            h.base_offset != expect || (header && h.partition_leader_epoch != epoch)) {
+            /* Every batch of a snapshot carries the snapshot's epoch. */
+            LOG_ERROR("metadata", "snapshot: bad batch (CRC, offset or epoch) at byte %zu", pos);
+            return SL_ECORRUPT;
+        }
+        epoch = h.partition_leader_epoch;
+        expect = rb_header_last_offset(&h) + 1;
+        if (h.attributes & RB_ATTR_CONTROL) {
+            int type = snap_control_type(batch, blen);
+            if (type == RB_CONTROL_SNAPSHOT_HEADER && !header) {
+                header = true;
+                continue;
+            }
+            if (type == RB_CONTROL_SNAPSHOT_FOOTER && header) {
+                footer = true;
+                continue;
+            }
+            LOG_ERROR("metadata", "snapshot: unexpected control batch (type %d)", type);
+            return SL_ECORRUPT;
+        }
+        if (!header) {
+            LOG_ERROR("metadata", "snapshot: records before the SnapshotHeader");
+            return SL_ECORRUPT;
+        }
+        struct rb_iter it;
+        struct rb_record rec;
+        int rc = rb_iter_init(&it, batch, blen, SNAP_MAX_BATCH_BYTES);
+        while (rc == 0) {
+            int k = rb_iter_next(&it, &rec);
+            if (k == 0)
+                break;
+            if (k < 0 || rec.value_len < 0) {
+                rc = SL_ECORRUPT;
+                break;
+            }
+            if (metadata_image_replay(img, rec.offset, rec.value, (size_t)rec.value_len) != 0)
+                rc = SL_ECORRUPT;
+        }
+        rb_iter_free(&it);
+        if (rc != 0) {
+            LOG_ERROR("metadata", "snapshot: bad record in the batch at offset %" PRId64,
+                      h.base_offset);
+            return SL_ECORRUPT;
+        }
+    }
+    if (!header || !footer) {
+        LOG_ERROR("metadata", "snapshot: missing %s", header ? "SnapshotFooter" : "SnapshotHeader");
+        return SL_ECORRUPT;
+    }
+    return 0;
+}
+
+static const struct mi_partition *partition_or_null(const struct mi_topic *t, int32_t i)
+{
+    return t && i < t->npartitions ? &t->partitions[i] : NULL;
+}
+
+/* config_changed for every key of `now` and a removal for keys only in `old`. */
+static void notify_configs(struct metadata_image *img, const struct strmap *old_m,
+                           const struct strmap *now_m, int8_t type)
+{
+    size_t it = 0;
+    const char *name, *key;
+    void *v, *val;
+    while (strmap_next(now_m, &it, &name, &v)) {
+        const struct config_set *cs = v;
+        size_t kit = 0;
+        while (strmap_next(&cs->kv, &kit, &key, &val))
+            for (size_t j = 0; j < img->nlisteners; j++)
+                if (img->listeners[j].config_changed)
+                    img->listeners[j].config_changed(img->listeners[j].ctx, img, type, name, key,
+                                                     val);
+    }
+    it = 0;
+    while (strmap_next(old_m, &it, &name, &v)) {
+        const struct config_set *cs = v;
+        const struct config_set *ns = strmap_get(now_m, name);
+        size_t kit = 0;
+        while (strmap_next(&cs->kv, &kit, &key, &val)) {
+            if (ns && strmap_get(&ns->kv, key))
+                continue;
+            for (size_t j = 0; j < img->nlisteners; j++)
+                if (img->listeners[j].config_changed)
+                    img->listeners[j].config_changed(img->listeners[j].ctx, img, type, name, key,
+                                                     NULL);
+        }
+    }
+}
+
+int metadata_image_load_snapshot(struct metadata_image *img, const uint8_t *data, size_t len)
+{
+    struct metadata_image *fresh = metadata_image_new();
+    int rc = data ? snap_replay(fresh, data, len) : SL_ECORRUPT;
+    if (rc != 0) {
+        metadata_image_free(fresh);
+        return rc;
+    }
+    /* Swap the state: `fresh` keeps the old state (without listeners) for the deltas. */
+    struct metadata_image old = *img;
+    *img = *fresh;
+    img->listeners = old.listeners;
+    img->nlisteners = old.nlisteners;
+    img->offset = old.offset;
+    *fresh = old;
+    fresh->listeners = NULL;
+    fresh->nlisteners = 0;
+
+    /* Topics gone from the image, then topics and partitions as they are now. */
+    for (size_t i = 0; i < fresh->ntopics; i++) {
+        struct mi_topic *t = fresh->topics[i];
+        const struct mi_topic *now = metadata_image_topic_by_id(img, &t->id);
+        if (now && strcmp(now->name, t->name) == 0)
+            continue;
+        for (size_t j = 0; j < img->nlisteners; j++)
+            if (img->listeners[j].topic_deleted)
+                img->listeners[j].topic_deleted(img->listeners[j].ctx, img, t);
+    }
+    for (size_t i = 0; i < img->ntopics; i++) {
+        const struct mi_topic *t = img->topics[i];
+        const struct mi_topic *was = metadata_image_topic_by_id(fresh, &t->id);
+        if (was && strcmp(was->name, t->name) != 0)
+            was = NULL;
+        if (!was)
+            for (size_t j = 0; j < img->nlisteners; j++)
+                if (img->listeners[j].topic_created)
+                    img->listeners[j].topic_created(img->listeners[j].ctx, img, t);
+        for (int32_t p = 0; p < t->npartitions; p++)
+            notify_partition(img, t, partition_or_null(was, p), &t->partitions[p]);
+    }
+    for (size_t i = 0; i < img->nbrokers; i++) {
+        const struct mi_broker *b = img->brokers[i];
+        const struct mi_broker *was = metadata_image_broker(fresh, b->id);
+        for (size_t k = 0; k < img->nlisteners; k++)
+            if (img->listeners[k].broker_changed)
+                img->listeners[k].broker_changed(img->listeners[k].ctx, img, was, b);
+    }
+    notify_configs(img, &fresh->topic_configs, &img->topic_configs, MR_RESOURCE_TOPIC);
+    notify_configs(img, &fresh->broker_configs, &img->broker_configs, MR_RESOURCE_BROKER);
+    metadata_image_free(fresh);
+    return 0;
+}
+
+void metadata_image_set_offset(struct metadata_image *img, int64_t offset)
+{
+    img->offset = offset;
 }

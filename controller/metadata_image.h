@@ -170,4 +170,35 @@ bool metadata_image_feature_at(const struct metadata_image *img, size_t i, const
 /* First producer id of the next block to hand out (ProducerIdsRecord); 0 initially. */
 int64_t metadata_image_next_producer_id(const struct metadata_image *img);
 
+struct wbuf;
+
+/*
+ * KIP-630 snapshot of the whole image as of end_offset (the image must have
+ * applied nothing at or above end_offset): v2 record batches with offsets
+ * from 0 and partitionLeaderEpoch `epoch`, a control batch holding a
+ * SnapshotHeader record first, FeatureLevel, RegisterBroker (with its fencing
+ * and controlled-shutdown state), Topic, Partition, Config and ProducerIds
+ * records, and a control batch holding a SnapshotFooter record last.
+ * Appended to `out` (owned by the caller).  Returns 0 or SL_EINVAL (out is
+ * then left as it was).
+ */
+int metadata_image_write_snapshot(const struct metadata_image *img, int64_t end_offset,
+                                  int32_t epoch, struct wbuf *out);
+
+/*
+ * Replaces the image's content by the snapshot in data[0, len) as written by
+ * metadata_image_write_snapshot.  The snapshot is checked first (batch CRCs,
+ * contiguous offsets, header first, footer last, every record applies); a
+ * bad one returns SL_ECORRUPT and leaves the image untouched.  On success the
+ * listeners see the difference as deltas: topic_deleted for topics that are
+ * gone, topic_created for new topics, partition_changed for every partition
+ * (old = the previous state of the same topic id, or NULL), broker_changed
+ * for every broker, config_changed for every key (NULL for removed keys).
+ * The offset is left as it was: set it with metadata_image_set_offset.
+ */
+int metadata_image_load_snapshot(struct metadata_image *img, const uint8_t *data, size_t len);
+
+/* Sets the offset of the last record applied (after loading a snapshot: its end offset - 1). */
+void metadata_image_set_offset(struct metadata_image *img, int64_t offset);
+
 #endif
