@@ -2,21 +2,101 @@
  * Requests on the CONTROLLER listener (apart from ApiVersions): the Raft
  * APIs of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch,
  * Fetch on __cluster_metadata, FetchSnapshot, DescribeQuorum; KIP-595,
- * KIP-630) go to the quorum.  Broker-to-controller RPCs (BrokerRegistration,
- * BrokerHeartbeat, AlterPartition) are closed like unknown APIs until the
- * multi-node controller serves them.
+ * KIP-630) go to the quorum; the broker lifecycle RPCs (BrokerRegistration,
+ * BrokerHeartbeat; KIP-631) go to the active controller, and are answered
+ * NOT_CONTROLLER by the others.  AlterPartition is closed like an unknown API
+ * until partition replication sends it.
  */
 #include "api.h"
+#include "clock.h"
+#include "controller.h"
 #include "handlers.h"
+#include "messages.h"
 #include "kafka.h"
 #include "log.h"
 #include "node.h"
 #include "quorum_raft.h"
 #include "request.h"
 
+#include <string.h>
+
 static void reply(void *ctx, const struct proto_schema *schema, const void *resp)
 {
     request_respond(ctx, schema, resp);
+}
+
+static void on_registered(void *ctx, int16_t error_code, const char *error_message,
+                          int64_t broker_epoch)
+{
+    struct request *req = ctx;
+    (void)error_message;
+    struct broker_registration_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->error_code = error_code;
+    resp->broker_epoch = error_code == KERR_NONE ? broker_epoch : -1;
+    request_respond(req, &proto_broker_registration_resp_schema, resp);
+}
+
+static void broker_registration(struct request *req, const struct broker_registration_req *r)
+{
+    struct node *n = req->node;
+    if (!node_is_controller(n)) {
+        on_registered(req, KERR_NOT_CONTROLLER, NULL, -1);
+        return;
+    }
+    if (!r->cluster_id.s || strcmp(r->cluster_id.s, n->cluster_id) != 0) {
+        on_registered(req, KERR_INCONSISTENT_CLUSTER_ID, NULL, -1);
+        return;
+    }
+    int32_t nl = r->listeners.n > 0 ? r->listeners.n : 0;
+    struct ctl_endpoint *eps = request_alloc(req, (size_t)nl, sizeof *eps);
+    for (int32_t i = 0; i < nl; i++) {
+        eps[i].name = r->listeners.v[i].name.s ? r->listeners.v[i].name.s : "";
+        eps[i].host = r->listeners.v[i].host.s ? r->listeners.v[i].host.s : "";
+        eps[i].port = r->listeners.v[i].port;
+        eps[i].security_protocol = r->listeners.v[i].security_protocol;
+    }
+    int32_t nf = r->features.n > 0 ? r->features.n : 0;
+    struct ctl_feature_range *fs = request_alloc(req, (size_t)nf, sizeof *fs);
+    for (int32_t i = 0; i < nf; i++) {
+        fs[i].name = r->features.v[i].name.s ? r->features.v[i].name.s : "";
+        fs[i].min_supported = r->features.v[i].min_supported_version;
+        fs[i].max_supported = r->features.v[i].max_supported_version;
+    }
+    struct ctl_register_broker reg = {
+        .broker_id = r->broker_id,
+        .incarnation_id = r->incarnation_id,
+        .endpoints = eps,
+        .nendpoints = nl,
+        .features = fs,
+        .nfeatures = nf,
+        .rack = r->rack.s,
+    };
+    /* A remote broker registers fenced and is unfenced by its heartbeats (KIP-631). */
+    controller_register_broker_ex(n->controller, &reg, 0, clock_mono_ms(), on_registered, req);
+}
+
+static void on_heartbeat(void *ctx, const struct ctl_heartbeat_result *r)
+{
+    struct request *req = ctx;
+    struct broker_heartbeat_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->error_code = r->error_code;
+    resp->is_caught_up = r->is_caught_up;
+    resp->is_fenced = r->is_fenced;
+    resp->should_shut_down = r->should_shut_down;
+    request_respond(req, &proto_broker_heartbeat_resp_schema, resp);
+}
+
+static void broker_heartbeat(struct request *req, const struct broker_heartbeat_req *r)
+{
+    struct node *n = req->node;
+    if (!node_is_controller(n)) {
+        struct ctl_heartbeat_result res = {.error_code = KERR_NOT_CONTROLLER, .is_fenced = true};
+        on_heartbeat(req, &res);
+        return;
+    }
+    controller_broker_heartbeat(n->controller, r->broker_id, r->broker_epoch,
+                                r->current_metadata_offset, r->want_fence, r->want_shut_down,
+                                clock_mono_ms(), on_heartbeat, req);
 }
 
 void handle_controller_rpc(struct request *req)
@@ -32,6 +112,17 @@ void handle_controller_rpc(struct request *req)
     case KAPI_FETCH_SNAPSHOT:
     case KAPI_DESCRIBE_QUORUM:
         break;
+    case KAPI_BROKER_REGISTRATION:
+    case KAPI_BROKER_HEARTBEAT: {
+        void *body = request_decode_body(req, api->req);
+        if (!body)
+            return;
+        if (key == KAPI_BROKER_REGISTRATION)
+            broker_registration(req, body);
+        else
+            broker_heartbeat(req, body);
+        return;
+    }
     default:
         request_close_connection(req, "controller API not served yet");
         return;

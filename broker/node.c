@@ -19,6 +19,7 @@
 
 #include "admin.h"
 #include "broker_config.h"
+#include "broker_lifecycle.h"
 #include "clock.h"
 #include "conn.h"
 #include "controller.h"
@@ -206,6 +207,16 @@ static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size
     controller_handle_commit(n->controller, base_offset, batch, len);
 }
 
+static int on_write_snapshot(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out)
+{
+    return controller_write_snapshot(((struct node *)ctx)->controller, end_offset, epoch, out);
+}
+
+static int on_load_snapshot(void *ctx, int64_t end_offset, const uint8_t *data, size_t len)
+{
+    return controller_load_snapshot(((struct node *)ctx)->controller, end_offset, data, len);
+}
+
 static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
 {
     struct node *n = ctx;
@@ -230,6 +241,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct node *n = arg;
     controller_tick(n->controller, clock_mono_ms());
     register_broker(n);
+    if (n->lifecycle)
+        broker_lifecycle_tick(n->lifecycle, clock_mono_ms());
     const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
     if (self && !self->fenced && n->broker_epoch >= 0 && !n->serving)
         open_client_listeners(n);
@@ -330,8 +343,11 @@ int broker_node_run(const struct broker_config *cfg)
         .broker_config_ctx = n,
     };
     n->controller = controller_new(&cc, n->image);
-    struct quorum_listener ql = {
-        .ctx = n, .on_commit = on_commit, .on_leader_change = on_leader_change};
+    struct quorum_listener ql = {.ctx = n,
+                                 .on_commit = on_commit,
+                                 .on_leader_change = on_leader_change,
+                                 .write_snapshot = on_write_snapshot,
+                                 .load_snapshot = on_load_snapshot};
     char *qdir = xasprintf("%s/__cluster_metadata-0", cfg->metadata_dir);
     struct quorum_raft_voter *voters = xcalloc(cfg->voters.n ? cfg->voters.n : 1, sizeof *voters);
     for (size_t i = 0; i < cfg->voters.n; i++) {
@@ -349,6 +365,7 @@ int broker_node_run(const struct broker_config *cfg)
         .fetch_timeout_ms = cfg->controller_quorum_fetch_timeout_ms,
         .request_timeout_ms = cfg->controller_quorum_request_timeout_ms,
         .retry_backoff_ms = cfg->controller_quorum_retry_backoff_ms,
+        .snapshot_bytes = cfg->metadata_log_max_record_bytes_between_snapshots,
     };
     int rc = open_controller_listener(n);
     if (rc == 0)
@@ -368,6 +385,7 @@ int broker_node_run(const struct broker_config *cfg)
             n->exit_code = 1;
             goto out;
         }
+        n->lifecycle = broker_lifecycle_new(n);
         struct metadata_listener ml = {.ctx = n, .broker_changed = on_broker_changed};
         metadata_image_add_listener(n->image, &ml);
         n->groups = group_coordinator_create(n);
@@ -401,6 +419,8 @@ out:
         n->groups = NULL;
         replica_manager_destroy(n->rm);
     }
+    broker_lifecycle_free(n->lifecycle);
+    n->lifecycle = NULL;
     if (n->quorum)
         quorum_close(n->quorum);
     controller_free(n->controller);

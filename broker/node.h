@@ -13,6 +13,7 @@
 #include "uuid.h"
 
 struct admin_server;
+struct broker_lifecycle;
 struct broker_config;
 struct broker_metrics;
 struct conn;
@@ -60,7 +61,8 @@ struct node {
     struct conn *conns;
     int nconns;
 
-    int64_t broker_epoch; /* -1 until the registration commits */
+    int64_t broker_epoch;               /* -1 until the registration commits */
+    struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */
     bool registering;
     bool serving; /* client listeners open */
 

@@ -8,9 +8,10 @@ intact), keep accepting metadata changes, and let the killed node catch up
 when it comes back.  Observed through each node's admin API
 (/v1/raft/metadata, /v1/topics) and the Kafka port of the active controller.
 
-Until broker registration over the network lands, only the node that is the
-active controller registers its own broker, so topics are created with
-replication factor 1 through that node.
+Every node's broker registers with the active controller (KIP-631
+BrokerRegistration and heartbeats over the CONTROLLER listener) and then
+serves Kafka clients; every node's Metadata lists the three brokers.  Until
+partition replication lands, topics are created with replication factor 1.
 """
 
 import json
@@ -77,6 +78,12 @@ def main():
         return wait_until(lambda: agreed_leader(nodes), 60,
                           what="all three nodes agreeing on a leader")
 
+    def step_all_brokers_registered():
+        for n in nodes:
+            n.wait_ready()
+            wait_until(lambda n=n: len(n.conn().metadata([])["brokers"]) == 3, 30,
+                       what=f"{n.name} listing three brokers in Metadata")
+
     def step_replicated_topic():
         leader, _ = agreed_leader(nodes)
         ln = by_id[leader]
@@ -112,6 +119,8 @@ def main():
 
     harness.run_tests([
         ("three voters agree on one leader", step_one_leader),
+        ("every broker registers with the controller and serves clients",
+         step_all_brokers_registered),
         ("a topic created on the leader is replayed by every node", step_replicated_topic),
         ("kill -9 the leader: new leader, committed metadata intact, writes go on",
          lambda: killed.append(step_leader_killed())),
