@@ -585,6 +585,10 @@ static const struct bcfg_key keys[] = {
           I32MAX, true, NULL, "Timeout of quorum RPCs."),
     K_INT("controller.quorum.retry.backoff.ms", controller_quorum_retry_backoff_ms, "20", 0, I32MAX,
           true, NULL, "Backoff before retrying a failed quorum RPC."),
+    K_LONG("metadata.log.max.record.bytes.between.snapshots",
+           metadata_log_max_record_bytes_between_snapshots, "20971520", 1, true, NULL,
+           "Committed metadata log bytes after which the controller writes a snapshot "
+           "and drops the log below it (KIP-630)."),
 
     /* groups, offsets, producer ids */
     K_INT("offsets.topic.num.partitions", offsets_topic_num_partitions, "50", 1, I32MAX, true, NULL,

@@ -155,6 +155,7 @@ struct broker_config {
     int32_t controller_quorum_append_linger_ms;
     int32_t controller_quorum_request_timeout_ms;
     int32_t controller_quorum_retry_backoff_ms;
+    int64_t metadata_log_max_record_bytes_between_snapshots;
 
     int32_t offsets_topic_num_partitions;
     int32_t offsets_topic_replication_factor;

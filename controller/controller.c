@@ -1017,11 +1017,38 @@ static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
     controller_handle_leader_change(ctx, leader_id, epoch);
 }
 
+static int on_write_snapshot(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out)
+{
+    return controller_write_snapshot(ctx, end_offset, epoch, out);
+}
+
+static int on_load_snapshot(void *ctx, int64_t end_offset, const uint8_t *data, size_t len)
+{
+    return controller_load_snapshot(ctx, end_offset, data, len);
+}
+
 void controller_quorum_listener(struct controller *c, struct quorum_listener *out)
 {
     out->ctx = c;
     out->on_commit = on_commit;
     out->on_leader_change = on_leader_change;
+    out->write_snapshot = on_write_snapshot;
+    out->load_snapshot = on_load_snapshot;
+}
+
+int controller_write_snapshot(struct controller *c, int64_t end_offset, int32_t epoch,
+                              struct wbuf *out)
+{
+    return metadata_image_write_snapshot(c->img, end_offset, epoch, out);
+}
+
+int controller_load_snapshot(struct controller *c, int64_t end_offset, const uint8_t *data,
+                             size_t len)
+{
+    int rc = metadata_image_load_snapshot(c->img, data, len);
+    if (rc == 0)
+        metadata_image_set_offset(c->img, end_offset - 1);
+    return rc;
 }
 
 bool controller_is_active(const struct controller *c)

@@ -82,6 +82,16 @@ void controller_quorum_listener(struct controller *c, struct quorum_listener *ou
 /* Replays a committed batch into the image and completes the operations it commits. */
 void controller_handle_commit(struct controller *c, int64_t base_offset, const uint8_t *batch,
                               size_t len);
+/*
+ * KIP-630 snapshots through the quorum listener: write the image as of
+ * end_offset (metadata_image_write_snapshot), or replace it by a snapshot
+ * covering every offset below end_offset (metadata_image_load_snapshot; the
+ * image offset becomes end_offset - 1).  Return 0 or a negative SL_E* code.
+ */
+int controller_write_snapshot(struct controller *c, int64_t end_offset, int32_t epoch,
+                              struct wbuf *out);
+int controller_load_snapshot(struct controller *c, int64_t end_offset, const uint8_t *data,
+                             size_t len);
 /* Activates (leader_id == node id) or deactivates the controller; pending operations fail. */
 void controller_handle_leader_change(struct controller *c, int32_t leader_id, int32_t epoch);
 /* True while this node is the active controller. */

@@ -5,9 +5,9 @@
  * <metadata.log.dir>/__cluster_metadata-0/.
  *
  * This header is the seam between the metadata layer and the consensus
- * implementation: quorum_local.c is a quorum of one voter; the Raft
- * implementation provides the same operations through its own
- * struct quorum_ops.  All calls and callbacks happen on the event loop thread.
+ * implementation: quorum_raft.h provides these operations through its
+ * struct quorum_ops (one voter is a quorum of one).  All calls and callbacks
+ * happen on the event loop thread.
  */
 #ifndef SLUICE_QUORUM_H
 #define SLUICE_QUORUM_H
@@ -20,6 +20,7 @@
 
 struct event_base;
 struct quorum;
+struct wbuf;
 
 struct quorum_listener {
     void *ctx;
@@ -39,6 +40,20 @@ struct quorum_listener {
      * on a complete image.
      */
     void (*on_leader_change)(void *ctx, int32_t leader_id, int32_t epoch);
+    /*
+     * Optional (KIP-630).  write_snapshot: append to `out` a snapshot of the
+     * state as of end_offset, i.e. having applied every committed batch below
+     * it and nothing else (it is called right after on_commit delivered the
+     * batch ending at end_offset - 1); `epoch` is that batch's epoch.
+     * Returns 0 or a negative SL_E* code (no snapshot is taken).
+     * load_snapshot: replace the whole state by the snapshot in data[0, len)
+     * covering every offset below end_offset; on_commit continues at
+     * end_offset.  Called on open (the newest snapshot on disk, before any
+     * on_commit) and when a follower installs the leader's snapshot.
+     * Returns 0 or a negative SL_E* code (the quorum then stops).
+     */
+    int (*write_snapshot)(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out);
+    int (*load_snapshot)(void *ctx, int64_t end_offset, const uint8_t *data, size_t len);
 };
 
 /* What an implementation provides; struct quorum is its first member. */
@@ -103,22 +118,5 @@ struct quorum_state {
 int quorum_state_read(const char *dir, struct quorum_state *st);
 /* Writes *st durably to <dir>/quorum-state.  Returns 0 or SL_EIO. */
 int quorum_state_write(const char *dir, const struct quorum_state *st);
-
-/*
- * A quorum of one voter (node_id) whose log lives in `dir` (the
- * __cluster_metadata-0 directory, created if missing).  On open it reads the
- * quorum-state, replays the whole log through l->on_commit, starts a new
- * epoch (one above both the persisted epoch and the last epoch in the log)
- * voting for itself, persists that, and appends a LeaderChange control
- * batch.  When that marker commits (on the next loop iteration) the listener
- * gets it through on_commit and then on_leader_change(node_id, epoch), and
- * from then on quorum_is_leader() is true.  Every append is written and
- * fsynced before it counts as committed (KRaft fsyncs the metadata log); its
- * on_commit runs from a libevent callback on `base`.
- * The listener struct is copied.  Returns 0 and *out, or SL_EIO/SL_ECORRUPT/
- * SL_EINVAL (node_id < 0).  Close with quorum_close.
- */
-int quorum_local_open(struct event_base *base, const char *dir, int32_t node_id,
-                      const struct quorum_listener *l, struct quorum **out);
 
 #endif

@@ -12,15 +12,19 @@
  */
 #include "quorum_raft.h"
 
+#include <dirent.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api_controller.h"
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "fileutil.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
@@ -97,6 +101,10 @@ struct quorum_raft {
     bool started;   /* raft_start has run (from the loop, after open returned) */
     bool in_append; /* inside quorum_append: commits are delivered later, from `notify` */
     struct event *notify;
+    int64_t snapshot_bytes;     /* metadata.log.max.record.bytes.between.snapshots */
+    int64_t bytes_since_snap;   /* committed batch bytes delivered since the last snapshot */
+    bool pending_load;          /* the core's snapshot must reach load_snapshot first */
+    int64_t snapshot_max_bytes; /* the core's limit */
 };
 
 struct out_ctx {
@@ -241,6 +249,151 @@ static void answer_inbound(struct quorum_raft *q, const struct raft_msg *m)
     free(in);
 }
 
+/* ---- snapshot files (KIP-630: <end offset>-<epoch>.checkpoint) ---- */
+
+#define SNAP_SUFFIX ".checkpoint"
+
+static char *snapshot_path(const struct quorum_raft *q, int64_t end_offset, int32_t epoch)
+{
+    return xasprintf("%s/%020" PRId64 "-%010" PRId32 SNAP_SUFFIX, q->dir, end_offset, epoch);
+}
+
+/* Parses "<20 digits>-<10 digits>.checkpoint"; false for any other name. */
+static bool snapshot_name_parse(const char *name, int64_t *end_offset, int32_t *epoch)
+{
+    if (strlen(name) != 20 + 1 + 10 + strlen(SNAP_SUFFIX) || name[20] != '-' ||
+        strcmp(name + 31, SNAP_SUFFIX) != 0)
+        return false;
+    int64_t e = 0, ep = 0;
+    for (int i = 0; i < 31; i++) {
+        if (i == 20)
+            continue;
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        if (i < 20)
+            e = e * 10 + (name[i] - '0');
+        else
+            ep = ep * 10 + (name[i] - '0');
+    }
+    if (e < 0 || ep > INT32_MAX)
+        return false;
+    *end_offset = e;
+    *epoch = (int32_t)ep;
+    return true;
+}
+
+/* Deletes the snapshot files older than end_offset (and stray temp files of them). */
+static void snapshot_delete_older(const struct quorum_raft *q, int64_t end_offset)
+{
+    DIR *d = opendir(q->dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        int64_t e;
+        int32_t ep;
+        if (!snapshot_name_parse(de->d_name, &e, &ep) || e >= end_offset)
+            continue;
+        char *p = snapshot_path(q, e, ep);
+        if (unlink(p) != 0)
+            LOG_WARN("raft", "cannot delete old snapshot %s", p);
+        free(p);
+    }
+    closedir(d);
+}
+
+/* Writes a snapshot file atomically (fsynced) and deletes the older ones.  0 or SL_EIO. */
+static int snapshot_store(struct quorum_raft *q, int64_t end_offset, int32_t epoch,
+                          const uint8_t *data, size_t len)
+{
+    char *p = snapshot_path(q, end_offset, epoch);
+    int rc = storage_file_write_atomic(p, data, len);
+    if (rc < 0)
+        LOG_ERROR("raft", "cannot write snapshot %s", p);
+    free(p);
+    if (rc == 0)
+        snapshot_delete_older(q, end_offset);
+    return rc;
+}
+
+/* Whether data holds whole v2 batches with good CRCs (at least one). */
+static bool snapshot_framing_ok(const uint8_t *data, size_t len)
+{
+    size_t pos = 0;
+    const uint8_t *b;
+    size_t blen;
+    int n, batches = 0;
+    while ((n = rb_split(data, len, &pos, &b, &blen)) == 1) {
+        if (rb_crc_check(b, blen) != 0)
+            return false;
+        batches++;
+    }
+    return n == 0 && batches > 0;
+}
+
+struct snap_file {
+    int64_t end_offset;
+    int32_t epoch;
+};
+
+static int snap_file_cmp(const void *a, const void *b)
+{
+    const struct snap_file *x = a, *y = b;
+    return x->end_offset < y->end_offset ? 1 : x->end_offset > y->end_offset ? -1 : 0;
+}
+
+/*
+ * Reads the newest snapshot file whose framing is intact (newest first; damaged
+ * ones are skipped with a warning).  Returns 0 with id->end_offset -1 when there
+ * is none, 0 with *data (malloc'd) otherwise, SL_EIO when the directory is unreadable.
+ */
+static int snapshot_load_newest(struct quorum_raft *q, struct raft_snapshot_id *id, char **data,
+                                size_t *len)
+{
+    id->end_offset = -1;
+    id->epoch = 0;
+    *data = NULL;
+    *len = 0;
+    DIR *d = opendir(q->dir);
+    if (!d)
+        return SL_EIO;
+    struct snap_file *files = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct snap_file f;
+        if (!snapshot_name_parse(de->d_name, &f.end_offset, &f.epoch))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4;
+            files = xrealloc(files, cap * sizeof(*files));
+        }
+        files[n++] = f;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(files, n, sizeof(*files), snap_file_cmp);
+    for (size_t i = 0; i < n; i++) {
+        char *p = snapshot_path(q, files[i].end_offset, files[i].epoch);
+        char *buf = NULL;
+        size_t blen = 0;
+        int rc = storage_file_read_all(p, (size_t)q->snapshot_max_bytes, &buf, &blen);
+        if (rc == 0 && snapshot_framing_ok((const uint8_t *)buf, blen)) {
+            id->end_offset = files[i].end_offset;
+            id->epoch = files[i].epoch;
+            *data = buf;
+            *len = blen;
+            free(p);
+            break;
+        }
+        LOG_WARN("raft", "ignoring damaged snapshot %s", p);
+        free(buf);
+        free(p);
+    }
+    free(files);
+    return 0;
+}
+
 /* ---- storage ---- */
 
 static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
@@ -252,23 +405,95 @@ static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
         return storage_log_truncate_to(q->log, op->offset);
     case RAFT_LOG_DROP_PREFIX:
         return storage_log_advance_start_offset(q->log, op->offset);
-    case RAFT_LOG_INSTALL_SNAPSHOT:
-    case RAFT_LOG_RESET: {
-        /* Metadata snapshots (KIP-630) are not produced by this version's state machine,
-         * so a leader never offers one; an empty log restarting at the offset is what
-         * both operations leave on disk. */
-        int64_t at = op->type == RAFT_LOG_INSTALL_SNAPSHOT ? op->snapshot.end_offset : op->offset;
-        LOG_WARN("raft", "metadata log reset to offset %lld", (long long)at);
-        return storage_log_truncate_fully(q->log, at < 0 ? 0 : at);
+    case RAFT_LOG_INSTALL_SNAPSHOT: {
+        /* KIP-630: the leader's snapshot replaces the whole log (a follower below its log
+         * start); the file is durable before the log is emptied. */
+        int rc = snapshot_store(q, op->snapshot.end_offset, op->snapshot.epoch, op->data, op->len);
+        if (rc < 0)
+            return rc;
+        LOG_INFO("raft", "installed snapshot %lld-%d from the leader",
+                 (long long)op->snapshot.end_offset, op->snapshot.epoch);
+        return storage_log_truncate_fully(q->log, op->snapshot.end_offset);
     }
+    case RAFT_LOG_RESET:
+        LOG_WARN("raft", "metadata log reset to offset %lld", (long long)op->offset);
+        return storage_log_truncate_fully(q->log, op->offset < 0 ? 0 : op->offset);
     }
     return SL_EINVAL;
 }
 
 /* ---- notifications ---- */
 
+/* Hands the core's snapshot to the listener; delivery continues at its end. */
+static void load_pending_snapshot(struct quorum_raft *q)
+{
+    q->pending_load = false;
+    const uint8_t *data;
+    size_t len;
+    struct raft_snapshot_id id = raft_snapshot(q->rn, &data, &len);
+    if (id.end_offset < 0)
+        return;
+    if (q->l.load_snapshot) {
+        int rc = q->l.load_snapshot(q->l.ctx, id.end_offset, data, len);
+        if (rc < 0) {
+            LOG_ERROR("raft", "the state machine rejected snapshot %lld-%d: %s; the quorum stops",
+                      (long long)id.end_offset, id.epoch, sl_strerror(rc));
+            q->failed = true;
+            return;
+        }
+    } else {
+        LOG_WARN("raft", "snapshot %lld-%d skipped: the listener cannot load snapshots",
+                 (long long)id.end_offset, id.epoch);
+    }
+    q->delivered = id.end_offset;
+    q->bytes_since_snap = 0;
+}
+
+/*
+ * After delivering commits: once snapshot_bytes of batches were committed since
+ * the last snapshot, the state machine writes one at the delivered offset (a batch
+ * boundary at or below the high watermark), it is stored, and the core drops the
+ * log below it (KIP-630; Kafka's metadata.log.max.record.bytes.between.snapshots).
+ */
+static void maybe_snapshot(struct quorum_raft *q)
+{
+    if (!q->l.write_snapshot || q->bytes_since_snap < q->snapshot_bytes || q->failed)
+        return;
+    struct raft_snapshot_id cur = raft_snapshot(q->rn, NULL, NULL);
+    struct raft_entry last;
+    if (q->delivered <= cur.end_offset || raft_entry_find(q->rn, q->delivered - 1, &last) < 0)
+        return;
+    int64_t end = q->delivered;
+    int32_t epoch = last.epoch;
+    q->bytes_since_snap = 0;
+    struct wbuf w;
+    wbuf_init(&w, 4096);
+    int rc = q->l.write_snapshot(q->l.ctx, end, epoch, &w);
+    if (rc == 0)
+        rc = snapshot_store(q, end, epoch, w.data, w.len);
+    if (rc == 0) {
+        rc = raft_snapshot_take(q->rn, clock_mono_ms(), end, w.data, w.len);
+        if (rc < 0) {
+            char *p = snapshot_path(q, end, epoch);
+            unlink(p);
+            free(p);
+        } else {
+            q->more = true; /* the core's outputs (DROP_PREFIX) */
+        }
+    }
+    if (rc < 0)
+        LOG_WARN("raft", "snapshot at offset %lld not taken: %s", (long long)end, sl_strerror(rc));
+    else
+        LOG_INFO("raft", "snapshot %lld-%d taken (%zu bytes)", (long long)end, epoch, w.len);
+    wbuf_free(&w);
+}
+
 static void deliver_commits(struct quorum_raft *q)
 {
+    if (q->pending_load)
+        load_pending_snapshot(q);
+    if (q->failed)
+        return;
     int64_t hw = raft_high_watermark(q->rn);
     while (q->delivered < hw) {
         struct raft_entry e;
@@ -282,10 +507,12 @@ static void deliver_commits(struct quorum_raft *q)
         memcpy(copy, e.data, e.len);
         int64_t base = e.base_offset;
         q->delivered = e.last_offset + 1;
+        q->bytes_since_snap += (int64_t)e.len;
         if (q->l.on_commit)
             q->l.on_commit(q->l.ctx, base, copy, e.len);
         free(copy);
     }
+    maybe_snapshot(q);
 }
 
 static void announce_leader(struct quorum_raft *q)
@@ -344,6 +571,8 @@ static void apply_outputs(struct quorum_raft *q)
             synced = o->ops[i].write_id;
             wrote = true;
         }
+        if (o->snapshot_loaded && !q->failed)
+            q->pending_load = true;
         if (wrote && !q->failed && storage_log_flush(q->log) < 0) {
             LOG_ERROR("raft", "metadata log fsync failed; the quorum stops");
             q->failed = true;
@@ -664,6 +893,8 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     q->announced_leader = -2;
     q->announced_epoch = -1;
     q->request_timeout_ms = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 2000;
+    q->snapshot_bytes =
+        cfg->snapshot_bytes > 0 ? cfg->snapshot_bytes : QUORUM_RAFT_SNAPSHOT_BYTES_DEFAULT;
 
     struct raft_config rc;
     raft_config_default(&rc);
@@ -696,12 +927,18 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     memcpy(&rc.seed, seed.b, sizeof rc.seed);
     rc.marker = build_marker;
     rc.marker_ctx = q;
+    q->snapshot_max_bytes = rc.snapshot_max_bytes;
+    char *snap_data = NULL;
+    size_t snap_len = 0;
+    struct raft_snapshot_id snap;
 
     struct storage_log_config lcfg;
     storage_log_config_default(&lcfg);
     lcfg.retention_ms = -1;
     lcfg.retention_bytes = -1;
     lcfg.flush_interval_messages = INT64_MAX; /* flushed explicitly before counting */
+    if (cfg->segment_bytes > 0)
+        lcfg.segment_bytes = cfg->segment_bytes;
     int err = storage_log_open(q->dir, &lcfg, -1, &q->log);
     if (err < 0) {
         LOG_ERROR("raft", "cannot open the metadata log in %s: %s", q->dir, sl_strerror(err));
@@ -718,7 +955,14 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
         LOG_ERROR("raft", "cannot read %s/quorum-state: %s", q->dir, sl_strerror(err));
         goto fail;
     }
-    err = raft_create(&rc, &ps, NULL, NULL, 0, &q->rn);
+    err = snapshot_load_newest(q, &snap, &snap_data, &snap_len);
+    if (err < 0) {
+        LOG_ERROR("raft", "cannot list snapshots in %s", q->dir);
+        goto fail;
+    }
+    err = raft_create(&rc, &ps, &snap, snap_data, snap_len, &q->rn);
+    free(snap_data);
+    snap_data = NULL;
     if (err < 0) {
         LOG_ERROR("raft", "invalid quorum configuration: %s", sl_strerror(err));
         goto fail;
@@ -726,11 +970,13 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     struct load_ctx lc = {.rn = q->rn, .loaded_end = storage_log_start_offset(q->log)};
     storage_log_scan(q->log, storage_log_start_offset(q->log), load_entry, &lc);
     q->delivered = raft_log_start_offset(q->rn);
+    /* The snapshot reaches the listener before any commit (deliver_commits). */
+    q->pending_load = snap.end_offset >= 0;
     q->timer = evtimer_new(base, on_timer, q);
     q->notify = event_new(base, -1, 0, on_notify, q);
-    LOG_INFO("raft", "node %d: metadata log %lld..%lld, epoch %d, %d voter(s)", q->node_id,
-             (long long)storage_log_start_offset(q->log), (long long)lc.loaded_end, ps.epoch,
-             q->nvoters);
+    LOG_INFO("raft", "node %d: snapshot %lld, metadata log %lld..%lld, epoch %d, %d voter(s)",
+             q->node_id, (long long)snap.end_offset, (long long)storage_log_start_offset(q->log),
+             (long long)lc.loaded_end, ps.epoch, q->nvoters);
     /* The core starts from the loop, so no listener callback runs before the caller
      * has finished wiring (it receives the quorum only when this returns). */
     q->started = false;
@@ -739,6 +985,7 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     *out = &q->q;
     return 0;
 fail:
+    free(snap_data);
     for (int i = 0; i < q->npeers; i++) {
         kc_conn_free(q->peers[i].conn);
         free(q->peers[i].host);

@@ -34,12 +34,25 @@ struct quorum_raft_config {
     int32_t fetch_timeout_ms;    /* controller.quorum.fetch.timeout.ms */
     int32_t request_timeout_ms;  /* controller.quorum.request.timeout.ms */
     int32_t retry_backoff_ms;    /* controller.quorum.retry.backoff.ms */
+    /*
+     * metadata.log.max.record.bytes.between.snapshots: committed log bytes
+     * after which the state machine writes a snapshot (<= 0: Kafka's 20 MiB).
+     */
+    int64_t snapshot_bytes;
+    int64_t segment_bytes; /* metadata.log.segment.bytes; <= 0: the storage default */
 };
 
+#define QUORUM_RAFT_SNAPSHOT_BYTES_DEFAULT (20LL * 1024 * 1024)
+
 /*
- * Opens the quorum: loads quorum-state and the durable log, starts the core
- * and replays nothing yet (committed batches reach the listener as the high
- * watermark becomes known, in order, exactly once).  Returns 0 and *out, or a
+ * Opens the quorum: loads quorum-state, the newest valid snapshot
+ * (<end_offset %020lld>-<epoch %010d>.checkpoint in the directory, KIP-630)
+ * and the durable log after it, starts the core and replays nothing yet (the
+ * snapshot reaches l->load_snapshot first, from the loop; then
+ * committed batches reach the listener as the high watermark becomes known,
+ * in order, exactly once).  After every snapshot_bytes of committed batches
+ * it asks l->write_snapshot for a snapshot, stores it, hands it to the core
+ * and drops the log below it.  Returns 0 and *out, or a
  * negative SL_E* code after logging why.
  */
 int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *cfg,
