@@ -53,6 +53,7 @@ struct conn {
     struct listener *listener;
     struct bufferevent *bev; /* NULL once closed */
     char peer[64];
+    char host[64]; /* "/<ip>", Kafka's form of the client address */
     struct request *head, *tail;
     int inflight;
     int refs; /* queued requests keep a closed connection's memory alive */
@@ -201,6 +202,11 @@ static void conn_flush(struct conn *c)
 const char *request_listener_name(const struct request *req)
 {
     return req->conn->listener->name;
+}
+
+const char *request_client_host(const struct request *req)
+{
+    return req->conn->host;
 }
 
 bool request_conn_closed(const struct request *req)
@@ -375,11 +381,13 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, ntohs(sin->sin_port));
+        snprintf(c->host, sizeof c->host, "/%s", ip);
     } else if (sa->sa_family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
         char ip[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(sin6->sin6_port));
+        snprintf(c->host, sizeof c->host, "/%s", ip);
     } else {
         snprintf(c->peer, sizeof c->peer, "unknown");
     }

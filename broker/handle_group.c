@@ -41,9 +41,7 @@ static bool group_id_valid(struct kstr id)
 /* The client's address as Kafka records it for members (InetAddress.toString()). */
 static const char *client_host(const struct request *req)
 {
-    /* The connection layer does not expose the peer address to handlers yet. */
-    (void)req;
-    return "";
+    return request_client_host(req);
 }
 
 /* ---- JoinGroup ---- */

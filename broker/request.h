@@ -74,6 +74,9 @@ void request_finish_silent(struct request *req);
  */
 void request_close_connection(struct request *req, const char *why);
 
+/* The client's address as Kafka shows it in group descriptions ("/127.0.0.1"). */
+const char *request_client_host(const struct request *req);
+
 /* True when the client has gone away (async handlers may skip work). */
 bool request_conn_closed(const struct request *req);
 
