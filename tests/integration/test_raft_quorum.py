@@ -12,9 +12,17 @@ Every node's broker registers with the active controller (KIP-631
 BrokerRegistration and heartbeats over the CONTROLLER listener) and then
 serves Kafka clients; every node's Metadata lists the three brokers.  Until
 partition replication lands, topics are created with replication factor 1.
+
+Snapshots (KIP-630): every node runs with a small
+metadata.log.max.record.bytes.between.snapshots, so the controllers snapshot
+their image and drop the log prefix as the log grows.  A voter kept down while
+many topics are created comes back below the leader's log start and must
+catch up through FetchSnapshot, then see every topic.
 """
 
+import glob
 import json
+import os
 import subprocess
 import sys
 import time
@@ -55,6 +63,18 @@ def create_topic(sluice, node, name):
           f"{out.stdout}{out.stderr}")
 
 
+SNAPSHOT_BYTES = 4096
+
+
+def checkpoints(node):
+    return sorted(glob.glob(os.path.join(node.data_dir, "__cluster_metadata-0", "*.checkpoint")))
+
+
+def log_text(node):
+    with open(node.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
 def main():
     sluice = sys.argv[1]
     nodes = [SluiceNode(sluice, name=f"node{i}") for i in (1, 2, 3)]
@@ -62,7 +82,8 @@ def main():
     cluster_id = subprocess.run([sluice, "random-uuid"], capture_output=True, text=True,
                                 check=True).stdout.strip()
     for i, n in zip((1, 2, 3), nodes):
-        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters})
+        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters,
+                            "metadata.log.max.record.bytes.between.snapshots": str(SNAPSHOT_BYTES)})
         fmt = subprocess.run([sluice, "format", "--cluster-id", cluster_id] +
                              sum((["--override", f"{k}={v}"] for k, v in
                                   [("node.id", i), ("log.dirs", n.data_dir),
@@ -117,6 +138,27 @@ def main():
                    what=f"{killed.name} catching up after restart")
         wait_until(lambda: agreed_leader(nodes), 60, what="one leader with all three back")
 
+    def step_rejoin_from_snapshot():
+        leader, _ = wait_until(lambda: agreed_leader(nodes), 60, what="an agreed leader")
+        ln = by_id[leader]
+        down = next(n for n in nodes if n is not ln)
+        down.stop()
+        ln.wait_ready()
+        names = [f"snap-{i:03d}" for i in range(40)]
+        for name in names:
+            create_topic(sluice, ln, name)
+        # The leader snapshotted past everything the stopped voter has.
+        check(checkpoints(ln), f"{ln.name} wrote no snapshot")
+        seen = len(log_text(down))
+        down.start()
+        wait_until(lambda: set(names) <= set(topics(down)), 90,
+                   what=f"{down.name} catching up through a snapshot")
+        check("installed snapshot" in log_text(down)[seen:],
+              f"{down.name} caught up without FetchSnapshot")
+        check({"quorum-a", "quorum-b"} <= set(topics(down)),
+              f"{down.name} lost topics created before the snapshot")
+        wait_until(lambda: agreed_leader(nodes), 60, what="one leader with all three back")
+
     harness.run_tests([
         ("three voters agree on one leader", step_one_leader),
         ("every broker registers with the controller and serves clients",
@@ -125,6 +167,8 @@ def main():
         ("kill -9 the leader: new leader, committed metadata intact, writes go on",
          lambda: killed.append(step_leader_killed())),
         ("the killed node restarts and catches up", lambda: step_rejoin(killed[0])),
+        ("a voter kept down while the log moves on rejoins from a snapshot (FetchSnapshot)",
+         step_rejoin_from_snapshot),
     ])
 
 
