@@ -23,6 +23,8 @@
 
 /* Also declared in main.c; cmd.h is the natural home (see the admin report). */
 int cmd_cluster(int argc, char **argv);
+/* cmd_quorum.c */
+int cmd_cluster_quorum(int argc, char **argv);
 
 #define HTTP_TIMEOUT_MS 10000
 #define HTTP_MAX_BYTES  (64u << 20)
@@ -35,12 +37,14 @@ static const char *default_admin(void)
 
 static void usage(FILE *out)
 {
-    fputs("Usage: sluice cluster <info|health> [options]\n"
+    fputs("Usage: sluice cluster <info|health|quorum> [options]\n"
           "\n"
           "  sluice cluster info                   cluster id, brokers (controller marked *)\n"
           "                                        and topics\n"
           "  sluice cluster health [--watch] [--exit-when-healthy]\n"
           "                                        the cluster health overview\n"
+          "  sluice cluster quorum [--replication] [--bootstrap-controller HOST:PORT,...]\n"
+          "                                        the metadata quorum (DescribeQuorum)\n"
           "\n"
           "      --admin HOST:PORT    admin API of any node (default $SLUICE_ADMIN or\n"
           "                           127.0.0.1:9644)\n"
@@ -419,6 +423,8 @@ int cmd_cluster(int argc, char **argv)
     bool watch = false, exit_when_healthy = false;
     int64_t interval_ms = 1000;
     const char *sub = argc > 1 ? argv[1] : NULL;
+    if (sub && strcmp(sub, "quorum") == 0)
+        return cmd_cluster_quorum(argc - 1, argv + 1);
     if (!sub || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         usage(sub ? stdout : stderr);
         return sub ? CMD_OK : CMD_USAGE;

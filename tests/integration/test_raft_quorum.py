@@ -99,6 +99,27 @@ def main():
         return wait_until(lambda: agreed_leader(nodes), 60,
                           what="all three nodes agreeing on a leader")
 
+    def step_describe_quorum():
+        ctrl = ",".join(f"127.0.0.1:{n.controller_port}" for n in nodes)
+        leader, epoch = agreed_leader(nodes)
+
+        def status():
+            out = subprocess.run([sluice, "cluster", "quorum", "--bootstrap-controller", ctrl],
+                                 capture_output=True, text=True, timeout=30)
+            return out.stdout if out.returncode == 0 else None
+        text = wait_until(status, 30, what="sluice cluster quorum answering")
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        check(int(fields["LeaderId"]) == leader, f"LeaderId in {text!r}, expected {leader}")
+        check(int(fields["LeaderEpoch"]) >= epoch, f"LeaderEpoch in {text!r}")
+        check(fields["CurrentVoters"].strip() == "[1,2,3]", f"CurrentVoters in {text!r}")
+        out = subprocess.run([sluice, "cluster", "quorum", "--replication",
+                              "--bootstrap-controller", ctrl], capture_output=True, text=True,
+                             timeout=30)
+        rows = [l.split() for l in out.stdout.splitlines()[1:] if l.strip()]
+        check(sorted(int(r[0]) for r in rows) == [1, 2, 3], f"replication rows: {out.stdout!r}")
+        check([r[-1] for r in rows if int(r[0]) == leader] == ["Leader"],
+              f"leader row in {out.stdout!r}")
+
     def step_all_brokers_registered():
         for n in nodes:
             n.wait_ready()
@@ -161,6 +182,7 @@ def main():
 
     harness.run_tests([
         ("three voters agree on one leader", step_one_leader),
+        ("sluice cluster quorum describes the quorum (DescribeQuorum)", step_describe_quorum),
         ("every broker registers with the controller and serves clients",
          step_all_brokers_registered),
         ("a topic created on the leader is replayed by every node", step_replicated_topic),

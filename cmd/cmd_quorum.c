@@ -1,0 +1,242 @@
+/*
+ * `sluice cluster quorum [--replication] [--bootstrap-controller HOST:PORT[,...]]`:
+ * the metadata quorum as kafka-metadata-quorum's `describe --status` and
+ * `describe --replication` print it, from DescribeQuorum (55, KIP-595) sent
+ * to a controller's CONTROLLER listener.  Only the Raft leader can answer;
+ * every listed controller is tried in turn.
+ */
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_controller.h"
+#include "arena.h"
+#include "buf.h"
+#include "cmd.h"
+#include "frame.h"
+#include "kafka.h"
+#include "messages.h"
+#include "xalloc.h"
+
+#define DESCRIBE_QUORUM_VERSION 1
+#define IO_TIMEOUT_MS           5000
+#define MAX_RESPONSE            (16 << 20)
+
+int cmd_cluster_quorum(int argc, char **argv);
+
+static int dial(const char *hostport)
+{
+    char host[256], port[16];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || (size_t)(colon - hostport) >= sizeof host || strlen(colon + 1) >= sizeof port)
+        return -1;
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return -1;
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    struct timeval tv = {IO_TIMEOUT_MS / 1000, 0};
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int full_io(int fd, void *buf, size_t n, bool write_it)
+{
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t k = write_it ? write(fd, p, n) : read(fd, p, n);
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Sends DescribeQuorum to one controller; fills *resp (allocated in a). */
+static int describe(const char *hostport, struct arena *a, struct describe_quorum_resp *resp,
+                    char *err, size_t errlen)
+{
+    int fd = dial(hostport);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot connect to %s", hostport);
+        return -1;
+    }
+    struct describe_quorum_req_partition part = {0};
+    struct describe_quorum_req_topic topic = {{"__cluster_metadata", 18}, {1, &part}};
+    struct describe_quorum_req req = {{1, &topic}};
+    struct proto_req_header h = {KAPI_DESCRIBE_QUORUM, DESCRIBE_QUORUM_VERSION, 1, {"sluice", 6}};
+    struct proto_out o;
+    proto_out_init(&o);
+    int rc = proto_api_controller_req_frame_encode(&o, &h, &req);
+    if (rc == 0)
+        rc = full_io(fd, o.w.data, o.w.len, true);
+    proto_out_free(&o);
+    uint8_t szb[4];
+    if (rc == 0)
+        rc = full_io(fd, szb, 4, false);
+    int32_t size = rc == 0 ? (int32_t)be32_load(szb) : -1;
+    if (rc < 0 || proto_resp_frame_size_check(size, MAX_RESPONSE) < 0) {
+        close(fd);
+        snprintf(err, errlen, "no valid answer from %s", hostport);
+        return -1;
+    }
+    uint8_t *frame = arena_alloc(a, (size_t)size);
+    rc = full_io(fd, frame, (size_t)size, false);
+    close(fd);
+    struct rbuf r;
+    rbuf_init(&r, frame, (size_t)size);
+    bool flex = proto_api_controller_is_flexible(KAPI_DESCRIBE_QUORUM, DESCRIBE_QUORUM_VERSION);
+    int32_t corr;
+    if (rc < 0 || proto_resp_header_decode(&r, flex, &corr) < 0 ||
+        proto_decode(&proto_describe_quorum_resp_schema, DESCRIBE_QUORUM_VERSION, flex, &r, resp,
+                     a) < 0) {
+        snprintf(err, errlen, "undecodable DescribeQuorum answer from %s", hostport);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_ids(const struct describe_quorum_replica_state *v, int32_t n)
+{
+    putchar('[');
+    for (int32_t i = 0; i < n; i++)
+        printf("%s%d", i ? "," : "", v[i].replica_id);
+    puts("]");
+}
+
+static void print_status(const struct describe_quorum_resp_partition *p)
+{
+    int64_t leader_leo = -1, leader_caught_up = -1;
+    for (int32_t i = 0; i < p->current_voters.n; i++) {
+        if (p->current_voters.v[i].replica_id == p->leader_id) {
+            leader_leo = p->current_voters.v[i].log_end_offset;
+            leader_caught_up = p->current_voters.v[i].last_caught_up_timestamp;
+        }
+    }
+    int64_t max_lag = 0, max_lag_ms = 0;
+    for (int32_t i = 0; i < p->current_voters.n; i++) {
+        const struct describe_quorum_replica_state *v = &p->current_voters.v[i];
+        if (v->replica_id == p->leader_id || v->log_end_offset < 0)
+            continue;
+        if (leader_leo - v->log_end_offset > max_lag)
+            max_lag = leader_leo - v->log_end_offset;
+        if (v->last_caught_up_timestamp >= 0 &&
+            leader_caught_up - v->last_caught_up_timestamp > max_lag_ms)
+            max_lag_ms = leader_caught_up - v->last_caught_up_timestamp;
+    }
+    printf("LeaderId:               %d\n", p->leader_id);
+    printf("LeaderEpoch:            %d\n", p->leader_epoch);
+    printf("HighWatermark:          %lld\n", (long long)p->high_watermark);
+    printf("MaxFollowerLag:         %lld\n", (long long)max_lag);
+    printf("MaxFollowerLagTimeMs:   %lld\n", (long long)max_lag_ms);
+    printf("CurrentVoters:          ");
+    print_ids(p->current_voters.v, p->current_voters.n);
+    printf("CurrentObservers:       ");
+    print_ids(p->observers.v, p->observers.n);
+}
+
+static void print_row(const struct describe_quorum_replica_state *v, int64_t leader_leo,
+                      const char *status)
+{
+    printf("%-7d %-13lld %-6lld %-19lld %-22lld %s\n", v->replica_id, (long long)v->log_end_offset,
+           (long long)(v->log_end_offset >= 0 ? leader_leo - v->log_end_offset : -1),
+           (long long)v->last_fetch_timestamp, (long long)v->last_caught_up_timestamp, status);
+}
+
+static void print_replication(const struct describe_quorum_resp_partition *p)
+{
+    int64_t leader_leo = -1;
+    for (int32_t i = 0; i < p->current_voters.n; i++)
+        if (p->current_voters.v[i].replica_id == p->leader_id)
+            leader_leo = p->current_voters.v[i].log_end_offset;
+    printf("%-7s %-13s %-6s %-19s %-22s %s\n", "NodeId", "LogEndOffset", "Lag",
+           "LastFetchTimestamp", "LastCaughtUpTimestamp", "Status");
+    for (int32_t i = 0; i < p->current_voters.n; i++)
+        print_row(&p->current_voters.v[i], leader_leo,
+                  p->current_voters.v[i].replica_id == p->leader_id ? "Leader" : "Follower");
+    for (int32_t i = 0; i < p->observers.n; i++)
+        print_row(&p->observers.v[i], leader_leo, "Observer");
+}
+
+int cmd_cluster_quorum(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"bootstrap-controller", required_argument, NULL, 'c'},
+        {"replication", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *controllers = getenv("SLUICE_CONTROLLER");
+    if (!controllers || !*controllers)
+        controllers = "127.0.0.1:9093";
+    bool replication = false;
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "c:rh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            controllers = optarg;
+            break;
+        case 'r':
+            replication = true;
+            break;
+        case 'h':
+            puts("Usage: sluice cluster quorum [--replication] "
+                 "[--bootstrap-controller HOST:PORT[,HOST:PORT...]]\n\n"
+                 "Describes the metadata quorum (DescribeQuorum on a CONTROLLER listener;\n"
+                 "default $SLUICE_CONTROLLER or 127.0.0.1:9093): the fields of\n"
+                 "kafka-metadata-quorum describe --status, or --replication.");
+            return CMD_OK;
+        default:
+            return CMD_USAGE;
+        }
+    }
+    char *list = xstrdup(controllers), *save = NULL;
+    char err[256] = "no controller given";
+    int rc = CMD_FAIL;
+    for (char *hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
+        struct arena a = ARENA_INIT;
+        struct describe_quorum_resp resp;
+        if (describe(hp, &a, &resp, err, sizeof err) == 0) {
+            const struct describe_quorum_resp_partition *p =
+                resp.topics.n > 0 && resp.topics.v[0].partitions.n > 0
+                    ? &resp.topics.v[0].partitions.v[0]
+                    : NULL;
+            if (resp.error_code == KERR_NONE && p && p->error_code == KERR_NONE) {
+                if (replication)
+                    print_replication(p);
+                else
+                    print_status(p);
+                rc = CMD_OK;
+                arena_free(&a);
+                break;
+            }
+            snprintf(err, sizeof err, "%s is not the leader (leader %d)", hp,
+                     p ? p->leader_id : -1);
+        }
+        arena_free(&a);
+    }
+    if (rc != CMD_OK)
+        fprintf(stderr, "sluice cluster quorum: %s\n", err);
+    free(list);
+    return rc;
+}
