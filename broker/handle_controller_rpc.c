@@ -3,9 +3,8 @@
  * APIs of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch,
  * Fetch on __cluster_metadata, FetchSnapshot, DescribeQuorum; KIP-595,
  * KIP-630) go to the quorum; the broker lifecycle RPCs (BrokerRegistration,
- * BrokerHeartbeat; KIP-631) go to the active controller, and are answered
- * NOT_CONTROLLER by the others.  AlterPartition is closed like an unknown API
- * until partition replication sends it.
+ * BrokerHeartbeat; KIP-631) and AlterPartition (KIP-497) go to the active
+ * controller, and are answered NOT_CONTROLLER by the others.
  */
 #include "api.h"
 #include "clock.h"
@@ -99,6 +98,82 @@ static void broker_heartbeat(struct request *req, const struct broker_heartbeat_
                                 clock_mono_ms(), on_heartbeat, req);
 }
 
+static void on_partitions_altered(void *ctx, int16_t error_code,
+                                  const struct ctl_alter_partition_result *results, int32_t n)
+{
+    struct request *req = ctx;
+    struct alter_partition_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->error_code = error_code;
+    /* Results come in request order; consecutive ones of a topic share an entry. */
+    resp->topics.v = request_alloc(req, (size_t)n, sizeof *resp->topics.v);
+    for (int32_t i = 0; i < n; i++) {
+        const struct ctl_alter_partition_result *r = &results[i];
+        struct alter_partition_resp_topic *t =
+            resp->topics.n > 0 ? &resp->topics.v[resp->topics.n - 1] : NULL;
+        if (!t || !uuid_equal(&t->topic_id, &r->topic_id)) {
+            t = &resp->topics.v[resp->topics.n++];
+            t->topic_id = r->topic_id;
+            t->partitions.v = request_alloc(req, (size_t)n, sizeof *t->partitions.v);
+        }
+        struct alter_partition_resp_partition *p = &t->partitions.v[t->partitions.n++];
+        p->partition_index = r->partition_index;
+        p->error_code = r->error_code;
+        p->leader_id = r->leader_id;
+        p->leader_epoch = r->leader_epoch;
+        p->isr.n = r->nisr;
+        p->isr.v = request_alloc(req, (size_t)r->nisr, sizeof(int32_t));
+        for (int32_t k = 0; k < r->nisr; k++)
+            p->isr.v[k] = r->isr[k];
+        p->leader_recovery_state = r->leader_recovery_state;
+        p->partition_epoch = r->partition_epoch;
+    }
+    request_respond(req, &proto_alter_partition_resp_schema, resp);
+}
+
+static void alter_partition(struct request *req, const struct alter_partition_req *r)
+{
+    struct node *n = req->node;
+    if (!node_is_controller(n)) {
+        on_partitions_altered(req, KERR_NOT_CONTROLLER, NULL, 0);
+        return;
+    }
+    int32_t nt = r->topics.n > 0 ? r->topics.n : 0;
+    struct ctl_alter_partition_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
+    for (int32_t t = 0; t < nt; t++) {
+        const struct alter_partition_req_topic *rt = &r->topics.v[t];
+        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
+        struct ctl_alter_partition *ps = request_alloc(req, (size_t)np, sizeof *ps);
+        for (int32_t i = 0; i < np; i++) {
+            const struct alter_partition_req_partition *rp = &rt->partitions.v[i];
+            ps[i].partition_index = rp->partition_index;
+            ps[i].leader_epoch = rp->leader_epoch;
+            ps[i].partition_epoch = rp->partition_epoch;
+            ps[i].leader_recovery_state = rp->leader_recovery_state;
+            /* v3 carries broker epochs (KIP-903); v2 plain ids, not checked (-1). */
+            bool with_epochs = req->hdr.api_version >= 3;
+            int32_t nm = with_epochs ? rp->new_isr_with_epochs.n : rp->new_isr.n;
+            if (nm < 0)
+                nm = 0;
+            struct ctl_isr_member *ms = request_alloc(req, (size_t)nm, sizeof *ms);
+            for (int32_t k = 0; k < nm; k++) {
+                ms[k].broker_id =
+                    with_epochs ? rp->new_isr_with_epochs.v[k].broker_id : rp->new_isr.v[k];
+                ms[k].broker_epoch = with_epochs ? rp->new_isr_with_epochs.v[k].broker_epoch : -1;
+            }
+            ps[i].new_isr = ms;
+            ps[i].nnew_isr = nm;
+        }
+        topics[t].topic_id = rt->topic_id;
+        topics[t].partitions = ps;
+        topics[t].npartitions = np;
+    }
+    struct ctl_alter_partition_req creq = {.broker_id = r->broker_id,
+                                           .broker_epoch = r->broker_epoch,
+                                           .topics = topics,
+                                           .ntopics = nt};
+    controller_alter_partition(n->controller, &creq, on_partitions_altered, req);
+}
+
 void handle_controller_rpc(struct request *req)
 {
     struct node *n = req->node;
@@ -113,14 +188,17 @@ void handle_controller_rpc(struct request *req)
     case KAPI_DESCRIBE_QUORUM:
         break;
     case KAPI_BROKER_REGISTRATION:
-    case KAPI_BROKER_HEARTBEAT: {
+    case KAPI_BROKER_HEARTBEAT:
+    case KAPI_ALTER_PARTITION: {
         void *body = request_decode_body(req, api->req);
         if (!body)
             return;
         if (key == KAPI_BROKER_REGISTRATION)
             broker_registration(req, body);
-        else
+        else if (key == KAPI_BROKER_HEARTBEAT)
             broker_heartbeat(req, body);
+        else
+            alter_partition(req, body);
         return;
     }
     default:

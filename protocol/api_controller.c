@@ -33,8 +33,8 @@ static const struct proto_api apis[] = {
     API(KAPI_FETCH_SNAPSHOT, "FetchSnapshot", 0, 1, 0, 0, fetch_snapshot),
     API(KAPI_BROKER_REGISTRATION, "BrokerRegistration", 0, 4, 0, 0, broker_registration),
     API(KAPI_BROKER_HEARTBEAT, "BrokerHeartbeat", 0, 1, 0, 0, broker_heartbeat),
-    API(PROTO_API_CONTROLLER_REGISTRATION, "ControllerRegistration", 0, 0, 0, 0,
-        controller_registration),
+    /* ControllerRegistration (70, KIP-919) has a schema but is not served yet, so it is
+     * not advertised. */
 };
 
 #define NAPIS (sizeof(apis) / sizeof(apis[0]))

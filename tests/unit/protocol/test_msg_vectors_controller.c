@@ -219,7 +219,8 @@ START_TEST(controller_api_table)
     ck_assert(proto_api_controller_version_supported(KAPI_ALTER_PARTITION, 3));
     ck_assert(!proto_api_controller_version_supported(KAPI_ALTER_PARTITION, 1));
     ck_assert(!proto_api_controller_version_supported(KAPI_FETCH, 11));
-    ck_assert(proto_api_controller_version_supported(PROTO_API_CONTROLLER_REGISTRATION, 0));
+    /* ControllerRegistration is not served, hence not advertised. */
+    ck_assert(!proto_api_controller_version_supported(PROTO_API_CONTROLLER_REGISTRATION, 0));
     ck_assert(proto_api_controller_version_supported(KAPI_BROKER_REGISTRATION, 4));
     /* ApiVersions lists every entry. */
     struct arena a = ARENA_INIT;
