@@ -187,6 +187,9 @@ void handle_controller_rpc(struct request *req)
     case KAPI_FETCH_SNAPSHOT:
     case KAPI_DESCRIBE_QUORUM:
         break;
+    case KAPI_DESCRIBE_CLUSTER:
+        handle_describe_cluster(req);
+        return;
     case KAPI_BROKER_REGISTRATION:
     case KAPI_BROKER_HEARTBEAT:
     case KAPI_ALTER_PARTITION: {

@@ -203,6 +203,21 @@ void handle_describe_cluster(struct request *req)
     resp->cluster_authorized_operations = INT32_MIN;
     resp->controller_id = node_controller_id(n);
     resp->cluster_id = request_kstr(req, n->cluster_id);
+    if (req->hdr.api_version >= 1 && dr->endpoint_type == 2 &&
+        req->apis == &broker_controller_apis) {
+        /* KIP-919: a controller asked for controller endpoints lists the voters. */
+        const struct broker_config *cfg = n->cfg;
+        resp->brokers.v = request_alloc(req, cfg->voters.n, sizeof *resp->brokers.v);
+        for (size_t i = 0; i < cfg->voters.n; i++) {
+            struct describe_cluster_resp_broker *ob = &resp->brokers.v[resp->brokers.n++];
+            ob->broker_id = cfg->voters.v[i].id;
+            ob->host = request_kstr(req, cfg->voters.v[i].host);
+            ob->port = cfg->voters.v[i].port;
+            ob->rack = request_kstr(req, NULL);
+        }
+        request_respond(req, &proto_describe_cluster_resp_schema, resp);
+        return;
+    }
     if (req->hdr.api_version >= 1 && dr->endpoint_type != 1) {
         /* KIP-919 controller endpoints are served by controllers, not brokers. */
         resp->error_code = KERR_INVALID_REQUEST;
@@ -245,10 +260,10 @@ static void find_one(struct request *req, int8_t key_type, const char *key, int1
     *port = -1;
     if (key_type == 0) {
         const char *h = "";
-        *err = req->node->groups ? group_coordinator_find(req->node->groups, key ? key : "",
-                                                          request_listener_name(req), node_id,
-                                                          &h, port)
-                                 : KERR_COORDINATOR_NOT_AVAILABLE;
+        *err = req->node->groups
+                   ? group_coordinator_find(req->node->groups, key ? key : "",
+                                            request_listener_name(req), node_id, &h, port)
+                   : KERR_COORDINATOR_NOT_AVAILABLE;
         *host = request_kstr(req, h);
         *msg = request_kstr(req, *err == KERR_NONE ? "NONE" : "The coordinator is not available.");
         return;

@@ -123,7 +123,44 @@ static void print_ids(const struct describe_quorum_replica_state *v, int32_t n)
     puts("]");
 }
 
-static void print_status(const struct describe_quorum_resp_partition *p)
+/* The cluster id from DescribeCluster (KIP-919 controller endpoints), or NULL. */
+static char *cluster_id_of(const char *hostport)
+{
+    int fd = dial(hostport);
+    if (fd < 0)
+        return NULL;
+    struct describe_cluster_req req = {.endpoint_type = 2};
+    struct proto_req_header h = {KAPI_DESCRIBE_CLUSTER, 1, 2, {"sluice", 6}};
+    struct proto_out o;
+    proto_out_init(&o);
+    int rc = proto_api_controller_req_frame_encode(&o, &h, &req);
+    if (rc == 0)
+        rc = full_io(fd, o.w.data, o.w.len, true);
+    proto_out_free(&o);
+    uint8_t szb[4];
+    if (rc == 0)
+        rc = full_io(fd, szb, 4, false);
+    int32_t size = rc == 0 ? (int32_t)be32_load(szb) : -1;
+    char *id = NULL;
+    if (rc == 0 && proto_resp_frame_size_check(size, MAX_RESPONSE) == 0) {
+        struct arena a = ARENA_INIT;
+        uint8_t *frame = arena_alloc(&a, (size_t)size);
+        struct describe_cluster_resp resp;
+        struct rbuf r;
+        rbuf_init(&r, frame, (size_t)size);
+        int32_t corr;
+        if (full_io(fd, frame, (size_t)size, false) == 0 &&
+            proto_resp_header_decode(&r, true, &corr) == 0 &&
+            proto_decode(&proto_describe_cluster_resp_schema, 1, true, &r, &resp, &a) == 0 &&
+            resp.error_code == KERR_NONE && resp.cluster_id.s)
+            id = xstrdup(resp.cluster_id.s);
+        arena_free(&a);
+    }
+    close(fd);
+    return id;
+}
+
+static void print_status(const struct describe_quorum_resp_partition *p, const char *cluster_id)
 {
     int64_t leader_leo = -1, leader_caught_up = -1;
     for (int32_t i = 0; i < p->current_voters.n; i++) {
@@ -143,6 +180,7 @@ static void print_status(const struct describe_quorum_resp_partition *p)
             leader_caught_up - v->last_caught_up_timestamp > max_lag_ms)
             max_lag_ms = leader_caught_up - v->last_caught_up_timestamp;
     }
+    printf("ClusterId:              %s\n", cluster_id ? cluster_id : "");
     printf("LeaderId:               %d\n", p->leader_id);
     printf("LeaderEpoch:            %d\n", p->leader_epoch);
     printf("HighWatermark:          %lld\n", (long long)p->high_watermark);
@@ -222,10 +260,13 @@ int cmd_cluster_quorum(int argc, char **argv)
                     ? &resp.topics.v[0].partitions.v[0]
                     : NULL;
             if (resp.error_code == KERR_NONE && p && p->error_code == KERR_NONE) {
-                if (replication)
+                if (replication) {
                     print_replication(p);
-                else
-                    print_status(p);
+                } else {
+                    char *cid = cluster_id_of(hp);
+                    print_status(p, cid);
+                    free(cid);
+                }
                 rc = CMD_OK;
                 arena_free(&a);
                 break;

@@ -31,6 +31,8 @@ static const struct proto_api apis[] = {
     API(KAPI_DESCRIBE_QUORUM, "DescribeQuorum", 0, 2, 0, 0, describe_quorum),
     API(KAPI_ALTER_PARTITION, "AlterPartition", 2, 3, 2, 0, alter_partition),
     API(KAPI_FETCH_SNAPSHOT, "FetchSnapshot", 0, 1, 0, 0, fetch_snapshot),
+    /* Controllers list themselves with endpoint type 2 (KIP-919). */
+    API(KAPI_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0, describe_cluster),
     API(KAPI_BROKER_REGISTRATION, "BrokerRegistration", 0, 4, 0, 0, broker_registration),
     API(KAPI_BROKER_HEARTBEAT, "BrokerHeartbeat", 0, 1, 0, 0, broker_heartbeat),
     /* ControllerRegistration (70, KIP-919) has a schema but is not served yet, so it is

@@ -112,6 +112,7 @@ def main():
         check(int(fields["LeaderId"]) == leader, f"LeaderId in {text!r}, expected {leader}")
         check(int(fields["LeaderEpoch"]) >= epoch, f"LeaderEpoch in {text!r}")
         check(fields["CurrentVoters"].strip() == "[1,2,3]", f"CurrentVoters in {text!r}")
+        check(fields["ClusterId"].strip() == cluster_id, f"ClusterId in {text!r}")
         out = subprocess.run([sluice, "cluster", "quorum", "--replication",
                               "--bootstrap-controller", ctrl], capture_output=True, text=True,
                              timeout=30)
