@@ -19,10 +19,11 @@
 #include "quorum.h"
 #include "xalloc.h"
 
-#define REGISTRATION_VERSION 0
-#define HEARTBEAT_VERSION    0
-#define RETRY_MS             500
-#define FENCED_HEARTBEAT_MS  250 /* while fenced and catching up, heartbeat sooner */
+#define REGISTRATION_VERSION  0
+#define HEARTBEAT_VERSION     0
+#define RETRY_MS              500
+#define FENCED_HEARTBEAT_MS   250 /* while fenced and catching up, heartbeat sooner */
+#define SHUTDOWN_HEARTBEAT_MS 50  /* while waiting for should_shut_down */
 
 struct broker_lifecycle {
     struct node *node;
@@ -32,6 +33,8 @@ struct broker_lifecycle {
     bool inflight;
     int64_t last_sent_ms;
     bool fenced;
+    bool shutting_down; /* heartbeats carry want_shutdown */
+    bool may_exit;      /* the controller answered should_shut_down */
 };
 
 struct call_ctx {
@@ -70,9 +73,12 @@ void broker_lifecycle_free(struct broker_lifecycle *bl)
 
 /* ---- answers ---- */
 
-static void handle_heartbeat_result(struct broker_lifecycle *bl, int16_t err, bool fenced)
+static void handle_heartbeat_result(struct broker_lifecycle *bl, int16_t err, bool fenced,
+                                    bool should_shut_down)
 {
     struct node *n = bl->node;
+    if (err == KERR_NONE && bl->shutting_down && should_shut_down)
+        bl->may_exit = true;
     if (err == KERR_NONE) {
         if (bl->fenced != fenced)
             LOG_INFO("broker", "broker %d is %s", n->node_id, fenced ? "fenced" : "unfenced");
@@ -94,7 +100,7 @@ static void on_local_heartbeat(void *ctx, const struct ctl_heartbeat_result *r)
 {
     struct broker_lifecycle *bl = ctx;
     bl->inflight = false;
-    handle_heartbeat_result(bl, r->error_code, r->is_fenced);
+    handle_heartbeat_result(bl, r->error_code, r->is_fenced, r->should_shut_down);
 }
 
 static void on_remote_heartbeat(void *arg, int err, const void *resp, struct arena *a)
@@ -112,7 +118,7 @@ static void on_remote_heartbeat(void *arg, int err, const void *resp, struct are
         return;
     }
     const struct broker_heartbeat_resp *r = resp;
-    handle_heartbeat_result(bl, r->error_code, r->is_fenced);
+    handle_heartbeat_result(bl, r->error_code, r->is_fenced, r->should_shut_down);
 }
 
 static void on_remote_registered(void *arg, int err, const void *resp, struct arena *a)
@@ -207,6 +213,7 @@ static void send_heartbeat(struct broker_lifecycle *bl)
         .broker_id = n->node_id,
         .broker_epoch = n->broker_epoch,
         .current_metadata_offset = metadata_image_offset(n->image),
+        .want_shut_down = bl->shutting_down,
     };
     struct call_ctx *cc = xcalloc(1, sizeof *cc);
     cc->bl = bl;
@@ -230,6 +237,8 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
     int64_t interval = n->cfg->broker_heartbeat_interval_ms;
     if (bl->fenced)
         interval = FENCED_HEARTBEAT_MS;
+    if (bl->shutting_down)
+        interval = SHUTDOWN_HEARTBEAT_MS;
     if (leader == n->node_id) {
         /* Our own controller: registration happens in the node when it becomes active;
          * heartbeats go straight to it. */
@@ -239,8 +248,8 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         bl->last_sent_ms = now_ms;
         bl->inflight = true;
         controller_broker_heartbeat(n->controller, n->node_id, n->broker_epoch,
-                                    metadata_image_offset(n->image), false, false, clock_mono_ms(),
-                                    on_local_heartbeat, bl);
+                                    metadata_image_offset(n->image), false, bl->shutting_down,
+                                    clock_mono_ms(), on_local_heartbeat, bl);
         return;
     }
     if (now_ms - bl->last_sent_ms < (n->broker_epoch < 0 ? RETRY_MS : interval))
@@ -252,4 +261,15 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         send_registration(bl);
     else
         send_heartbeat(bl);
+}
+
+void broker_lifecycle_begin_shutdown(struct broker_lifecycle *bl)
+{
+    bl->shutting_down = true;
+    bl->last_sent_ms = 0; /* the next tick asks at once */
+}
+
+bool broker_lifecycle_may_exit(const struct broker_lifecycle *bl)
+{
+    return bl->may_exit;
 }

@@ -10,6 +10,7 @@
 #ifndef SLUICE_BROKER_LIFECYCLE_H
 #define SLUICE_BROKER_LIFECYCLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct broker_lifecycle;
@@ -23,5 +24,13 @@ void broker_lifecycle_free(struct broker_lifecycle *bl);
 
 /* Registers or heartbeats when due.  Called from the node's tick. */
 void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms);
+
+/*
+ * Controlled shutdown (KIP-631): from now on heartbeats ask to shut down
+ * (want_shutdown), so the controller moves this broker's leaderships away;
+ * broker_lifecycle_may_exit() turns true once it answers should_shut_down.
+ */
+void broker_lifecycle_begin_shutdown(struct broker_lifecycle *bl);
+bool broker_lifecycle_may_exit(const struct broker_lifecycle *bl);
 
 #endif

@@ -225,13 +225,48 @@ static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
     register_broker(n);
 }
 
+/* Controlled shutdown gives up after this long (the controller may be unreachable). */
+#define CONTROLLED_SHUTDOWN_MAX_MS  10000
+#define CONTROLLED_SHUTDOWN_POLL_MS 20
+
+static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    int64_t now = clock_mono_ms();
+    broker_lifecycle_tick(n->lifecycle, now);
+    if (broker_lifecycle_may_exit(n->lifecycle) || now >= n->shutdown_deadline_ms) {
+        if (!broker_lifecycle_may_exit(n->lifecycle))
+            LOG_WARN("broker", "controlled shutdown timed out; stopping anyway");
+        else
+            LOG_INFO("broker", "controlled shutdown complete: leadership moved away");
+        event_base_loopexit(n->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, CONTROLLED_SHUTDOWN_POLL_MS * 1000};
+    evtimer_add(n->ev_shutdown, &tv);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct node *n = arg;
-    LOG_INFO("broker", "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (n->stopping || !n->lifecycle || n->broker_epoch < 0) {
+        LOG_INFO("broker", "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        n->stopping = true;
+        event_base_loopexit(n->base, NULL);
+        return;
+    }
+    /* KIP-631 controlled shutdown: leadership moves away before the process exits; a
+     * second signal stops at once. */
+    LOG_INFO("broker", "received %s, moving leadership away before shutting down",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     n->stopping = true;
-    event_base_loopexit(n->base, NULL);
+    n->shutdown_deadline_ms = clock_mono_ms() + CONTROLLED_SHUTDOWN_MAX_MS;
+    broker_lifecycle_begin_shutdown(n->lifecycle);
+    n->ev_shutdown = evtimer_new(n->base, on_shutdown_poll, n);
+    on_shutdown_poll(-1, 0, n);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -427,6 +462,8 @@ out:
     metadata_image_free(n->image);
     if (n->ev_tick)
         event_free(n->ev_tick);
+    if (n->ev_shutdown)
+        event_free(n->ev_shutdown);
     if (n->ev_sigterm)
         event_free(n->ev_sigterm);
     if (n->ev_sigint)

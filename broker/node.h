@@ -63,6 +63,8 @@ struct node {
 
     int64_t broker_epoch;               /* -1 until the registration commits */
     struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */
+    struct event *ev_shutdown;          /* polls a controlled shutdown */
+    int64_t shutdown_deadline_ms;
     bool registering;
     bool serving; /* client listeners open */
 
