@@ -181,12 +181,44 @@ def main():
               f"{down.name} lost topics created before the snapshot")
         wait_until(lambda: agreed_leader(nodes), 60, what="one leader with all three back")
 
+    def step_sigterm_moves_leadership():
+        leader, _ = agreed_leader(nodes)
+        ctl = by_id[leader]
+        ctl.wait_ready()
+        wait_until(lambda: len(ctl.conn().metadata([])["brokers"]) == 3, 60,
+                   what="three unfenced brokers")
+        with ctl.conn() as c:
+            res = c.create_topics([("moving", 6, 3)])
+        check(res["moving"][0] == 0, f"create moving: {res}")
+
+        def leaders(n):
+            with n.conn() as c:
+                md = c.metadata(["moving"])
+            parts = md["topics"]["moving"]["partitions"]
+            return {i: p[1] for i, p in parts.items()} if len(parts) == 6 else None
+        first = wait_until(lambda: leaders(ctl), 30, what="moving's partitions")
+        victim_id = sorted(set(first.values()))[0]
+        victim = by_id[victim_id]
+        survivor = next(n for n in nodes if n is not victim)
+        victim.stop()
+        after = leaders(survivor)
+        check(all(l not in (victim_id, -1) for l in after.values()),
+              f"leaders right after broker {victim_id} stopped: {after}")
+        check("controlled shutdown complete" in open(victim.log_path).read(),
+              f"{victim.name} did not report a controlled shutdown")
+        victim.start()
+        victim.wait_ready()
+        wait_until(lambda: len(survivor.conn().metadata([])["brokers"]) == 3, 60,
+                   what="the stopped broker registered again")
+
     harness.run_tests([
         ("three voters agree on one leader", step_one_leader),
         ("sluice cluster quorum describes the quorum (DescribeQuorum)", step_describe_quorum),
         ("every broker registers with the controller and serves clients",
          step_all_brokers_registered),
         ("a topic created on the leader is replayed by every node", step_replicated_topic),
+        ("SIGTERM of a partition leader moves its leaderships before it exits",
+         step_sigterm_moves_leadership),
         ("kill -9 the leader: new leader, committed metadata intact, writes go on",
          lambda: killed.append(step_leader_killed())),
         ("the killed node restarts and catches up", lambda: step_rejoin(killed[0])),
