@@ -2,13 +2,15 @@
  * Topic administration: CreateTopics (19), DeleteTopics (20) and
  * CreatePartitions (37).  Requests are translated into controller operations
  * and answered once the controller's records have committed to the metadata
- * log (KIP-500: the controller owns metadata).  A node that is not the active
- * controller answers NOT_CONTROLLER.
+ * log (KIP-500: the controller owns metadata).  A broker that is not the
+ * active controller forwards them to it (forward.h); NOT_CONTROLLER only when
+ * no controller is known.
  */
 #include <string.h>
 
 #include "broker_config.h"
 #include "controller.h"
+#include "forward.h"
 #include "handlers.h"
 #include "kafka.h"
 #include "messages.h"
@@ -56,6 +58,10 @@ void handle_create_topics(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
+    if (!node_is_controller(req->node) && req->apis == &broker_client_apis &&
+        forward_to_controller(req, &proto_create_topics_req_schema, cr,
+                              &proto_create_topics_resp_schema))
+        return;
     if (!node_is_controller(req->node)) {
         struct ctl_create_topic_result *res = request_alloc(req, (size_t)nt, sizeof *res);
         for (int32_t i = 0; i < nt; i++) {
@@ -137,6 +143,10 @@ void handle_delete_topics(struct request *req)
     int16_t refuse = KERR_NONE;
     if (!req->node->cfg->delete_topic_enable)
         refuse = KERR_TOPIC_DELETION_DISABLED;
+    else if (!node_is_controller(req->node) && req->apis == &broker_client_apis &&
+             forward_to_controller(req, &proto_delete_topics_req_schema, dr,
+                                   &proto_delete_topics_resp_schema))
+        return;
     else if (!node_is_controller(req->node))
         refuse = KERR_NOT_CONTROLLER;
     if (refuse != KERR_NONE) {
@@ -176,6 +186,10 @@ void handle_create_partitions(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
+    if (!node_is_controller(req->node) && req->apis == &broker_client_apis &&
+        forward_to_controller(req, &proto_create_partitions_req_schema, cr,
+                              &proto_create_partitions_resp_schema))
+        return;
     if (!node_is_controller(req->node)) {
         struct ctl_create_partitions_result *res = request_alloc(req, (size_t)nt, sizeof *res);
         for (int32_t i = 0; i < nt; i++) {

@@ -190,6 +190,15 @@ void handle_controller_rpc(struct request *req)
     case KAPI_DESCRIBE_CLUSTER:
         handle_describe_cluster(req);
         return;
+    case KAPI_CREATE_TOPICS:
+        handle_create_topics(req);
+        return;
+    case KAPI_DELETE_TOPICS:
+        handle_delete_topics(req);
+        return;
+    case KAPI_CREATE_PARTITIONS:
+        handle_create_partitions(req);
+        return;
     case KAPI_BROKER_REGISTRATION:
     case KAPI_BROKER_HEARTBEAT:
     case KAPI_ALTER_PARTITION: {

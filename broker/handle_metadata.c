@@ -11,6 +11,7 @@
 
 #include "broker_config.h"
 #include "controller.h"
+#include "forward.h"
 #include "group_coordinator.h"
 #include "handlers.h"
 #include "kafka.h"
@@ -102,7 +103,8 @@ static int16_t auto_create(struct request *req, const char *name)
     if (!topic_name_valid(name))
         return KERR_INVALID_TOPIC_EXCEPTION;
     if (!node_is_controller(n))
-        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return forward_auto_create(n, name) ? KERR_LEADER_NOT_AVAILABLE
+                                            : KERR_UNKNOWN_TOPIC_OR_PARTITION;
     struct ctl_create_topic t = {.name = name, .num_partitions = -1, .replication_factor = -1};
     struct ctl_create_topics_req cr = {.topics = &t, .ntopics = 1};
     LOG_INFO("broker", "auto-creating topic %s", name);

@@ -20,6 +20,7 @@
 #include "admin.h"
 #include "broker_config.h"
 #include "broker_lifecycle.h"
+#include "forward.h"
 #include "clock.h"
 #include "conn.h"
 #include "controller.h"
@@ -344,6 +345,7 @@ int broker_node_run(const struct broker_config *cfg)
     n->broker_epoch = -1;
     n->incarnation_id = uuid_random();
     n->delayed.next = n->delayed.prev = &n->delayed;
+    n->forward_to = -1;
 
     if (!(cfg->roles & BCFG_ROLE_CONTROLLER)) {
         LOG_ERROR("broker", "process.roles=broker needs a remote controller quorum, which this "
@@ -456,6 +458,7 @@ out:
     }
     broker_lifecycle_free(n->lifecycle);
     n->lifecycle = NULL;
+    forward_close(n);
     if (n->quorum)
         quorum_close(n->quorum);
     controller_free(n->controller);

@@ -14,6 +14,7 @@
 
 struct admin_server;
 struct broker_lifecycle;
+struct kc_conn;
 struct broker_config;
 struct broker_metrics;
 struct conn;
@@ -63,7 +64,9 @@ struct node {
 
     int64_t broker_epoch;               /* -1 until the registration commits */
     struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */
-    struct event *ev_shutdown;          /* polls a controlled shutdown */
+    struct kc_conn *forward_conn;       /* to the active controller (forward.c) */
+    int32_t forward_to;
+    struct event *ev_shutdown; /* polls a controlled shutdown */
     int64_t shutdown_deadline_ms;
     bool registering;
     bool serving; /* client listeners open */

@@ -25,6 +25,10 @@ static const struct proto_api apis[] = {
     API(KAPI_FETCH, "Fetch", PROTO_API_CONTROLLER_FETCH_MIN, 12, PROTO_API_CONTROLLER_FETCH_MIN, 12,
         fetch),
     API(KAPI_API_VERSIONS, "ApiVersions", 0, 3, 0, 3, api_versions),
+    /* Topic administration straight to controllers (KIP-919) and forwarded by brokers. */
+    API(KAPI_CREATE_TOPICS, "CreateTopics", 2, 7, 2, 5, create_topics),
+    API(KAPI_DELETE_TOPICS, "DeleteTopics", 1, 6, 1, 4, delete_topics),
+    API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
     API(KAPI_VOTE, "Vote", 0, 2, 0, 0, vote),
     API(KAPI_BEGIN_QUORUM_EPOCH, "BeginQuorumEpoch", 0, 1, 0, 1, begin_quorum_epoch),
     API(KAPI_END_QUORUM_EPOCH, "EndQuorumEpoch", 0, 1, 0, 1, end_quorum_epoch),

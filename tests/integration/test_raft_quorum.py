@@ -211,6 +211,48 @@ def main():
         wait_until(lambda: len(survivor.conn().metadata([])["brokers"]) == 3, 60,
                    what="the stopped broker registered again")
 
+    def metadata_leaders(n, topic):
+        with n.conn() as c:
+            md = c.metadata([topic])
+        t = md["topics"].get(topic)
+        if not t or t["error"] != 0:
+            return None
+        return {i: (p[1], tuple(p[3])) for i, p in t["partitions"].items()}
+
+    def step_forwarded_admin():
+        leader, _ = agreed_leader(nodes)
+        other = next(n for i, n in by_id.items() if i != leader)
+        other.wait_ready()
+        with other.conn() as c:
+            res = c.create_topics([("forwarded", 6, 3)])
+        check(res["forwarded"][0] == 0, f"CreateTopics through non-controller {other.name}: {res}")
+        views = [wait_until(lambda n=n: metadata_leaders(n, "forwarded"), 30,
+                            what=f"{n.name} knowing 'forwarded'") for n in nodes]
+        check(all(v == views[0] for v in views), f"nodes disagree on 'forwarded': {views}")
+        check(len(views[0]) == 6 and all(len(isr) == 3 for _, isr in views[0].values()),
+              f"'forwarded' partitions: {views[0]}")
+
+    def step_kill_partition_leader():
+        leader, _ = agreed_leader(nodes)
+        ctl = by_id[leader]
+        before = metadata_leaders(ctl, "forwarded")
+        victim_id = next(l for l, _ in before.values() if l != leader)
+        victim = by_id[victim_id]
+        victim.kill9()
+        rest = [n for n in nodes if n is not victim]
+
+        def moved(n):
+            v = metadata_leaders(n, "forwarded")
+            return v if v and all(l not in (-1, victim_id) and l in isr_before
+                                  for (l, _), (_, isr_before) in
+                                  zip(v.values(), before.values())) else None
+        t0 = time.monotonic()
+        for n in rest:
+            wait_until(lambda n=n: moved(n), 15, what=f"{n.name}: new leaders from the ISR")
+        print(f"     leaders moved off broker {victim_id} in {time.monotonic() - t0:.1f}s")
+        victim.start()
+        victim.wait_ready()
+
     harness.run_tests([
         ("three voters agree on one leader", step_one_leader),
         ("sluice cluster quorum describes the quorum (DescribeQuorum)", step_describe_quorum),
@@ -219,6 +261,10 @@ def main():
         ("a topic created on the leader is replayed by every node", step_replicated_topic),
         ("SIGTERM of a partition leader moves its leaderships before it exits",
          step_sigterm_moves_leadership),
+        ("admin requests sent to a broker that is not the controller are forwarded",
+         step_forwarded_admin),
+        ("kill -9 a partition leader: new leaders from the ISR within 15 s on every node",
+         step_kill_partition_leader),
         ("kill -9 the leader: new leader, committed metadata intact, writes go on",
          lambda: killed.append(step_leader_killed())),
         ("the killed node restarts and catches up", lambda: step_rejoin(killed[0])),

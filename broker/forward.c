@@ -1,0 +1,132 @@
+/*
+ * Forwarding to the active controller (forward.h).
+ */
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_controller.h"
+#include "broker_config.h"
+#include "kafka.h"
+#include "kafka_client.h"
+#include "log.h"
+#include "messages.h"
+#include "node.h"
+#include "quorum.h"
+#include "request.h"
+#include "xalloc.h"
+
+#define FORWARD_TIMEOUT_MS 30000
+
+/* The connection to the active controller's CONTROLLER listener, or NULL. */
+static struct kc_conn *controller_conn(struct node *n)
+{
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    if (leader < 0 || leader == n->node_id)
+        return NULL;
+    if (n->forward_conn && n->forward_to == leader)
+        return n->forward_conn;
+    forward_close(n);
+    const struct broker_config *cfg = n->cfg;
+    for (size_t i = 0; i < cfg->voters.n; i++) {
+        if (cfg->voters.v[i].id != leader)
+            continue;
+        char client_id[32];
+        snprintf(client_id, sizeof client_id, "forward-%d", n->node_id);
+        n->forward_conn =
+            kc_conn_new(n->base, cfg->voters.v[i].host, cfg->voters.v[i].port, client_id, 64 << 20);
+        n->forward_to = leader;
+        return n->forward_conn;
+    }
+    return NULL;
+}
+
+struct fwd {
+    struct request *req;
+    const struct proto_schema *resp_schema;
+};
+
+static void on_response(void *ctx, int err, const void *resp, struct arena *a)
+{
+    (void)a;
+    struct fwd *f = ctx;
+    struct request *req = f->req;
+    const struct proto_schema *schema = f->resp_schema;
+    free(f);
+    if (err < 0) {
+        /* The controller went away mid-request: closing makes the client reconnect,
+         * refresh its metadata and retry, as with a lost connection. */
+        request_close_connection(req, "forwarding to the controller failed");
+        return;
+    }
+    request_respond(req, schema, resp);
+}
+
+bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
+                           const void *body, const struct proto_schema *resp_schema)
+{
+    struct kc_conn *c = controller_conn(req->node);
+    int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
+    if (!c || !proto_api_controller_version_supported(key, ver))
+        return false;
+    struct fwd *f = xcalloc(1, sizeof *f);
+    f->req = req;
+    f->resp_schema = resp_schema;
+    if (kc_send(c, key, ver, proto_api_controller_is_flexible(key, ver), req_schema, body,
+                resp_schema, FORWARD_TIMEOUT_MS, on_response, f) < 0) {
+        free(f);
+        return false;
+    }
+    return true;
+}
+
+static void on_auto_created(void *ctx, int err, const void *resp, struct arena *a)
+{
+    (void)a;
+    char *topic = ctx;
+    const struct create_topics_resp *r = resp;
+    if (err < 0)
+        LOG_WARN("broker", "auto-creating %s through the controller failed: %s", topic,
+                 "no answer");
+    else if (r->topics.n > 0 && r->topics.v[0].error_code != KERR_NONE &&
+             r->topics.v[0].error_code != KERR_TOPIC_ALREADY_EXISTS)
+        LOG_WARN("broker", "auto-creating %s failed: %s", topic,
+                 kafka_error_name(r->topics.v[0].error_code));
+    free(topic);
+}
+
+bool forward_auto_create(struct node *n, const char *topic)
+{
+    struct kc_conn *c = controller_conn(n);
+    if (!c)
+        return false;
+    struct create_topics_req_topic t = {0};
+    t.name = (struct kstr){topic, (int32_t)strlen(topic)};
+    t.num_partitions = -1;
+    t.replication_factor = -1;
+    struct create_topics_req req = {0};
+    req.topics.n = 1;
+    req.topics.v = &t;
+    req.timeout_ms = FORWARD_TIMEOUT_MS;
+    const int16_t ver = 7;
+    char *ctx = xstrdup(topic);
+    if (kc_send(c, KAPI_CREATE_TOPICS, ver,
+                proto_api_controller_is_flexible(KAPI_CREATE_TOPICS, ver),
+                &proto_create_topics_req_schema, &req, &proto_create_topics_resp_schema,
+                FORWARD_TIMEOUT_MS, on_auto_created, ctx) < 0) {
+        free(ctx);
+        return false;
+    }
+    return true;
+}
+
+void forward_close(struct node *n)
+{
+    if (n->forward_conn) {
+        struct kc_conn *c = n->forward_conn;
+        n->forward_conn = NULL;
+        kc_conn_free(c);
+    }
+    n->forward_to = -1;
+}

@@ -1,0 +1,37 @@
+/*
+ * Forwarding of metadata-changing requests to the active controller: a
+ * broker that is not the active controller sends CreateTopics, DeleteTopics
+ * and CreatePartitions on to it (to its CONTROLLER listener, which serves
+ * them, KIP-919) and answers the client with the controller's answer, as
+ * KRaft brokers do (KIP-590 forwarding).
+ */
+#ifndef SLUICE_BROKER_FORWARD_H
+#define SLUICE_BROKER_FORWARD_H
+
+#include <stdbool.h>
+
+#include "codec.h"
+
+struct node;
+struct request;
+
+/*
+ * Sends the decoded request `body` (of req's API and version) to the active
+ * controller and completes `req` with its response.  Returns false (and does
+ * nothing) when no other node is known to be the active controller; the
+ * caller then answers NOT_CONTROLLER itself.
+ */
+bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
+                           const void *body, const struct proto_schema *resp_schema);
+
+/*
+ * Asks the active controller to create `topic` with the broker defaults
+ * (Metadata auto-creation on a broker that is not the controller).  The
+ * answer is not awaited; returns false when no controller is known.
+ */
+bool forward_auto_create(struct node *n, const char *topic);
+
+/* Closes the connection to the controller (shutdown). */
+void forward_close(struct node *n);
+
+#endif
