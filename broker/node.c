@@ -282,7 +282,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
     if (self && !self->fenced && n->broker_epoch >= 0 && !n->serving)
         open_client_listeners(n);
-    replica_manager_tick(n->rm, clock_wall_ms());
+    if (n->rm)
+        replica_manager_tick(n->rm, clock_wall_ms());
     group_coordinator_tick(n->groups, clock_wall_ms());
 }
 
@@ -347,11 +348,9 @@ int broker_node_run(const struct broker_config *cfg)
     n->delayed.next = n->delayed.prev = &n->delayed;
     n->forward_to = -1;
 
-    if (!(cfg->roles & BCFG_ROLE_CONTROLLER)) {
-        LOG_ERROR("broker", "process.roles=broker needs a remote controller quorum, which this "
-                            "version does not support yet; use process.roles=broker,controller");
-        return 1;
-    }
+    /* process.roles=broker: an observer of the metadata quorum (it fetches the log from
+     * the leader but never votes); process.roles=controller: a voter without partitions
+     * or client listeners (KIP-500). */
     for (size_t i = 0; i < cfg->data_dirs.n; i++)
         if (lock_dir(cfg->data_dirs.v[i]) < 0)
             return 1;
