@@ -664,6 +664,12 @@ static void reply_error(int16_t api_key, int16_t kerr, quorum_raft_reply_fn repl
     arena_free(&a);
 }
 
+/* The core runs on monotonic time; DescribeQuorum reports wall-clock epoch ms as Kafka does. */
+static int64_t wall_of(int64_t mono_ms)
+{
+    return mono_ms < 0 ? mono_ms : mono_ms + (clock_wall_ms() - clock_mono_ms());
+}
+
 static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, void *ctx)
 {
     struct describe_quorum_resp resp = {0};
@@ -690,8 +696,8 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
             voters[i] = (struct describe_quorum_replica_state){
                 .replica_id = qi.voters[i].id,
                 .log_end_offset = qi.voters[i].log_end_offset,
-                .last_fetch_timestamp = qi.voters[i].last_fetch_ms,
-                .last_caught_up_timestamp = qi.voters[i].last_caught_up_ms};
+                .last_fetch_timestamp = wall_of(qi.voters[i].last_fetch_ms),
+                .last_caught_up_timestamp = wall_of(qi.voters[i].last_caught_up_ms)};
         }
         part.current_voters.n = qi.nvoters;
         part.current_voters.v = voters;
@@ -700,8 +706,8 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
             observers[i] = (struct describe_quorum_replica_state){
                 .replica_id = qi.observers[i].id,
                 .log_end_offset = qi.observers[i].log_end_offset,
-                .last_fetch_timestamp = qi.observers[i].last_fetch_ms,
-                .last_caught_up_timestamp = qi.observers[i].last_caught_up_ms};
+                .last_fetch_timestamp = wall_of(qi.observers[i].last_fetch_ms),
+                .last_caught_up_timestamp = wall_of(qi.observers[i].last_caught_up_ms)};
         }
         part.observers.n = qi.nobservers;
         part.observers.v = observers;
