@@ -816,6 +816,13 @@ static void fail_results(struct op *op, int16_t err, const char *msg)
         if (op->u.ap.error == KERR_NONE)
             op->u.ap.error = err;
         break;
+    case OP_ALTER_CONFIGS:
+        for (int32_t i = 0; i < op->u.ac.n; i++)
+            if (op->u.ac.res[i].error_code == KERR_NONE) {
+                op->u.ac.res[i].error_code = err;
+                op->u.ac.res[i].error_message = msg;
+            }
+        break;
     case OP_BOOTSTRAP:
     case OP_FENCE_STALE:
     case OP_REBALANCE:
@@ -858,6 +865,9 @@ static void finish(struct op *op)
         op->cb.alter_partition(op->ctx, op->u.ap.error, res, n);
         break;
     }
+    case OP_ALTER_CONFIGS:
+        op->cb.alter_configs(op->ctx, op->u.ac.res, op->u.ac.n);
+        break;
     case OP_FENCE_STALE:
     case OP_REBALANCE:
     case OP_BOOTSTRAP:
@@ -934,6 +944,9 @@ static void run(struct controller *c)
             break;
         case OP_REBALANCE:
             ctl_process_rebalance(c, &r);
+            break;
+        case OP_ALTER_CONFIGS:
+            ctl_process_alter_configs(c, op, &r);
             break;
         }
         if (r.n == 0 && !r.err) {
@@ -1237,5 +1250,36 @@ void controller_allocate_producer_ids(struct controller *c, int32_t broker_id, i
     op->cb.producer_ids = cb;
     op->u.pid.broker_id = broker_id;
     op->u.pid.broker_epoch = broker_epoch;
+    ctl_enqueue(c, op);
+}
+
+void controller_alter_topic_configs(struct controller *c, const struct ctl_alter_configs_req *req,
+                                    ctl_alter_configs_cb cb, void *ctx)
+{
+    struct op *op = ctl_op_new(OP_ALTER_CONFIGS, ctx);
+    op->cb.alter_configs = cb;
+    int32_t n = req->nresources > 0 && req->resources ? req->nresources : 0;
+    op->u.ac.n = n;
+    op->u.ac.incremental = req->incremental;
+    op->u.ac.validate_only = req->validate_only;
+    op->u.ac.resources = arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*op->u.ac.resources));
+    op->u.ac.res = arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*op->u.ac.res));
+    for (int32_t i = 0; i < n; i++) {
+        const struct ctl_alter_configs_resource *s = &req->resources[i];
+        struct ctl_alter_configs_resource *d = &op->u.ac.resources[i];
+        d->resource_type = s->resource_type;
+        d->resource_name = ctl_adup(&op->a, s->resource_name ? s->resource_name : "");
+        int32_t nc = s->nconfigs > 0 && s->configs ? s->nconfigs : 0;
+        struct ctl_alter_config *cf = arena_alloc(&op->a, (size_t)(nc + 1) * sizeof(*cf));
+        for (int32_t k = 0; k < nc; k++) {
+            cf[k].name = ctl_adup(&op->a, s->configs[k].name ? s->configs[k].name : "");
+            cf[k].op = s->configs[k].op;
+            cf[k].value = ctl_adup(&op->a, s->configs[k].value);
+        }
+        d->configs = cf;
+        d->nconfigs = nc;
+        op->u.ac.res[i].resource_type = d->resource_type;
+        op->u.ac.res[i].resource_name = d->resource_name;
+    }
     ctl_enqueue(c, op);
 }

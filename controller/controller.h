@@ -213,6 +213,69 @@ typedef void (*ctl_create_partitions_cb)(void *ctx,
 void controller_create_partitions(struct controller *c, const struct ctl_create_partitions_req *req,
                                   ctl_create_partitions_cb cb, void *ctx);
 
+/* ---- AlterConfigs / IncrementalAlterConfigs ---- */
+
+/* IncrementalAlterConfigs operations (KIP-339). */
+enum ctl_config_op {
+    CTL_CONFIG_SET = 0,
+    CTL_CONFIG_DELETE = 1,
+    CTL_CONFIG_APPEND = 2,   /* LIST configs: add the values not yet present */
+    CTL_CONFIG_SUBTRACT = 3, /* LIST configs: remove the values present */
+};
+
+struct ctl_alter_config {
+    const char *name;
+    int8_t op;         /* enum ctl_config_op (incremental requests only) */
+    const char *value; /* may be NULL (DELETE; rejected otherwise) */
+};
+
+struct ctl_alter_configs_resource {
+    int8_t resource_type; /* 2 topic, 4 broker, ... (only topics are served) */
+    const char *resource_name;
+    const struct ctl_alter_config *configs;
+    int32_t nconfigs;
+};
+
+struct ctl_alter_configs_req {
+    const struct ctl_alter_configs_resource *resources;
+    int32_t nresources;
+    /*
+     * true: IncrementalAlterConfigs (each entry's op applies to the current
+     * overrides); false: AlterConfigs (the entries replace the resource's
+     * whole set of overrides; keys not listed are deleted).
+     */
+    bool incremental;
+    bool validate_only;
+};
+
+struct ctl_alter_configs_result {
+    int8_t resource_type;
+    const char *resource_name;
+    int16_t error_code;
+    const char *error_message; /* NULL on success */
+};
+
+/* Results are in request order, n == req->nresources. */
+typedef void (*ctl_alter_configs_cb)(void *ctx, const struct ctl_alter_configs_result *results,
+                                     int32_t n);
+
+/*
+ * AlterConfigs / IncrementalAlterConfigs of topic configs
+ * (ConfigurationControlManager).  Per resource: broker resources (4) get
+ * INVALID_REQUEST "dynamic broker configs are not supported", other
+ * non-topic types INVALID_REQUEST; UNKNOWN_TOPIC_OR_PARTITION when the topic
+ * does not exist; INVALID_REQUEST for a key given twice or an unknown
+ * operation; INVALID_CONFIG (topic_config_validate's message) for an unknown
+ * key, a bad resulting value, or APPEND / SUBTRACT on a non-LIST config.  A
+ * resource with any error changes nothing.  Every changed key of the valid
+ * resources becomes a ConfigRecord (value NULL = delete; unchanged keys
+ * produce none), all in one atomic batch; the callback runs when it
+ * commits.  validate_only appends nothing.  NOT_CONTROLLER for every
+ * resource when this node is not the active controller.
+ */
+void controller_alter_topic_configs(struct controller *c, const struct ctl_alter_configs_req *req,
+                                    ctl_alter_configs_cb cb, void *ctx);
+
 /* ---- Producer ids (AllocateProducerIds, KIP-730) ---- */
 
 /* error_code 0: ids [first_id, first_id + count) belong to the caller. */

@@ -41,6 +41,7 @@ enum op_type {
     OP_FENCE_STALE,
     OP_ALTER_PARTITION,
     OP_REBALANCE,
+    OP_ALTER_CONFIGS,
 };
 
 /* One requested AlterPartition partition and its answer. */
@@ -77,6 +78,7 @@ struct op {
         ctl_register_broker_cb register_broker;
         ctl_heartbeat_cb heartbeat;
         ctl_alter_partition_cb alter_partition;
+        ctl_alter_configs_cb alter_configs;
     } cb;
     union {
         struct {
@@ -118,6 +120,12 @@ struct op {
             struct ap_item *items;
             int32_t n;
         } ap;
+        struct {
+            struct ctl_alter_configs_resource *resources;
+            int32_t n;
+            bool incremental, validate_only;
+            struct ctl_alter_configs_result *res;
+        } ac;
     } u;
 };
 
@@ -222,5 +230,9 @@ void ctl_process_alter_partition(struct controller *c, struct op *op, struct rec
 /* Fills the results of the accepted AlterPartition items from the committed image. */
 void ctl_alter_partition_committed(struct controller *c, struct op *op);
 void ctl_process_rebalance(struct controller *c, struct recs *r);
+
+/* ---- config changes (controller_configs.c) ---- */
+
+void ctl_process_alter_configs(struct controller *c, struct op *op, struct recs *r);
 
 #endif
