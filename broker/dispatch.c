@@ -37,6 +37,10 @@ static handler_fn handler_for(int16_t key)
         return handle_create_partitions;
     case KAPI_DESCRIBE_CONFIGS:
         return handle_describe_configs;
+    case KAPI_ALTER_CONFIGS:
+        return handle_alter_configs;
+    case KAPI_INCREMENTAL_ALTER_CONFIGS:
+        return handle_incremental_alter_configs;
     case KAPI_INIT_PRODUCER_ID:
         return handle_init_producer_id;
     case KAPI_DESCRIBE_CLUSTER:

@@ -4,11 +4,20 @@
  * default) and broker configs (the broker configuration table), each with the
  * ConfigSource Kafka reports, synonyms (KIP-226, v1+) and types and
  * documentation (KIP-569, v3+).  Sensitive values are sent as null.
+ *
+ * AlterConfigs (33) and IncrementalAlterConfigs (44, KIP-339): translated
+ * into controller_alter_topic_configs and answered once the ConfigRecords
+ * commit (KIP-500); a broker that is not the active controller forwards them
+ * (forward.h, as CreateTopics does), NOT_CONTROLLER only when no controller
+ * is known.  Topic resources only: dynamic broker configs are refused by the
+ * controller with INVALID_REQUEST.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker_config.h"
+#include "controller.h"
+#include "forward.h"
 #include "handlers.h"
 #include "kafka.h"
 #include "messages.h"
@@ -148,4 +157,104 @@ void handle_describe_configs(struct request *req)
         }
     }
     request_respond(req, &proto_describe_configs_resp_schema, resp);
+}
+
+/* ---- AlterConfigs / IncrementalAlterConfigs ---- */
+
+static const struct proto_schema *alter_resp_schema(const struct request *req)
+{
+    return req->hdr.api_key == KAPI_INCREMENTAL_ALTER_CONFIGS
+               ? &proto_incremental_alter_configs_resp_schema
+               : &proto_alter_configs_resp_schema;
+}
+
+static void on_configs_altered(void *ctx, const struct ctl_alter_configs_result *results, int32_t n)
+{
+    struct request *req = ctx;
+    struct alter_configs_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->responses.n = n;
+    resp->responses.v = request_alloc(req, (size_t)n, sizeof *resp->responses.v);
+    for (int32_t i = 0; i < n; i++) {
+        struct alter_configs_resp_result *o = &resp->responses.v[i];
+        o->error_code = results[i].error_code;
+        o->error_message = request_kstr(req, results[i].error_message);
+        o->resource_type = results[i].resource_type;
+        o->resource_name = request_kstr(req, results[i].resource_name);
+    }
+    request_respond(req, alter_resp_schema(req), resp);
+}
+
+/*
+ * Forwards or submits `creq` (resources already translated).  body/schema:
+ * the decoded request, for forwarding.
+ */
+static void alter_configs_submit(struct request *req, const struct proto_schema *schema,
+                                 const void *body, const struct ctl_alter_configs_req *creq)
+{
+    if (!node_is_controller(req->node) && req->apis == &broker_client_apis &&
+        forward_to_controller(req, schema, body, alter_resp_schema(req)))
+        return;
+    if (!node_is_controller(req->node)) {
+        int32_t n = creq->nresources;
+        struct ctl_alter_configs_result *res = request_alloc(req, (size_t)n, sizeof *res);
+        for (int32_t i = 0; i < n; i++) {
+            res[i].resource_type = creq->resources[i].resource_type;
+            res[i].resource_name = creq->resources[i].resource_name;
+            res[i].error_code = KERR_NOT_CONTROLLER;
+        }
+        on_configs_altered(req, res, n);
+        return;
+    }
+    controller_alter_topic_configs(req->node->controller, creq, on_configs_altered, req);
+}
+
+void handle_incremental_alter_configs(struct request *req)
+{
+    struct incremental_alter_configs_req *ar =
+        request_decode_body(req, &proto_incremental_alter_configs_req_schema);
+    if (!ar)
+        return;
+    int32_t nr = ar->resources.n > 0 ? ar->resources.n : 0;
+    struct ctl_alter_configs_resource *rs = request_alloc(req, (size_t)nr, sizeof *rs);
+    for (int32_t i = 0; i < nr; i++) {
+        const struct incremental_alter_configs_req_resource *r = &ar->resources.v[i];
+        int32_t nc = r->configs.n > 0 ? r->configs.n : 0;
+        struct ctl_alter_config *cf = request_alloc(req, (size_t)nc, sizeof *cf);
+        for (int32_t k = 0; k < nc; k++) {
+            cf[k].name = r->configs.v[k].name.s ? r->configs.v[k].name.s : "";
+            cf[k].op = r->configs.v[k].config_operation;
+            cf[k].value = r->configs.v[k].value.s;
+        }
+        rs[i] = (struct ctl_alter_configs_resource){
+            r->resource_type, r->resource_name.s ? r->resource_name.s : "", cf, nc};
+    }
+    struct ctl_alter_configs_req creq = {
+        .resources = rs, .nresources = nr, .incremental = true, .validate_only = ar->validate_only};
+    alter_configs_submit(req, &proto_incremental_alter_configs_req_schema, ar, &creq);
+}
+
+void handle_alter_configs(struct request *req)
+{
+    struct alter_configs_req *ar = request_decode_body(req, &proto_alter_configs_req_schema);
+    if (!ar)
+        return;
+    int32_t nr = ar->resources.n > 0 ? ar->resources.n : 0;
+    struct ctl_alter_configs_resource *rs = request_alloc(req, (size_t)nr, sizeof *rs);
+    for (int32_t i = 0; i < nr; i++) {
+        const struct alter_configs_req_resource *r = &ar->resources.v[i];
+        int32_t nc = r->configs.n > 0 ? r->configs.n : 0;
+        struct ctl_alter_config *cf = request_alloc(req, (size_t)nc, sizeof *cf);
+        for (int32_t k = 0; k < nc; k++) {
+            cf[k].name = r->configs.v[k].name.s ? r->configs.v[k].name.s : "";
+            cf[k].op = CTL_CONFIG_SET;
+            cf[k].value = r->configs.v[k].value.s;
+        }
+        rs[i] = (struct ctl_alter_configs_resource){
+            r->resource_type, r->resource_name.s ? r->resource_name.s : "", cf, nc};
+    }
+    struct ctl_alter_configs_req creq = {.resources = rs,
+                                         .nresources = nr,
+                                         .incremental = false,
+                                         .validate_only = ar->validate_only};
+    alter_configs_submit(req, &proto_alter_configs_req_schema, ar, &creq);
 }

@@ -4,7 +4,9 @@
  * Fetch on __cluster_metadata, FetchSnapshot, DescribeQuorum; KIP-595,
  * KIP-630) go to the quorum; the broker lifecycle RPCs (BrokerRegistration,
  * BrokerHeartbeat; KIP-631) and AlterPartition (KIP-497) go to the active
- * controller, and are answered NOT_CONTROLLER by the others.
+ * controller, and are answered NOT_CONTROLLER by the others.  Topic
+ * administration and config changes forwarded by brokers (KIP-919) go to the
+ * same handlers as on the client listener.
  */
 #include "api.h"
 #include "clock.h"
@@ -198,6 +200,12 @@ void handle_controller_rpc(struct request *req)
         return;
     case KAPI_CREATE_PARTITIONS:
         handle_create_partitions(req);
+        return;
+    case KAPI_ALTER_CONFIGS:
+        handle_alter_configs(req);
+        return;
+    case KAPI_INCREMENTAL_ALTER_CONFIGS:
+        handle_incremental_alter_configs(req);
         return;
     case KAPI_BROKER_REGISTRATION:
     case KAPI_BROKER_HEARTBEAT:

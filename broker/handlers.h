@@ -19,6 +19,9 @@ void handle_create_topics(struct request *req);
 void handle_delete_topics(struct request *req);
 void handle_create_partitions(struct request *req);
 void handle_describe_configs(struct request *req);
+/* AlterConfigs (33) and IncrementalAlterConfigs (44), handle_configs.c. */
+void handle_alter_configs(struct request *req);
+void handle_incremental_alter_configs(struct request *req);
 void handle_init_producer_id(struct request *req);
 void handle_describe_cluster(struct request *req);
 void handle_find_coordinator(struct request *req);

@@ -28,7 +28,10 @@ static const struct proto_api apis[] = {
     /* Topic administration straight to controllers (KIP-919) and forwarded by brokers. */
     API(KAPI_CREATE_TOPICS, "CreateTopics", 2, 7, 2, 5, create_topics),
     API(KAPI_DELETE_TOPICS, "DeleteTopics", 1, 6, 1, 4, delete_topics),
+    API(KAPI_ALTER_CONFIGS, "AlterConfigs", 0, 2, 0, 2, alter_configs),
     API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
+    API(KAPI_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 0, 1,
+        incremental_alter_configs),
     API(KAPI_VOTE, "Vote", 0, 2, 0, 0, vote),
     API(KAPI_BEGIN_QUORUM_EPOCH, "BeginQuorumEpoch", 0, 1, 0, 1, begin_quorum_epoch),
     API(KAPI_END_QUORUM_EPOCH, "EndQuorumEpoch", 0, 1, 0, 1, end_quorum_epoch),

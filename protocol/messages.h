@@ -30,6 +30,7 @@
 #include "msg_offsets.h"
 #include "msg_metadata.h"
 #include "msg_admin.h"
+#include "msg_configs.h"
 #include "msg_controller.h"
 #include "msg_group.h"
 
