@@ -69,7 +69,23 @@ static void expire_all_delayed(struct node *n)
 
 int32_t node_controller_id(const struct node *n)
 {
-    return n->quorum ? quorum_leader_id(n->quorum) : -1;
+    /* KRaft brokers tell clients a live broker (which forwards, KIP-590), not a node that
+     * may run only the controller: the quorum leader when it is a live broker, else this
+     * broker, else any live broker. */
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    const struct mi_broker *b = leader >= 0 ? metadata_image_broker(n->image, leader) : NULL;
+    if (b && !b->fenced)
+        return leader;
+    b = metadata_image_broker(n->image, n->node_id);
+    if (b && !b->fenced)
+        return n->node_id;
+    size_t nb = metadata_image_broker_count(n->image);
+    for (size_t i = 0; i < nb; i++) {
+        b = metadata_image_broker_at(n->image, i);
+        if (!b->fenced)
+            return b->id;
+    }
+    return leader;
 }
 
 bool node_is_controller(const struct node *n)

@@ -108,7 +108,11 @@ void node_delayed_add(struct node *n, struct node_delayed *d,
                       void (*expire)(struct node_delayed *d));
 void node_delayed_remove(struct node_delayed *d);
 
-/* The controller id clients see in Metadata/DescribeCluster (-1 when unknown). */
+/*
+ * The controller id clients see in Metadata/DescribeCluster (-1 when unknown):
+ * a live broker, which forwards controller requests (KIP-590), preferably the
+ * active controller itself.
+ */
 int32_t node_controller_id(const struct node *n);
 
 /* True when this node can change metadata now (it is the active controller). */
