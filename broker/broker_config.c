@@ -490,6 +490,11 @@ static const struct bcfg_key keys[] = {
     K_BOOL("unclean.leader.election.enable", unclean_leader_election_enable, "false", false,
            "unclean.leader.election.enable",
            "Allow electing a leader outside the ISR as a last resort, at the cost of data loss."),
+    K_BOOL("auto.leader.rebalance.enable", auto_leader_rebalance_enable, "true", true, NULL,
+           "Move leadership back to each partition's preferred replica once it is in sync "
+           "again."),
+    K_LONG("leader.imbalance.check.interval.seconds", leader_imbalance_check_interval_seconds,
+           "300", 1, true, NULL, "How often the controller checks for leadership imbalance."),
     K_BOOL("auto.create.topics.enable", auto_create_topics_enable, "true", true, NULL,
            "Create a topic when a client asks for metadata of (or produces to) an unknown one."),
     K_BOOL("delete.topic.enable", delete_topic_enable, "true", true, NULL, "Allow DeleteTopics."),

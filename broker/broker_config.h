@@ -114,6 +114,8 @@ struct broker_config {
     int32_t default_replication_factor;
     int32_t min_insync_replicas;
     bool unclean_leader_election_enable;
+    bool auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_seconds;
     bool auto_create_topics_enable;
     bool delete_topic_enable;
     int64_t replica_lag_time_max_ms;
