@@ -75,13 +75,16 @@ static handler_fn handler_for(int16_t key)
 }
 
 const struct api_table broker_client_apis = {
-    proto_api_find, proto_api_is_flexible, proto_api_version_supported, proto_api_count,
-    proto_api_at,
+    proto_api_find,  proto_api_is_flexible, proto_api_version_supported,
+    proto_api_count, proto_api_at,
 };
 
 const struct api_table broker_controller_apis = {
-    proto_api_controller_find, proto_api_controller_is_flexible,
-    proto_api_controller_version_supported, proto_api_controller_count, proto_api_controller_at,
+    proto_api_controller_find,
+    proto_api_controller_is_flexible,
+    proto_api_controller_version_supported,
+    proto_api_controller_count,
+    proto_api_controller_at,
 };
 
 void broker_dispatch(struct request *req)

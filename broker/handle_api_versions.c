@@ -1,7 +1,7 @@
 /*
- * ApiVersions (18): the API table of the listener the request arrived on.  An unsupported ApiVersions
- * version is answered in v0 with UNSUPPORTED_VERSION and the ApiVersions
- * range, so the client can retry with a version we know (KIP-511).
+ * ApiVersions (18): the API table of the listener the request arrived on.  An unsupported
+ * ApiVersions version is answered in v0 with UNSUPPORTED_VERSION and the ApiVersions range, so the
+ * client can retry with a version we know (KIP-511).
  */
 #include "api.h"
 #include "handlers.h"

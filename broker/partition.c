@@ -78,7 +78,8 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     rc = storage_leader_epoch_open(dir, &epochs);
     if (rc == SL_ECORRUPT && epochs) {
         /* A damaged checkpoint is rebuilt from the epochs stamped on the batches. */
-        LOG_WARN("broker", "%s/leader-epoch-checkpoint is corrupt; rebuilding it from the log", dir);
+        LOG_WARN("broker", "%s/leader-epoch-checkpoint is corrupt; rebuilding it from the log",
+                 dir);
         rc = storage_leader_epoch_rebuild(epochs, log);
     }
     if (rc < 0) {

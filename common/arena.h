@@ -16,7 +16,10 @@ struct arena {
 };
 
 /* An arena needs no set-up beyond zero-initialization. */
-#define ARENA_INIT {0}
+#define ARENA_INIT                                                                                 \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /*
  * Returns n bytes aligned for any type, zero-filled, owned by the arena.

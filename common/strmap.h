@@ -18,7 +18,10 @@ struct strmap {
     size_t used;  /* live entries + tombstones */
 };
 
-#define STRMAP_INIT {0}
+#define STRMAP_INIT                                                                                \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Returns the value stored under key, or NULL. */
 void *strmap_get(const struct strmap *m, const char *key);
