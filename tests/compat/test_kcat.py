@@ -109,10 +109,13 @@ def round_codec(codec):
         check(seqs == sorted(seqs), f"{topic}: key {k} values out of produce order")
 
     seen = stored_codecs(topic)
-    check(set(seen) == {CODECS[codec]},
-          f"{topic}: stored batches by codec {seen}, expected all codec {CODECS[codec]} "
-          f"({codec}); a missing codec usually means librdkafka disabled it after "
-          f"ApiVersions (see protocol.md a4)")
+    # librdkafka sends a batch uncompressed when compressing does not make it smaller
+    # (a small batch under load), so uncompressed batches may appear next to the codec;
+    # the codec itself must be there, or librdkafka disabled it after ApiVersions
+    # (protocol.md a4).
+    check(seen.get(CODECS[codec], 0) > 0 and set(seen) <= {CODECS[codec], CODECS["none"]},
+          f"{topic}: stored batches by codec {seen}, expected codec {CODECS[codec]} "
+          f"({codec}), possibly next to uncompressed ones")
 
 
 def teardown():
