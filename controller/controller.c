@@ -823,6 +823,10 @@ static void fail_results(struct op *op, int16_t err, const char *msg)
                 op->u.ac.res[i].error_message = msg;
             }
         break;
+    case OP_ELECT_LEADERS:
+        if (op->u.el.error == KERR_NONE)
+            op->u.el.error = err;
+        break;
     case OP_BOOTSTRAP:
     case OP_FENCE_STALE:
     case OP_REBALANCE:
@@ -867,6 +871,10 @@ static void finish(struct op *op)
     }
     case OP_ALTER_CONFIGS:
         op->cb.alter_configs(op->ctx, op->u.ac.res, op->u.ac.n);
+        break;
+    case OP_ELECT_LEADERS:
+        op->cb.elect_leaders(op->ctx, op->u.el.error, op->u.el.res,
+                             op->u.el.error ? 0 : op->u.el.n);
         break;
     case OP_FENCE_STALE:
     case OP_REBALANCE:
@@ -947,6 +955,9 @@ static void run(struct controller *c)
             break;
         case OP_ALTER_CONFIGS:
             ctl_process_alter_configs(c, op, &r);
+            break;
+        case OP_ELECT_LEADERS:
+            ctl_process_elect_leaders(c, op, &r);
             break;
         }
         if (r.n == 0 && !r.err) {
@@ -1090,6 +1101,8 @@ void controller_handle_commit(struct controller *c, int64_t base_offset, const u
             ctl_heartbeat_committed(c, op);
         if (op->type == OP_ALTER_PARTITION)
             ctl_alter_partition_committed(c, op);
+        if (op->type == OP_ELECT_LEADERS)
+            ctl_elect_leaders_committed(c, op);
         finish(pop_head(c));
     }
     c->running = was_running;

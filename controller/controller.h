@@ -472,4 +472,60 @@ typedef void (*ctl_alter_partition_cb)(void *ctx, int16_t error_code,
 void controller_alter_partition(struct controller *c, const struct ctl_alter_partition_req *req,
                                 ctl_alter_partition_cb cb, void *ctx);
 
+/* ---- ElectLeaders (KIP-460) and leadership transfer ---- */
+
+/* Kafka's ElectionType values, plus Sluice's targeted transfer (not a Kafka type). */
+enum ctl_election_type {
+    CTL_ELECTION_PREFERRED = 0, /* replicas[0], when it is in the ISR and active */
+    CTL_ELECTION_UNCLEAN = 1,   /* leaderless partitions: from the ISR, else any live replica */
+    CTL_ELECTION_TARGET = 2,    /* a given replica (admin transfer_leadership) */
+};
+
+struct ctl_elect_partition {
+    const char *topic;
+    int32_t partition_index;
+};
+
+struct ctl_elect_leaders_req {
+    int8_t election_type; /* enum ctl_election_type */
+    int32_t target;       /* CTL_ELECTION_TARGET: the node that is to lead */
+    /* The partitions; NULL means every partition of the cluster (ElectLeaders' null
+     * topic_partitions, KIP-460), which answers only partitions that needed an election. */
+    const struct ctl_elect_partition *partitions;
+    int32_t npartitions;
+};
+
+struct ctl_elect_result {
+    const char *topic;
+    int32_t partition_index;
+    int16_t error_code;
+    const char *error_message; /* NULL when none */
+    int32_t leader_id;         /* the leader after the election (or now, on error); -1 unknown */
+    int32_t leader_epoch;      /* likewise; -1 unknown */
+};
+
+/* error_code is the top-level error (NOT_CONTROLLER, INVALID_REQUEST); then n == 0. */
+typedef void (*ctl_elect_leaders_cb)(void *ctx, int16_t error_code,
+                                     const struct ctl_elect_result *results, int32_t n);
+
+/*
+ * ElectLeaders (ReplicationControlManager.electLeaders).  Per partition:
+ * UNKNOWN_TOPIC_OR_PARTITION; ELECTION_NOT_NEEDED when a preferred election
+ * finds replicas[0] leading or an unclean one finds a leader; a preferred
+ * election whose replicas[0] is not in the ISR or not active writes nothing
+ * and answers PREFERRED_LEADER_NOT_AVAILABLE (unless the current leader
+ * itself cannot stay, then the next eligible replica leads, as Kafka's
+ * PartitionChangeBuilder does); an unclean election that finds no live
+ * replica answers ELIGIBLE_LEADERS_NOT_AVAILABLE.  CTL_ELECTION_TARGET makes
+ * `target` the leader: INVALID_REQUEST when it is not a replica,
+ * ELECTION_NOT_NEEDED when it leads already, INELIGIBLE_REPLICA (with the
+ * reason in the message) unless it is in the ISR, registered, unfenced and
+ * not in controlled shutdown.  Every change is a PartitionChangeRecord (new
+ * leader, leader epoch + 1, ISR unchanged), all in one batch; results are
+ * in request order and the callback runs once it commits.  An unknown
+ * election type is a top-level INVALID_REQUEST.
+ */
+void controller_elect_leaders(struct controller *c, const struct ctl_elect_leaders_req *req,
+                              ctl_elect_leaders_cb cb, void *ctx);
+
 #endif

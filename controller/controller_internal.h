@@ -42,6 +42,7 @@ enum op_type {
     OP_ALTER_PARTITION,
     OP_REBALANCE,
     OP_ALTER_CONFIGS,
+    OP_ELECT_LEADERS,
 };
 
 /* One requested AlterPartition partition and its answer. */
@@ -79,6 +80,7 @@ struct op {
         ctl_heartbeat_cb heartbeat;
         ctl_alter_partition_cb alter_partition;
         ctl_alter_configs_cb alter_configs;
+        ctl_elect_leaders_cb elect_leaders;
     } cb;
     union {
         struct {
@@ -126,6 +128,14 @@ struct op {
             bool incremental, validate_only;
             struct ctl_alter_configs_result *res;
         } ac;
+        struct {
+            int8_t type;
+            int32_t target;
+            bool all; /* every partition (null topic_partitions) */
+            struct ctl_elect_result *res;
+            int32_t n;
+            int16_t error;
+        } el;
     } u;
 };
 
@@ -230,6 +240,9 @@ void ctl_process_alter_partition(struct controller *c, struct op *op, struct rec
 /* Fills the results of the accepted AlterPartition items from the committed image. */
 void ctl_alter_partition_committed(struct controller *c, struct op *op);
 void ctl_process_rebalance(struct controller *c, struct recs *r);
+void ctl_process_elect_leaders(struct controller *c, struct op *op, struct recs *r);
+/* Fills the leaders and epochs of the elected partitions from the committed image. */
+void ctl_elect_leaders_committed(struct controller *c, struct op *op);
 
 /* ---- config changes (controller_configs.c) ---- */
 

@@ -1,14 +1,15 @@
 /*
  * Partition leadership and ISR changes on the active controller: elections
  * when brokers are fenced, shut down or unfenced, AlterPartition from
- * partition leaders (KIP-497) and preferred-leader balancing, all as
- * PartitionChangeRecords.  One builder computes every change the way
- * Kafka's PartitionChangeBuilder does (without ELR, KIP-966): the new leader
- * is the current one if it may stay, else the first replica (in replica
- * order) that is in the target ISR and acceptable (unfenced, not shutting
- * down); with unclean.leader.election.enable any acceptable replica, which
- * then becomes the whole ISR and the partition RECOVERING (KIP-704); an ISR
- * never becomes empty (the last member stays).
+ * partition leaders (KIP-497), preferred-leader balancing and ElectLeaders
+ * (KIP-460, plus targeted transfers), all as PartitionChangeRecords.  One
+ * builder computes every change the way Kafka's PartitionChangeBuilder does
+ * (without ELR, KIP-966): the new leader is the current one if it may stay,
+ * else the first replica (in replica order) that is in the target ISR and
+ * acceptable (unfenced, not shutting down); with
+ * unclean.leader.election.enable any acceptable replica, which then becomes
+ * the whole ISR and the partition RECOVERING (KIP-704); an ISR never becomes
+ * empty (the last member stays).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@ struct pc_spec {
     int8_t target_lrs; /* requested leader recovery state or MR_LRS_NO_CHANGE */
     bool preferred;    /* try replicas[0] first */
     bool unclean;      /* unclean.leader.election.enable for the topic */
+    bool targeted;     /* try `target` first (a leadership transfer) */
+    int32_t target;
 };
 
 static bool in_list(const int32_t *v, int32_t n, int32_t x)
@@ -77,7 +80,9 @@ static bool pc_build(const struct controller *c, const struct mi_partition *p,
 #define VALID(x) (in_list(isr_buf, n, (x)) && acceptable(c, s, (x)))
     int32_t leader = MR_NO_LEADER;
     bool unclean = false;
-    if (s->preferred && p->nreplicas > 0 && VALID(p->replicas[0])) {
+    if (s->targeted && VALID(s->target)) {
+        leader = s->target;
+    } else if (s->preferred && p->nreplicas > 0 && VALID(p->replicas[0])) {
         leader = p->replicas[0];
     } else if (p->leader >= 0 && VALID(p->leader)) {
         leader = p->leader;
@@ -435,5 +440,169 @@ void controller_alter_partition(struct controller *c, const struct ctl_alter_par
         }
     }
     op->u.ap.n = k;
+    ctl_enqueue(c, op);
+}
+
+/* ---- ElectLeaders (KIP-460) and targeted transfers ---- */
+
+/* Why broker id cannot take leadership of p now, or NULL when it can. */
+static const char *ineligible_reason(const struct controller *c, const struct mi_partition *p,
+                                     int32_t id)
+{
+    const struct mi_broker *b = metadata_image_broker(c->img, id);
+    if (!b)
+        return "not registered";
+    if (b->fenced)
+        return "fenced";
+    if (b->in_controlled_shutdown)
+        return "in controlled shutdown";
+    if (!mi_partition_in_isr(p, id))
+        return "not in the ISR";
+    return NULL;
+}
+
+/* One partition of an election (ReplicationControlManager.electLeader). */
+static void elect_one(struct controller *c, struct op *op, struct recs *r, const struct mi_topic *t,
+                      const struct mi_partition *p, struct idbuf *buf, struct ctl_elect_result *out)
+{
+    int8_t type = op->u.el.type;
+    int32_t target = op->u.el.target;
+    out->leader_id = p->leader;
+    out->leader_epoch = p->leader_epoch;
+    if (type == CTL_ELECTION_TARGET) {
+        const char *why = ineligible_reason(c, p, target);
+        if (!mi_partition_has_replica(p, target)) {
+            out->error_code = KERR_INVALID_REQUEST;
+            out->error_message =
+                ctl_msgf(&op->a, "Node %" PRId32 " is not a replica of %s-%" PRId32 ".", target,
+                         t->name, p->partition_id);
+            return;
+        }
+        if (p->leader == target) {
+            out->error_code = KERR_ELECTION_NOT_NEEDED;
+            out->error_message = ctl_msgf(&op->a, "Node %" PRId32 " already leads %s-%" PRId32 ".",
+                                          target, t->name, p->partition_id);
+            return;
+        }
+        if (why) {
+            out->error_code = KERR_INELIGIBLE_REPLICA;
+            out->error_message =
+                ctl_msgf(&op->a,
+                         "Node %" PRId32 " cannot lead %s-%" PRId32 ": it is %s (only an in-sync "
+                         "replica on a registered, unfenced broker that is not shutting down "
+                         "can take leadership).",
+                         target, t->name, p->partition_id, why);
+            return;
+        }
+    } else if ((type == CTL_ELECTION_PREFERRED && p->nreplicas > 0 &&
+                p->leader == p->replicas[0]) ||
+               (type == CTL_ELECTION_UNCLEAN && p->leader >= 0)) {
+        out->error_code = KERR_ELECTION_NOT_NEEDED;
+        return;
+    }
+    if (r->n >= MAX_RECORDS_PER_OP) {
+        out->error_code = KERR_POLICY_VIOLATION;
+        out->error_message = ctl_msgf(&op->a, "At most %d partitions change leader in one request.",
+                                      MAX_RECORDS_PER_OP);
+        return;
+    }
+    struct pc_spec s = {.unfencing = -1,
+                        .target_lrs = MR_LRS_NO_CHANGE,
+                        .preferred = type == CTL_ELECTION_PREFERRED,
+                        .targeted = type == CTL_ELECTION_TARGET,
+                        .target = target,
+                        .unclean = type == CTL_ELECTION_UNCLEAN};
+    const char *why = type == CTL_ELECTION_TARGET    ? "leadership transfer"
+                      : type == CTL_ELECTION_UNCLEAN ? "unclean election"
+                                                     : "preferred election";
+    if (add_change(c, r, t, p, &s, buf, why)) {
+        out->error_code = KERR_NONE;
+        return;
+    }
+    /* Nothing to write: no acceptable replica for this election. */
+    out->error_code = type == CTL_ELECTION_PREFERRED ? KERR_PREFERRED_LEADER_NOT_AVAILABLE
+                                                     : KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
+}
+
+void ctl_process_elect_leaders(struct controller *c, struct op *op, struct recs *r)
+{
+    int8_t type = op->u.el.type;
+    if (type != CTL_ELECTION_PREFERRED && type != CTL_ELECTION_UNCLEAN &&
+        type != CTL_ELECTION_TARGET) {
+        op->u.el.error = KERR_INVALID_REQUEST;
+        return;
+    }
+    struct idbuf buf = {0};
+    if (op->u.el.all) {
+        /* Every partition; only those that needed an election are answered (Kafka). */
+        size_t nt = metadata_image_topic_count(c->img);
+        int32_t total = 0;
+        for (size_t i = 0; i < nt; i++)
+            total += metadata_image_topic_at(c->img, i)->npartitions;
+        op->u.el.res = arena_alloc(&op->a, (size_t)(total + 1) * sizeof(*op->u.el.res));
+        int32_t n = 0;
+        for (size_t i = 0; i < nt; i++) {
+            const struct mi_topic *t = metadata_image_topic_at(c->img, i);
+            for (int32_t k = 0; k < t->npartitions; k++) {
+                struct ctl_elect_result *out = &op->u.el.res[n];
+                *out = (struct ctl_elect_result){.topic = ctl_adup(&op->a, t->name),
+                                                 .partition_index = k};
+                elect_one(c, op, r, t, &t->partitions[k], &buf, out);
+                if (out->error_code != KERR_ELECTION_NOT_NEEDED)
+                    n++;
+            }
+        }
+        op->u.el.n = n;
+    } else {
+        for (int32_t i = 0; i < op->u.el.n; i++) {
+            struct ctl_elect_result *out = &op->u.el.res[i];
+            const struct mi_topic *t = metadata_image_topic_by_name(c->img, out->topic);
+            const struct mi_partition *p =
+                t ? metadata_image_partition(t, out->partition_index) : NULL;
+            if (!t) {
+                out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                out->error_message = ctl_msgf(&op->a, "No such topic as %s", out->topic);
+            } else if (!p) {
+                out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                out->error_message = ctl_msgf(&op->a, "No such partition as %s-%" PRId32,
+                                              out->topic, out->partition_index);
+            } else {
+                elect_one(c, op, r, t, p, &buf, out);
+            }
+        }
+    }
+    free(buf.v);
+}
+
+void ctl_elect_leaders_committed(struct controller *c, struct op *op)
+{
+    for (int32_t i = 0; i < op->u.el.n; i++) {
+        struct ctl_elect_result *out = &op->u.el.res[i];
+        if (out->error_code != KERR_NONE)
+            continue;
+        const struct mi_topic *t = metadata_image_topic_by_name(c->img, out->topic);
+        const struct mi_partition *p = t ? metadata_image_partition(t, out->partition_index) : NULL;
+        out->leader_id = p ? p->leader : -1;
+        out->leader_epoch = p ? p->leader_epoch : -1;
+    }
+}
+
+void controller_elect_leaders(struct controller *c, const struct ctl_elect_leaders_req *req,
+                              ctl_elect_leaders_cb cb, void *ctx)
+{
+    struct op *op = ctl_op_new(OP_ELECT_LEADERS, ctx);
+    op->cb.elect_leaders = cb;
+    op->u.el.type = req->election_type;
+    op->u.el.target = req->target;
+    op->u.el.all = req->partitions == NULL;
+    int32_t n = req->partitions && req->npartitions > 0 ? req->npartitions : 0;
+    op->u.el.n = n;
+    op->u.el.res = arena_alloc(&op->a, (size_t)(n + 1) * sizeof(*op->u.el.res));
+    for (int32_t i = 0; i < n; i++)
+        op->u.el.res[i] = (struct ctl_elect_result){
+            .topic = ctl_adup(&op->a, req->partitions[i].topic ? req->partitions[i].topic : ""),
+            .partition_index = req->partitions[i].partition_index,
+            .leader_id = -1,
+            .leader_epoch = -1};
     ctl_enqueue(c, op);
 }
