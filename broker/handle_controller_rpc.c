@@ -6,7 +6,8 @@
  * BrokerHeartbeat; KIP-631) and AlterPartition (KIP-497) go to the active
  * controller, and are answered NOT_CONTROLLER by the others.  Topic
  * administration and config changes forwarded by brokers (KIP-919) go to the
- * same handlers as on the client listener.
+ * same handlers as on the client listener, and so do ElectLeaders (KIP-460)
+ * and Sluice's targeted transfers (handle_elect_leaders.c).
  */
 #include "api.h"
 #include "clock.h"
@@ -206,6 +207,9 @@ void handle_controller_rpc(struct request *req)
         return;
     case KAPI_INCREMENTAL_ALTER_CONFIGS:
         handle_incremental_alter_configs(req);
+        return;
+    case PROTO_API_ELECT_LEADERS:
+        handle_elect_leaders(req);
         return;
     case KAPI_BROKER_REGISTRATION:
     case KAPI_BROKER_HEARTBEAT:

@@ -24,6 +24,8 @@ void handle_alter_configs(struct request *req);
 void handle_incremental_alter_configs(struct request *req);
 void handle_init_producer_id(struct request *req);
 void handle_describe_cluster(struct request *req);
+/* ElectLeaders (43), handle_elect_leaders.c. */
+void handle_elect_leaders(struct request *req);
 void handle_find_coordinator(struct request *req);
 void handle_offset_for_leader_epoch(struct request *req);
 /* CONTROLLER listener: the Raft APIs (handle_controller_rpc.c). */

@@ -30,6 +30,8 @@ static const struct proto_api apis[] = {
     API(KAPI_DELETE_TOPICS, "DeleteTopics", 1, 6, 1, 4, delete_topics),
     API(KAPI_ALTER_CONFIGS, "AlterConfigs", 0, 2, 0, 2, alter_configs),
     API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
+    /* Elections (KIP-460) and Sluice's targeted transfers (msg_elect_leaders.h). */
+    API(PROTO_API_ELECT_LEADERS, "ElectLeaders", 0, 2, 0, 2, elect_leaders),
     API(KAPI_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 0, 1,
         incremental_alter_configs),
     API(KAPI_VOTE, "Vote", 0, 2, 0, 0, vote),

@@ -3,7 +3,9 @@
  * RPCs between controllers (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch,
  * FetchSnapshot, DescribeQuorum) and the broker-to-controller RPCs
  * (BrokerRegistration, BrokerHeartbeat, AlterPartition,
- * ControllerRegistration), plus ApiVersions.  Same entry layout as the
+ * ControllerRegistration), plus ApiVersions, the topic administration that
+ * brokers forward (KIP-919) and ElectLeaders (also Sluice's targeted
+ * transfers, msg_elect_leaders.h).  Same entry layout as the
  * client listener's table (api.h); the schemas are msg_controller.h's, and
  * Fetch and ApiVersions reuse the client listener's schemas.  A connection
  * on this listener decodes request headers with

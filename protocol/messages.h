@@ -18,6 +18,7 @@
  *   msg_group.h          OffsetCommit (8), OffsetFetch (9), JoinGroup (11), Heartbeat (12),
  *                        LeaveGroup (13), SyncGroup (14), DescribeGroups (15), ListGroups (16),
  *                        DeleteGroups (42), OffsetDelete (47)
+ *   msg_elect_leaders.h  ElectLeaders (43)
  *
  * Decoded strings and arrays live in the request arena; BYTES/RECORDS alias
  * the request buffer (see codec.h).
@@ -33,5 +34,6 @@
 #include "msg_configs.h"
 #include "msg_controller.h"
 #include "msg_group.h"
+#include "msg_elect_leaders.h"
 
 #endif
