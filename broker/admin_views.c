@@ -500,6 +500,25 @@ void admin_view_partition(struct admin_request *r)
 
 /* ---- /v1/raft/metadata: the metadata quorum (DescribeQuorum, KIP-595/KIP-836) ---- */
 
+/* One replica as DescribeQuorum reports it, with its lag behind the leader's log end. */
+static json_t *raft_replica_json(const struct quorum_replica *rep, int64_t leader_leo,
+                                 bool is_leader, const char *status)
+{
+    json_t *v = json_object();
+    json_object_set_new(v, "replica_id", json_integer(rep->id));
+    json_object_set_new(v, "replica_directory_id", json_null());
+    json_object_set_new(v, "log_end_offset", admin_json_int_or_null(rep->log_end_offset));
+    json_object_set_new(v, "lag",
+                        rep->log_end_offset >= 0 ? json_integer(leader_leo - rep->log_end_offset)
+                                                 : json_null());
+    json_object_set_new(v, "last_fetch_timestamp",
+                        admin_json_int_or_null(rep->last_fetch_timestamp));
+    json_object_set_new(v, "last_caught_up_timestamp",
+                        admin_json_int_or_null(rep->last_caught_up_timestamp));
+    json_object_set_new(v, "status", json_string(is_leader ? "Leader" : status));
+    return v;
+}
+
 void admin_view_raft(struct admin_request *r)
 {
     struct node *n = r->node;
@@ -517,31 +536,67 @@ void admin_view_raft(struct admin_request *r)
     json_object_set_new(o, "leader_id", json_integer(leader));
     json_object_set_new(o, "leader_epoch", json_integer(quorum_epoch(q)));
     json_object_set_new(o, "high_watermark", json_integer(hw));
-    /* Follower progress is what the leader tracks; this node knows its own log only. */
+    /* Replica progress is what the leader tracks (DescribeQuorum); elsewhere this node knows
+     * its own log only, and says so. */
+    struct quorum_description d;
+    bool described = is_leader && quorum_describe(q, &d) == 0;
     json_t *voters = json_array();
-    for (size_t i = 0; i < n->cfg->voters.n; i++) {
-        int32_t id = n->cfg->voters.v[i].id;
-        bool self = id == n->node_id;
-        json_t *v = json_object();
-        json_object_set_new(v, "replica_id", json_integer(id));
-        json_object_set_new(v, "replica_directory_id", json_null());
-        json_object_set_new(v, "log_end_offset", self ? json_integer(leo) : json_null());
-        json_object_set_new(v, "lag", self && is_leader ? json_integer(0) : json_null());
-        json_object_set_new(v, "last_fetch_timestamp",
-                            self && is_leader ? json_integer(now) : json_null());
-        json_object_set_new(v, "last_caught_up_timestamp",
-                            self && is_leader ? json_integer(now) : json_null());
-        json_object_set_new(v, "status",
-                            json_string(id == leader  ? "Leader"
-                                        : leader >= 0 ? "Follower"
-                                                      : "Unattached"));
-        json_array_append_new(voters, v);
+    int64_t max_lag = 0, max_lag_ms = 0;
+    int64_t leader_caught_up = now, leader_leo = leo;
+    if (described) {
+        for (int i = 0; i < d.nvoters; i++)
+            if (d.voters[i].id == n->node_id) {
+                leader_leo = d.voters[i].log_end_offset;
+                leader_caught_up = d.voters[i].last_caught_up_timestamp;
+            }
+        for (int i = 0; i < d.nvoters; i++) {
+            const struct quorum_replica *rep = &d.voters[i];
+            int64_t lag = rep->log_end_offset >= 0 ? leader_leo - rep->log_end_offset : -1;
+            if (lag > max_lag)
+                max_lag = lag;
+            /* Kafka's MaxFollowerLagTimeMs: how far behind the leader's caught-up time. */
+            if (rep->id != n->node_id && rep->last_caught_up_timestamp >= 0 &&
+                leader_caught_up - rep->last_caught_up_timestamp > max_lag_ms)
+                max_lag_ms = leader_caught_up - rep->last_caught_up_timestamp;
+            json_array_append_new(
+                voters, raft_replica_json(rep, leader_leo, rep->id == leader, "Follower"));
+        }
+    } else {
+        for (size_t i = 0; i < n->cfg->voters.n; i++) {
+            int32_t id = n->cfg->voters.v[i].id;
+            bool self = id == n->node_id;
+            json_t *v = json_object();
+            json_object_set_new(v, "replica_id", json_integer(id));
+            json_object_set_new(v, "replica_directory_id", json_null());
+            json_object_set_new(v, "log_end_offset", self ? json_integer(leo) : json_null());
+            json_object_set_new(v, "lag", json_null());
+            json_object_set_new(v, "last_fetch_timestamp", json_null());
+            json_object_set_new(v, "last_caught_up_timestamp", json_null());
+            json_object_set_new(v, "status",
+                                json_string(id == leader  ? "Leader"
+                                            : leader >= 0 ? "Follower"
+                                                          : "Unattached"));
+            json_array_append_new(voters, v);
+        }
     }
     json_object_set_new(o, "current_voters", voters);
-    json_object_set_new(o, "observers", json_array());
-    /* A lone voter has no followers; with more, the lag is the quorum's to report. */
-    json_object_set_new(o, "max_follower_lag",
-                        is_leader && n->cfg->voters.n <= 1 ? json_integer(0) : json_null());
+    json_t *observers = json_array();
+    for (int i = 0; described && i < d.nobservers; i++)
+        json_array_append_new(observers,
+                              raft_replica_json(&d.observers[i], leader_leo, false, "Observer"));
+    json_object_set_new(o, "observers", observers);
+    json_object_set_new(o, "max_follower_lag", described ? json_integer(max_lag) : json_null());
+    json_object_set_new(o, "max_follower_lag_time_ms",
+                        described ? json_integer(max_lag_ms) : json_null());
+    json_object_set_new(o, "replica_progress_from",
+                        described ? json_integer(n->node_id) : json_null());
+    if (!described)
+        json_object_set_new(o, "replica_progress_note",
+                            json_string(leader >= 0 ? "replica progress is known to the quorum "
+                                                      "leader only: ask its /v1/raft/metadata"
+                                                    : "no quorum leader is known"));
+    if (described)
+        quorum_description_free(&d);
 
     struct quorum_state st = {-1, 0, -1};
     if (n->cfg->metadata_dir) {

@@ -3,6 +3,11 @@
  */
 #include "quorum.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
 int quorum_append(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset)
 {
     return q->ops->append(q, records, n, last_offset);
@@ -37,4 +42,20 @@ void quorum_close(struct quorum *q)
 {
     if (q)
         q->ops->close(q);
+}
+
+int quorum_describe(const struct quorum *q, struct quorum_description *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!q->ops->describe)
+        return SL_EUNSUPPORTED;
+    return q->ops->describe(q, out);
+}
+
+void quorum_description_free(struct quorum_description *d)
+{
+    free(d->voters);
+    free(d->observers);
+    d->voters = d->observers = NULL;
+    d->nvoters = d->nobservers = 0;
 }

@@ -56,6 +56,25 @@ struct quorum_listener {
     int (*load_snapshot)(void *ctx, int64_t end_offset, const uint8_t *data, size_t len);
 };
 
+/* One replica of the quorum as the leader sees it (DescribeQuorum's ReplicaState). */
+struct quorum_replica {
+    int32_t id;
+    int64_t log_end_offset;           /* -1 unknown */
+    int64_t last_fetch_timestamp;     /* wall-clock ms, -1 never */
+    int64_t last_caught_up_timestamp; /* wall-clock ms, -1 never */
+};
+
+/* What DescribeQuorum reports (KIP-595, KIP-836). */
+struct quorum_description {
+    int32_t leader_id;
+    int32_t epoch;
+    int64_t high_watermark;
+    int nvoters;
+    struct quorum_replica *voters; /* in configuration order */
+    int nobservers;
+    struct quorum_replica *observers;
+};
+
 /* What an implementation provides; struct quorum is its first member. */
 struct quorum_ops {
     int (*append)(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset);
@@ -65,6 +84,8 @@ struct quorum_ops {
     int64_t (*high_watermark)(const struct quorum *q);
     int64_t (*log_end_offset)(const struct quorum *q);
     void (*close)(struct quorum *q);
+    /* Optional (NULL: quorum_describe answers SL_EUNSUPPORTED). */
+    int (*describe)(const struct quorum *q, struct quorum_description *out);
 };
 
 struct quorum {
@@ -91,6 +112,17 @@ int32_t quorum_epoch(const struct quorum *q);
 int64_t quorum_high_watermark(const struct quorum *q);
 /* The next offset the log will assign. */
 int64_t quorum_log_end_offset(const struct quorum *q);
+/*
+ * Leader only: the replica states DescribeQuorum reports, into *out (its
+ * arrays allocated; release them with quorum_description_free).  Returns 0,
+ * SL_ESTATE when this node is not the leader (only the leader tracks its
+ * followers), SL_EUNSUPPORTED when the implementation does not track them; *out
+ * is empty on error.
+ */
+int quorum_describe(const struct quorum *q, struct quorum_description *out);
+/* Frees the arrays of *d (NULL arrays are fine). */
+void quorum_description_free(struct quorum_description *d);
+
 /*
  * Closes the log and frees the quorum; no callback runs afterwards.  Must not
  * be called from inside a listener callback.  NULL is a no-op.

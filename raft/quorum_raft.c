@@ -847,6 +847,35 @@ static void qr_close(struct quorum *qq)
     free(q);
 }
 
+static void replica_of(const struct raft_replica_info *in, struct quorum_replica *out)
+{
+    *out = (struct quorum_replica){.id = in->id,
+                                   .log_end_offset = in->log_end_offset,
+                                   .last_fetch_timestamp = wall_of(in->last_fetch_ms),
+                                   .last_caught_up_timestamp = wall_of(in->last_caught_up_ms)};
+}
+
+static int qr_describe(const struct quorum *qq, struct quorum_description *out)
+{
+    const struct quorum_raft *q = cqr_of(qq);
+    struct raft_quorum_info qi;
+    int rc = raft_describe_quorum(q->rn, &qi);
+    if (rc < 0)
+        return rc;
+    out->leader_id = qi.leader_id;
+    out->epoch = qi.epoch;
+    out->high_watermark = qi.high_watermark;
+    out->voters = xcalloc((size_t)qi.nvoters + 1, sizeof(*out->voters));
+    for (int i = 0; i < qi.nvoters; i++)
+        replica_of(&qi.voters[i], &out->voters[i]);
+    out->nvoters = qi.nvoters;
+    out->observers = xcalloc((size_t)qi.nobservers + 1, sizeof(*out->observers));
+    for (int i = 0; i < qi.nobservers; i++)
+        replica_of(&qi.observers[i], &out->observers[i]);
+    out->nobservers = qi.nobservers;
+    return 0;
+}
+
 static const struct quorum_ops raft_ops = {
     .append = qr_append,
     .is_leader = qr_is_leader,
@@ -855,6 +884,7 @@ static const struct quorum_ops raft_ops = {
     .high_watermark = qr_high_watermark,
     .log_end_offset = qr_log_end_offset,
     .close = qr_close,
+    .describe = qr_describe,
 };
 
 /* ---- open ---- */
