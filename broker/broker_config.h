@@ -121,6 +121,8 @@ struct broker_config {
     int64_t replica_lag_time_max_ms;
     int32_t replica_fetch_wait_max_ms;
     int32_t replica_fetch_max_bytes;
+    int32_t replica_fetch_response_max_bytes;
+    int32_t replica_fetch_backoff_ms;
     int32_t num_replica_fetchers;
     int64_t replica_high_watermark_checkpoint_interval_ms;
 

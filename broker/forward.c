@@ -19,8 +19,7 @@
 
 #define FORWARD_TIMEOUT_MS 30000
 
-/* The connection to the active controller's CONTROLLER listener, or NULL. */
-static struct kc_conn *controller_conn(struct node *n)
+struct kc_conn *forward_controller_conn(struct node *n)
 {
     int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
     if (leader < 0 || leader == n->node_id)
@@ -66,7 +65,7 @@ static void on_response(void *ctx, int err, const void *resp, struct arena *a)
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema)
 {
-    struct kc_conn *c = controller_conn(req->node);
+    struct kc_conn *c = forward_controller_conn(req->node);
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
     if (!c || !proto_api_controller_version_supported(key, ver))
         return false;
@@ -98,7 +97,7 @@ static void on_auto_created(void *ctx, int err, const void *resp, struct arena *
 
 bool forward_auto_create(struct node *n, const char *topic)
 {
-    struct kc_conn *c = controller_conn(n);
+    struct kc_conn *c = forward_controller_conn(n);
     if (!c)
         return false;
     struct create_topics_req_topic t = {0};

@@ -12,8 +12,16 @@
 
 #include "codec.h"
 
+struct kc_conn;
 struct node;
 struct request;
+
+/*
+ * The connection to the active controller's CONTROLLER listener (opened
+ * lazily, replaced when leadership moves), or NULL when no other node is
+ * known to be the active controller.  Owned by the node.
+ */
+struct kc_conn *forward_controller_conn(struct node *n);
 
 /*
  * Sends the decoded request `body` (of req's API and version) to the active

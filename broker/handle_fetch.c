@@ -10,7 +10,9 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "handlers.h"
+#include "isr_updates.h"
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
@@ -72,9 +74,32 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
                 *hard_error = true;
                 continue;
             }
+            if (replica) {
+                /* A follower's fetch: divergence check, progress, HW, ISR (DESIGN.md 3). */
+                int32_t div_epoch;
+                int64_t div_end;
+                int32_t last_epoch = req->hdr.api_version >= 12 ? rp->last_fetched_epoch : -1;
+                int64_t now = clock_mono_ms();
+                err = partition_replica_fetch(p, fr->replica_id, rp->fetch_offset, last_epoch, now,
+                                              &div_epoch, &div_end);
+                if (err == KERR_NONE && (div_epoch >= 0 || div_end >= 0)) {
+                    op->diverging_epoch.epoch = div_epoch;
+                    op->diverging_epoch.end_offset = div_end;
+                    *hard_error = true; /* answered at once, without records */
+                }
+                if (err != KERR_NONE) {
+                    op->error_code = err;
+                    *hard_error = true;
+                }
+                if (err == KERR_NONE && div_epoch < 0 && div_end < 0)
+                    isr_updates_maybe_propose(n, p, now);
+            }
             op->high_watermark = p->high_watermark;
             op->last_stable_offset = p->high_watermark;
             op->log_start_offset = partition_log_start(p);
+            if (op->error_code != KERR_NONE || op->diverging_epoch.end_offset >= 0 ||
+                op->diverging_epoch.epoch >= 0)
+                continue;
             int64_t limit = rp->partition_max_bytes > 0 ? rp->partition_max_bytes : 0;
             if (limit > budget)
                 limit = budget;

@@ -18,6 +18,8 @@
 /* Cap on the decompressed records of one batch when validating (bomb guard). */
 #define MAX_DECOMPRESSED_FACTOR 64
 #define MIN_DECOMPRESSED_CAP    (16 << 20)
+/* At most one ISR proposal per partition in this interval (retries after a rejection). */
+#define ISR_CHANGE_MIN_INTERVAL_MS 500
 
 char *partition_dir_name(const char *log_dir, const char *topic, int32_t index)
 {
@@ -122,6 +124,8 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
 static void partition_free(struct partition *p)
 {
     producer_state_free(&p->producers);
+    free(p->followers);
+    free(p->proposed_isr);
     free(p->replicas);
     free(p->isr);
     free(p->topic);
@@ -162,12 +166,58 @@ static int32_t *dup_ids(const int32_t *ids, int n)
     return v;
 }
 
+static bool has_id(const int32_t *ids, int n, int32_t id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/*
+ * Rebuilds the follower table for the current replicas: a new leadership
+ * (fresh) resets everyone; otherwise known followers keep their state and
+ * replicas added since are reset.
+ */
+static void sync_followers(struct partition *p, bool fresh)
+{
+    int64_t now = clock_mono_ms();
+    struct repl_follower *old = p->followers;
+    int nold = p->nfollowers;
+    p->followers = xcalloc((size_t)(p->nreplicas ? p->nreplicas : 1), sizeof *p->followers);
+    p->nfollowers = 0;
+    for (int i = 0; i < p->nreplicas; i++) {
+        int32_t id = p->replicas[i];
+        if (id == p->leader_id)
+            continue;
+        struct repl_follower *f = &p->followers[p->nfollowers++];
+        const struct repl_follower *prev = NULL;
+        for (int j = 0; !fresh && j < nold; j++)
+            if (old[j].id == id)
+                prev = &old[j];
+        if (prev)
+            *f = *prev;
+        else
+            repl_follower_reset(f, id, has_id(p->isr, p->nisr, id), now);
+    }
+    free(old);
+}
+
+static void clear_isr_change(struct partition *p)
+{
+    p->isr_change_inflight = false;
+    free(p->proposed_isr);
+    p->proposed_isr = NULL;
+    p->nproposed_isr = 0;
+}
+
 void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id,
                          int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
                          int nreplicas, const int32_t *isr, int nisr)
 {
     bool was_leader = p->is_leader;
     int32_t old_epoch = p->leader_epoch;
+    int32_t old_partition_epoch = p->partition_epoch;
     p->leader_id = leader_id;
     p->leader_epoch = leader_epoch;
     p->partition_epoch = partition_epoch;
@@ -178,14 +228,29 @@ void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id
     p->isr = dup_ids(isr, nisr);
     p->nisr = nisr;
     p->is_leader = leader_id == self_id;
-    if (p->is_leader && (!was_leader || leader_epoch != old_epoch)) {
+    bool new_leadership = p->is_leader && (!was_leader || leader_epoch != old_epoch);
+    if (new_leadership) {
         /* KIP-101: a new leader epoch starts at the current log end offset. */
         storage_leader_epoch_assign(p->epochs, leader_epoch, partition_leo(p));
-        LOG_INFO("broker", "%s-%d: leader at epoch %d (log end offset %lld)", p->topic, p->index,
-                 leader_epoch, (long long)partition_leo(p));
+        LOG_INFO("broker", "%s-%d: leader at epoch %d (log end offset %lld, high watermark %lld)",
+                 p->topic, p->index, leader_epoch, (long long)partition_leo(p),
+                 (long long)p->high_watermark);
+    } else if (!p->is_leader && (was_leader || leader_epoch != old_epoch)) {
+        LOG_INFO("broker", "%s-%d: follower of %d at epoch %d (log end offset %lld)", p->topic,
+                 p->index, leader_id, leader_epoch, (long long)partition_leo(p));
     }
-    if (p->is_leader)
+    if (p->is_leader) {
+        sync_followers(p, new_leadership);
+        /* A committed change (a newer partition epoch) settles any proposal in flight. */
+        if (new_leadership || partition_epoch != old_partition_epoch)
+            clear_isr_change(p);
         partition_maybe_advance_hw(p);
+    } else {
+        free(p->followers);
+        p->followers = NULL;
+        p->nfollowers = 0;
+        clear_isr_change(p);
+    }
     partition_watch_fire_all(p);
 }
 
@@ -314,14 +379,27 @@ bool partition_maybe_advance_hw(struct partition *p)
 {
     if (!p->is_leader)
         return false;
-    /* Only this broker's own log end offset is known until replica fetchers exist; the
-     * leader is always in its ISR.  Other ISR members hold the watermark back. */
-    int64_t hw = partition_leo(p);
-    for (int i = 0; i < p->nisr; i++)
-        if (p->isr[i] != p->leader_id)
-            return false;
-    if (p->nisr < p->cfg.min_insync_replicas && p->nisr < p->nreplicas)
-        return false;
+    /* While an ISR change is in flight the watermark counts every member of the
+     * current and the proposed ISR (Kafka's maximal ISR): safe whichever commits. */
+    const int32_t *isr = p->isr;
+    int nisr = p->nisr;
+    int32_t *maximal = NULL;
+    if (p->isr_change_inflight) {
+        maximal = xmalloc(sizeof *maximal * (size_t)(p->nisr + p->nproposed_isr + 1));
+        memcpy(maximal, p->isr, sizeof *maximal * (size_t)p->nisr);
+        nisr = p->nisr;
+        for (int i = 0; i < p->nproposed_isr; i++)
+            if (!has_id(maximal, nisr, p->proposed_isr[i]))
+                maximal[nisr++] = p->proposed_isr[i];
+        isr = maximal;
+    }
+    /* The size rule looks at the committed ISR only: min.insync.replicas is about
+     * replicas the controller agrees are in sync. */
+    int64_t hw = p->nisr < p->cfg.min_insync_replicas && p->nisr < p->nreplicas
+                     ? p->high_watermark
+                     : repl_leader_hw(p->high_watermark, p->leader_id, partition_leo(p),
+                                      p->followers, p->nfollowers, isr, nisr, 0, p->nreplicas);
+    free(maximal);
     if (hw <= p->high_watermark)
         return false;
     p->high_watermark = hw;
@@ -440,4 +518,230 @@ int partition_offset_for_timestamp(struct partition *p, int64_t ts, int64_t *off
     if (rc == 0 && *offset >= p->high_watermark)
         *offset = *timestamp = -1;
     return rc;
+}
+
+/* ---- leader side of replication ---- */
+
+static struct repl_follower *find_follower(struct partition *p, int32_t id)
+{
+    for (int i = 0; i < p->nfollowers; i++)
+        if (p->followers[i].id == id)
+            return &p->followers[i];
+    return NULL;
+}
+
+int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t fetch_offset,
+                                int32_t last_fetched_epoch, int64_t now_ms, int32_t *div_epoch,
+                                int64_t *div_end_offset)
+{
+    *div_epoch = -1;
+    *div_end_offset = -1;
+    struct repl_follower *f = p->is_leader ? find_follower(p, replica_id) : NULL;
+    if (!f)
+        return KERR_NOT_LEADER_OR_FOLLOWER; /* not a replica of this partition (any more) */
+    /* KIP-595 style divergence first: a follower with a longer divergent tail must learn
+     * where to cut, not be told it is out of range. */
+    int32_t found = -1;
+    int64_t end = -1;
+    if (last_fetched_epoch >= 0)
+        partition_end_offset_for_epoch(p, last_fetched_epoch, &found, &end);
+    if (repl_fetch_diverges(last_fetched_epoch, fetch_offset, found, end, div_epoch,
+                            div_end_offset)) {
+        if (*div_end_offset < 0) {
+            /* No end offset to offer (cannot happen while the leader's own epoch is in its
+             * cache): the high watermark is a safe bound, and a value the follower sees. */
+            *div_epoch = -1;
+            *div_end_offset = p->high_watermark;
+        }
+        return KERR_NONE;
+    }
+    if (fetch_offset < partition_log_start(p) || fetch_offset > partition_leo(p))
+        return KERR_OFFSET_OUT_OF_RANGE;
+    repl_follower_fetched(f, fetch_offset, partition_leo(p), now_ms);
+    if (partition_maybe_advance_hw(p))
+        partition_watch_fire_all(p);
+    return KERR_NONE;
+}
+
+bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms,
+                            int32_t **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (!p->is_leader || p->isr_change_inflight ||
+        (p->isr_change_sent_ms > 0 && now_ms - p->isr_change_sent_ms < ISR_CHANGE_MIN_INTERVAL_MS))
+        return false;
+    int32_t *isr = xmalloc(sizeof *isr * (size_t)(p->nreplicas + 1));
+    int n = 0;
+    bool changed = false;
+    isr[n++] = p->leader_id;
+    int64_t epoch_start = storage_leader_epoch_latest_start(p->epochs);
+    for (int i = 0; i < p->nfollowers; i++) {
+        const struct repl_follower *f = &p->followers[i];
+        bool member = has_id(p->isr, p->nisr, f->id);
+        bool keep = member ? !repl_follower_out_of_sync(f, now_ms, lag_max_ms)
+                           : repl_follower_may_join(f, p->high_watermark, epoch_start, now_ms,
+                                                    lag_max_ms);
+        if (member && keep)
+            isr[n++] = f->id;
+        else if (!member && keep) {
+            isr[n++] = f->id;
+            changed = true;
+        } else if (member)
+            changed = true;
+    }
+    /* ISR members that are no longer replicas are left to the controller. */
+    if (!changed) {
+        free(isr);
+        return false;
+    }
+    *out = isr;
+    *nout = n;
+    return true;
+}
+
+void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms)
+{
+    clear_isr_change(p);
+    p->isr_change_inflight = true;
+    p->proposed_isr = isr;
+    p->nproposed_isr = nisr;
+    p->isr_change_sent_ms = now_ms;
+}
+
+void partition_isr_change_end(struct partition *p)
+{
+    clear_isr_change(p);
+    if (partition_maybe_advance_hw(p))
+        partition_watch_fire_all(p);
+}
+
+/* ---- follower side of replication ---- */
+
+int16_t partition_append_replica(struct partition *p, const uint8_t *records, size_t len,
+                                 int64_t now_ms, int64_t *appended)
+{
+    *appended = 0;
+    size_t pos = 0, start = 0;
+    const uint8_t *batch;
+    size_t blen;
+    int64_t next = partition_leo(p);
+    int rc;
+    /* Check every batch first (CRC, contiguous offsets), then append the valid prefix
+     * [start, end): batches wholly below our log end are skipped. */
+    size_t end = 0;
+    while ((rc = rb_split(records, len, &pos, &batch, &blen)) == 1) {
+        struct rb_header h;
+        if (rb_header_parse(batch, blen, &h) < 0 || rb_crc_check(batch, blen) < 0) {
+            LOG_WARN("broker", "%s-%d: corrupt batch from the leader at offset %lld", p->topic,
+                     p->index, (long long)next);
+            rc = SL_ECORRUPT;
+            break;
+        }
+        if (end == start && rb_header_last_offset(&h) < next) {
+            start = end = pos; /* already held */
+            continue;
+        }
+        if (h.base_offset != next) {
+            LOG_WARN("broker", "%s-%d: leader sent offset %lld where %lld was expected", p->topic,
+                     p->index, (long long)h.base_offset, (long long)next);
+            rc = SL_ECORRUPT;
+            break;
+        }
+        next = rb_header_last_offset(&h) + 1;
+        end = pos;
+    }
+    if (end > start) {
+        /* Record the leader epochs of the new data (KIP-101) before it lands. */
+        size_t q = start;
+        const uint8_t *b;
+        size_t bl;
+        while (q < end && rb_split(records, end, &q, &b, &bl) == 1) {
+            struct rb_header h;
+            rb_header_parse(b, bl, &h);
+            storage_leader_epoch_assign(p->epochs, h.partition_leader_epoch, h.base_offset);
+        }
+        int arc = storage_log_append(p->log, records + start, end - start, now_ms);
+        if (arc < 0) {
+            LOG_ERROR("broker", "%s-%d: replica append failed: %s", p->topic, p->index,
+                      sl_strerror(arc));
+            storage_leader_epoch_truncate_from_end(p->epochs, partition_leo(p));
+            return KERR_KAFKA_STORAGE_ERROR;
+        }
+        q = start;
+        while (q < end && rb_split(records, end, &q, &b, &bl) == 1) {
+            struct rb_header h;
+            rb_header_parse(b, bl, &h);
+            if (h.producer_id >= 0 && h.base_sequence >= 0 && !(h.attributes & RB_ATTR_CONTROL))
+                producer_state_update(&p->producers, h.producer_id, h.producer_epoch,
+                                      h.base_sequence, h.last_offset_delta + 1, h.base_offset,
+                                      rb_header_last_offset(&h), h.max_timestamp);
+        }
+        *appended = (int64_t)(end - start);
+        partition_watch_fire_all(p);
+    }
+    return rc == SL_ECORRUPT ? KERR_CORRUPT_MESSAGE : KERR_NONE;
+}
+
+int partition_truncate_to(struct partition *p, int64_t offset)
+{
+    if (offset >= partition_leo(p))
+        return 0;
+    LOG_INFO("broker", "%s-%d: truncating from %lld to %lld (leader epoch %d)", p->topic,
+             p->index, (long long)partition_leo(p), (long long)offset, p->leader_epoch);
+    int rc = storage_log_truncate_to(p->log, offset);
+    if (rc < 0) {
+        LOG_ERROR("broker", "%s-%d: truncation failed: %s", p->topic, p->index, sl_strerror(rc));
+        return rc;
+    }
+    int64_t leo = partition_leo(p);
+    storage_leader_epoch_truncate_from_end(p->epochs, leo);
+    producer_state_truncate(&p->producers, leo);
+    if (p->high_watermark > leo)
+        p->high_watermark = leo;
+    partition_watch_fire_all(p);
+    return 0;
+}
+
+int partition_truncate_diverging(struct partition *p, int32_t div_epoch, int64_t div_end_offset)
+{
+    int32_t own_epoch = -1;
+    int64_t own_end = -1;
+    if (div_epoch >= 0)
+        partition_end_offset_for_epoch(p, div_epoch, &own_epoch, &own_end);
+    int64_t to = repl_truncation_offset(div_epoch, div_end_offset, own_epoch, own_end,
+                                        partition_leo(p), p->high_watermark);
+    return partition_truncate_to(p, to);
+}
+
+int partition_restart_at(struct partition *p, int64_t offset)
+{
+    LOG_INFO("broker", "%s-%d: log restarts at the leader's log start offset %lld", p->topic,
+             p->index, (long long)offset);
+    int rc = storage_log_truncate_fully(p->log, offset);
+    if (rc < 0)
+        return rc;
+    storage_leader_epoch_clear(p->epochs);
+    producer_state_truncate(&p->producers, 0);
+    p->high_watermark = offset;
+    partition_watch_fire_all(p);
+    return 0;
+}
+
+void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t leader_log_start)
+{
+    if (p->is_leader)
+        return;
+    p->leader_hw = leader_hw;
+    int64_t leo = partition_leo(p);
+    if (leader_log_start > partition_log_start(p) && leader_log_start <= leo &&
+        leader_log_start <= leader_hw) {
+        if (storage_log_advance_start_offset(p->log, leader_log_start) == 0)
+            storage_leader_epoch_truncate_from_start(p->epochs, leader_log_start);
+    }
+    int64_t hw = repl_follower_hw(p->high_watermark, leader_hw, leo);
+    if (hw != p->high_watermark) {
+        p->high_watermark = hw;
+        partition_watch_fire_all(p);
+    }
 }

@@ -15,6 +15,7 @@
 #include "partition_log.h"
 #include "producer_state.h"
 #include "record_batch.h"
+#include "replication.h"
 #include "uuid.h"
 
 struct storage_leader_epoch_cache;
@@ -61,6 +62,19 @@ struct partition {
     bool is_leader;
 
     int64_t high_watermark;
+    /* Leader only: what it knows of each other replica (replication.h), one per
+     * entry of replicas[] except itself, reset at every new leadership. */
+    struct repl_follower *followers;
+    int nfollowers;
+    /* Leader only: an AlterPartition in flight (KIP-497); while it is, the
+     * high watermark counts the union of the current and the proposed ISR
+     * (Kafka's maximal ISR) and no other change is proposed. */
+    bool isr_change_inflight;
+    int32_t *proposed_isr;
+    int nproposed_isr;
+    int64_t isr_change_sent_ms;
+    /* Follower only: the leader's last high watermark and log start offset. */
+    int64_t leader_hw;
     struct producer_state producers;
     struct partition_watch watchers; /* list head */
     bool flush_pending;              /* queued for the next group commit */
@@ -144,6 +158,62 @@ int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, b
  * moved.
  */
 bool partition_maybe_advance_hw(struct partition *p);
+
+/* ---- replication, leader side (DESIGN.md section 3) ---- */
+
+/*
+ * A Fetch from follower replica_id at fetch_offset whose last batch has
+ * last_fetched_epoch (-1: unknown).  Checks divergence first: when the
+ * follower's log diverges, returns KERR_NONE with *div_epoch and *div_end_offset
+ * set (the Fetch then carries no records).  Otherwise records the follower's
+ * progress, advances the high watermark (waking watchers) and returns
+ * KERR_NONE with both -1; NOT_LEADER_OR_FOLLOWER when this broker does not
+ * lead the partition or replica_id is not one of its followers;
+ * OFFSET_OUT_OF_RANGE outside [log start, LEO].  now_ms is monotonic.
+ */
+int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t fetch_offset,
+                                int32_t last_fetched_epoch, int64_t now_ms, int32_t *div_epoch,
+                                int64_t *div_end_offset);
+
+/*
+ * The ISR the leader wants now: members that have not caught up within
+ * lag_max_ms leave, followers that may join (replication.h) are added.
+ * Returns true with *out (xmalloc'd, the caller owns it) when it differs from
+ * the current ISR and no change is in flight.
+ */
+bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms,
+                            int32_t **out, int *nout);
+
+/* An AlterPartition proposing `isr` (ownership taken) was sent / was answered. */
+void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms);
+void partition_isr_change_end(struct partition *p);
+
+/* ---- replication, follower side ---- */
+
+/*
+ * Appends batches fetched from the leader as they are (offsets, epochs and
+ * bytes unchanged): each must pass its CRC and continue the log exactly;
+ * batches wholly below the log end are skipped.  New leader epochs go into
+ * the epoch cache, producer state follows.  Appends the valid prefix and
+ * returns CORRUPT_MESSAGE when something after it is bad, KAFKA_STORAGE_ERROR
+ * when the write fails; *appended gets the bytes appended.
+ */
+int16_t partition_append_replica(struct partition *p, const uint8_t *records, size_t len,
+                                 int64_t now_ms, int64_t *appended);
+
+/* Removes offsets >= offset (log, epoch cache, producer state, HW clamp).  0 or SL_E*. */
+int partition_truncate_to(struct partition *p, int64_t offset);
+
+/* Truncates where the leader's diverging epoch says (KIP-279, replication.h). */
+int partition_truncate_diverging(struct partition *p, int32_t div_epoch, int64_t div_end_offset);
+
+/* Empties the log and restarts it at the leader's log start offset (a follower that fell
+ * behind the leader's retention).  0 or SL_E*. */
+int partition_restart_at(struct partition *p, int64_t offset);
+
+/* The leader's high watermark and log start offset from a Fetch answer: the follower's
+ * HW becomes min(leader HW, own LEO) (never backwards), its log start follows. */
+void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t leader_log_start);
 
 /* Fsyncs the log (group commit) and fires watchers. */
 int partition_flush(struct partition *p);

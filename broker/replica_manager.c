@@ -25,7 +25,9 @@
 #include "log.h"
 #include "metadata_image.h"
 #include "node.h"
+#include "isr_updates.h"
 #include "partition.h"
+#include "replica_fetcher.h"
 #include "strmap.h"
 #include "topic_config.h"
 #include "xalloc.h"
@@ -33,6 +35,7 @@
 #define RECOVERY_CHECKPOINT    "recovery-point-offset-checkpoint"
 #define HW_CHECKPOINT          "replication-offset-checkpoint"
 #define RECOVERY_CKPT_INTERVAL 60000 /* log.flush.offset.checkpoint.interval.ms */
+#define ISR_CHANGE_STALE_MS    60000 /* give up waiting for an AlterPartition answer */
 
 struct replica_manager {
     struct node *node;
@@ -42,6 +45,7 @@ struct replica_manager {
     struct partition **flush_list;
     size_t nflush, cap_flush;
     struct event *flush_ev;
+    struct replica_fetchers *fetchers; /* this broker's followers (replica_fetcher.h) */
     int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms;
 };
 
@@ -177,6 +181,7 @@ static void apply_state(struct replica_manager *rm, struct partition *p,
 {
     partition_set_state(p, rm->node->node_id, mp->leader, mp->leader_epoch, mp->partition_epoch,
                         mp->replicas, mp->nreplicas, mp->isr, mp->nisr);
+    replica_fetchers_follow(rm->fetchers, p->topic, p->index, p->is_leader ? -1 : mp->leader);
 }
 
 /* Opens (if needed) the local replica of t/mp and applies its state. */
@@ -216,6 +221,7 @@ static void drop_partition(struct replica_manager *rm, const char *topic, int32_
     if (!p)
         return;
     unflush(rm, p);
+    replica_fetchers_follow(rm->fetchers, topic, index, -1);
     LOG_INFO("broker", "deleting partition %s-%d", topic, index);
     partition_delete(p);
 }
@@ -391,6 +397,7 @@ struct replica_manager *replica_manager_create(struct node *node)
     load_checkpoint(rm, RECOVERY_CHECKPOINT, &rm->recovery_points);
     load_checkpoint(rm, HW_CHECKPOINT, &rm->hws);
     rm->flush_ev = event_new(node->base, -1, 0, on_flush, rm);
+    rm->fetchers = replica_fetchers_new(node);
     event_priority_set(rm->flush_ev, 1);
     int64_t now = clock_wall_ms();
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
@@ -413,6 +420,8 @@ void replica_manager_destroy(struct replica_manager *rm)
     if (!rm)
         return;
     metadata_image_remove_listener(rm->node->image, rm);
+    replica_fetchers_free(rm->fetchers);
+    rm->fetchers = NULL;
     /* Close first (flushes every log), then record what is now durable. */
     size_t it = 0;
     const char *k;
@@ -468,8 +477,16 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
     size_t it = 0;
     const char *k;
     void *v;
+    int64_t mono = clock_mono_ms();
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
+        if (p->is_leader) {
+            /* An answer that never came (a controller lost mid-request) must not block
+             * ISR changes for good. */
+            if (p->isr_change_inflight && mono - p->isr_change_sent_ms > ISR_CHANGE_STALE_MS)
+                partition_isr_change_end(p);
+            isr_updates_maybe_propose(rm->node, p, mono);
+        }
         int rc = storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));

@@ -1,0 +1,201 @@
+/*
+ * AlterPartition from the partition leader (isr_updates.h).
+ */
+#include "isr_updates.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_controller.h"
+#include "broker_config.h"
+#include "controller.h"
+#include "forward.h"
+#include "kafka.h"
+#include "kafka_client.h"
+#include "log.h"
+#include "messages.h"
+#include "metadata_image.h"
+#include "metrics.h"
+#include "node.h"
+#include "partition.h"
+#include "replica_manager.h"
+#include "xalloc.h"
+
+#define ALTER_PARTITION_VERSION    3 /* ISR members with broker epochs (KIP-903) */
+#define ALTER_PARTITION_TIMEOUT_MS 30000
+
+/* Which proposal an answer belongs to. */
+struct pending {
+    struct node *n;
+    char *topic;
+    int32_t index;
+    int32_t leader_epoch;
+    bool shrink;
+};
+
+/* The partition the answer is for, if this broker still leads it at the same epoch. */
+static struct partition *still_ours(const struct pending *pd)
+{
+    struct partition *p = NULL;
+    if (!pd->n->rm || replica_manager_lookup(pd->n->rm, pd->topic, pd->index, &p) != KERR_NONE)
+        return NULL;
+    if (!p->is_leader || p->leader_epoch != pd->leader_epoch || !p->isr_change_inflight)
+        return NULL;
+    return p;
+}
+
+/* Applies one partition's answer: the committed ISR, or nothing on an error. */
+static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t leader_epoch,
+                  const int32_t *isr, int32_t nisr, int32_t partition_epoch)
+{
+    struct partition *p = still_ours(pd);
+    if (!p)
+        return;
+    if (err != KERR_NONE) {
+        LOG_INFO("broker", "%s-%d: ISR change rejected by the controller: %s", p->topic, p->index,
+                 kafka_error_name(err));
+        partition_isr_change_end(p);
+        return;
+    }
+    if (leader_id == p->leader_id && leader_epoch == p->leader_epoch &&
+        partition_epoch > p->partition_epoch) {
+        LOG_INFO("broker", "%s-%d: ISR now has %d member(s) (partition epoch %d)", p->topic,
+                 p->index, (int)nisr, partition_epoch);
+        broker_metrics_isr_change(pd->n->metrics, pd->shrink);
+        partition_set_state(p, pd->n->node_id, leader_id, leader_epoch, partition_epoch,
+                            p->replicas, p->nreplicas, isr, nisr);
+    }
+    partition_isr_change_end(p);
+}
+
+static void free_pending(struct pending *pd)
+{
+    free(pd->topic);
+    free(pd);
+}
+
+static void on_local_answer(void *ctx, int16_t error_code,
+                            const struct ctl_alter_partition_result *results, int32_t n)
+{
+    struct pending *pd = ctx;
+    if (error_code != KERR_NONE || n < 1)
+        apply(pd, error_code != KERR_NONE ? error_code : KERR_UNKNOWN_SERVER_ERROR, -1, -1, NULL, 0,
+              -1);
+    else
+        apply(pd, results[0].error_code, results[0].leader_id, results[0].leader_epoch,
+              results[0].isr, results[0].nisr, results[0].partition_epoch);
+    free_pending(pd);
+}
+
+static void on_remote_answer(void *ctx, int err, const void *resp, struct arena *a)
+{
+    (void)a;
+    struct pending *pd = ctx;
+    const struct alter_partition_resp *r = resp;
+    if (err < 0 || r->error_code != KERR_NONE || r->topics.n < 1 ||
+        r->topics.v[0].partitions.n < 1) {
+        apply(pd,
+              err < 0                      ? KERR_REQUEST_TIMED_OUT
+              : r->error_code != KERR_NONE ? r->error_code
+                                           : KERR_UNKNOWN_SERVER_ERROR,
+              -1, -1, NULL, 0, -1);
+    } else {
+        const struct alter_partition_resp_partition *rp = &r->topics.v[0].partitions.v[0];
+        apply(pd, rp->error_code, rp->leader_id, rp->leader_epoch, rp->isr.v, rp->isr.n,
+              rp->partition_epoch);
+    }
+    free_pending(pd);
+}
+
+static int64_t broker_epoch_of(const struct node *n, int32_t id)
+{
+    const struct mi_broker *b = metadata_image_broker(n->image, id);
+    return b ? b->epoch : -1;
+}
+
+static bool send_local(struct node *n, struct partition *p, struct pending *pd)
+{
+    int32_t k = p->nproposed_isr;
+    struct ctl_isr_member *members = xcalloc((size_t)k + 1, sizeof *members);
+    for (int32_t i = 0; i < k; i++) {
+        members[i].broker_id = p->proposed_isr[i];
+        members[i].broker_epoch = broker_epoch_of(n, p->proposed_isr[i]);
+    }
+    struct ctl_alter_partition item = {.partition_index = p->index,
+                                       .leader_epoch = p->leader_epoch,
+                                       .partition_epoch = p->partition_epoch,
+                                       .new_isr = members,
+                                       .nnew_isr = k,
+                                       .leader_recovery_state = 0};
+    struct ctl_alter_partition_topic topic = {
+        .topic_id = p->topic_id, .partitions = &item, .npartitions = 1};
+    struct ctl_alter_partition_req req = {
+        .broker_id = n->node_id, .broker_epoch = n->broker_epoch, .topics = &topic, .ntopics = 1};
+    controller_alter_partition(n->controller, &req, on_local_answer, pd);
+    free(members);
+    return true;
+}
+
+static bool send_remote(struct node *n, struct partition *p, struct pending *pd)
+{
+    struct kc_conn *c = forward_controller_conn(n);
+    if (!c)
+        return false;
+    int32_t k = p->nproposed_isr;
+    struct alter_partition_broker_state *members = xcalloc((size_t)k + 1, sizeof *members);
+    for (int32_t i = 0; i < k; i++) {
+        members[i].broker_id = p->proposed_isr[i];
+        members[i].broker_epoch = broker_epoch_of(n, p->proposed_isr[i]);
+    }
+    struct alter_partition_req_partition item;
+    memset(&item, 0, sizeof item);
+    item.partition_index = p->index;
+    item.leader_epoch = p->leader_epoch;
+    item.new_isr_with_epochs.v = members;
+    item.new_isr_with_epochs.n = k;
+    item.leader_recovery_state = 0;
+    item.partition_epoch = p->partition_epoch;
+    struct alter_partition_req_topic topic;
+    memset(&topic, 0, sizeof topic);
+    topic.topic_id = p->topic_id;
+    topic.partitions.v = &item;
+    topic.partitions.n = 1;
+    struct alter_partition_req req;
+    memset(&req, 0, sizeof req);
+    req.broker_id = n->node_id;
+    req.broker_epoch = n->broker_epoch;
+    req.topics.v = &topic;
+    req.topics.n = 1;
+    int rc =
+        kc_send(c, KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION,
+                proto_api_controller_is_flexible(KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION),
+                &proto_alter_partition_req_schema, &req, &proto_alter_partition_resp_schema,
+                ALTER_PARTITION_TIMEOUT_MS, on_remote_answer, pd);
+    free(members);
+    return rc == 0;
+}
+
+void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_ms)
+{
+    if (n->broker_epoch < 0 || !p->is_leader)
+        return;
+    int32_t *isr = NULL;
+    int nisr = 0;
+    if (!partition_isr_proposal(p, now_ms, n->cfg->replica_lag_time_max_ms, &isr, &nisr))
+        return;
+    bool shrink = nisr < p->nisr;
+    LOG_INFO("broker", "%s-%d: proposing ISR of %d member(s) (now %d) to the controller", p->topic,
+             p->index, nisr, p->nisr);
+    partition_isr_change_begin(p, isr, nisr, now_ms);
+    struct pending *pd = xcalloc(1, sizeof *pd);
+    pd->n = n;
+    pd->topic = xstrdup(p->topic);
+    pd->index = p->index;
+    pd->leader_epoch = p->leader_epoch;
+    pd->shrink = shrink;
+    bool sent = node_is_controller(n) ? send_local(n, p, pd) : send_remote(n, p, pd);
+    if (!sent) {
+        free_pending(pd);
+        partition_isr_change_end(p);
+    }
+}
