@@ -7,8 +7,8 @@
  * (shared/research/ecosystem.md section 2.4).
  *
  * Every node answers reads from its own metadata image and its own
- * partitions; writes go to the controller, and a node that is not the active
- * controller answers them 503 naming the controller.
+ * partitions; writes go to the active controller, forwarded to it by the
+ * other nodes (503 only when no controller is known).
  */
 #ifndef SLUICE_BROKER_ADMIN_H
 #define SLUICE_BROKER_ADMIN_H

@@ -5,7 +5,8 @@
  *
  *   admin_server.c   HTTP/1.1 connections, limits, parsing, routing, replies
  *   admin_views.c    GET /v1/... JSON views of the image, partitions, quorum
- *   admin_writes.c   POST/DELETE /v1/... through the controller
+ *   admin_writes.c   POST/DELETE /v1/... through the controller (forwarded to
+ *                    it from the other nodes)
  *   admin_metrics.c  GET /metrics
  *   admin_page.c     GET / (the embedded cluster page)
  *
@@ -96,6 +97,13 @@ void admin_reply_error(struct admin_request *r, int status, const char *fmt, ...
  */
 void admin_reply_kafka_error(struct admin_request *r, int16_t kafka_error, const char *message);
 
+/*
+ * admin_reply_kafka_error with the fields of `extra` (stolen, may be NULL)
+ * merged into the body.
+ */
+void admin_reply_kafka_error_extra(struct admin_request *r, int16_t kafka_error,
+                                   const char *message, json_t *extra);
+
 /* The HTTP status admin_reply_kafka_error uses for a Kafka error code. */
 int admin_kafka_error_status(int16_t kafka_error);
 
@@ -113,14 +121,25 @@ void admin_request_add_header(struct admin_request *r, const char *name, const c
 /* A query parameter's decoded value, or NULL. */
 const char *admin_query(struct admin_request *r, const char *key);
 
-/* ---- writes: 503 unless this node is the active controller ---- */
+/* ---- writes (admin_writes.c) ---- */
 
 /*
- * True when this node is the active controller.  Otherwise answers 503 with
- * the controller id (null when unknown) in the body and message, and returns
- * false (r is freed).
+ * Answers 503 (with Retry-After) for a write that no active controller can
+ * take: this node is not it and knows no other.  The body names the
+ * controller id this node knows (null when none).
  */
-bool admin_require_controller(struct admin_request *r);
+void admin_reply_no_controller(struct admin_request *r);
+
+/*
+ * The head of the server's list of forwarded writes waiting for this node's
+ * image to show them (admin_writes.c links them), or NULL when the server
+ * is not running.
+ */
+struct admin_write;
+struct admin_write **admin_server_settling(struct node *n);
+
+/* Answers every write still waiting for this node's image (server shutdown). */
+void admin_writes_stop(struct node *n);
 
 /* ---- JSON helpers shared by the views ---- */
 

@@ -97,7 +97,6 @@ int admin_kafka_error_status(int16_t e)
     case KERR_INVALID_CONFIG:
     case KERR_INVALID_REQUEST:
     case KERR_POLICY_VIOLATION:
-    case KERR_INELIGIBLE_REPLICA:
         return 400;
     case KERR_TOPIC_DELETION_DISABLED:
     case KERR_CLUSTER_AUTHORIZATION_FAILED:
@@ -110,6 +109,7 @@ int admin_kafka_error_status(int16_t e)
     case KERR_TOPIC_ALREADY_EXISTS:
     case KERR_REASSIGNMENT_IN_PROGRESS:
     case KERR_ELECTION_NOT_NEEDED:
+    case KERR_INELIGIBLE_REPLICA: /* leadership transfer to a replica that cannot lead now */
         return 409;
     case KERR_NOT_CONTROLLER:
     case KERR_NOT_COORDINATOR:
@@ -129,13 +129,21 @@ int admin_kafka_error_status(int16_t e)
 
 void admin_reply_kafka_error(struct admin_request *r, int16_t kerr, const char *message)
 {
+    admin_reply_kafka_error_extra(r, kerr, message, NULL);
+}
+
+void admin_reply_kafka_error_extra(struct admin_request *r, int16_t kerr, const char *message,
+                                   json_t *extra)
+{
     if (!r->conn) { /* detached (possibly at shutdown, with the quorum already closed) */
+        json_decref(extra);
         admin_request_free(r);
         return;
     }
     int status = admin_kafka_error_status(kerr);
     const char *name = kafka_error_name(kerr);
-    json_t *extra = json_object();
+    if (!extra)
+        extra = json_object();
     json_object_set_new(extra, "kafka_error_code", json_integer(kerr));
     json_object_set_new(extra, "kafka_error", json_string(name ? name : "UNKNOWN"));
     if (kerr == KERR_NOT_CONTROLLER)
@@ -156,27 +164,19 @@ const char *admin_query(struct admin_request *r, const char *key)
     return evhttp_find_header(&r->query, key);
 }
 
-bool admin_require_controller(struct admin_request *r)
+void admin_reply_no_controller(struct admin_request *r)
 {
     struct node *n = r->node;
-    if (node_is_controller(n))
-        return true;
     int32_t ctl = node_controller_id(n);
     json_t *extra = json_object();
     json_object_set_new(extra, "controller_id", admin_json_int_or_null(ctl));
     json_object_set_new(extra, "kafka_error_code", json_integer(KERR_NOT_CONTROLLER));
     json_object_set_new(extra, "kafka_error", json_string("NOT_CONTROLLER"));
     admin_request_add_header(r, "Retry-After", "1");
-    if (ctl >= 0)
-        admin_reply_error_extra(r, 503, extra,
-                                "node %d is not the active controller; the controller is node %d",
-                                n->node_id, ctl);
-    else
-        admin_reply_error_extra(r, 503, extra,
-                                "node %d is not the active controller and no controller is "
-                                "known yet",
-                                n->node_id);
-    return false;
+    admin_reply_error_extra(r, 503, extra,
+                            "node %d is not the active controller and knows no other node that "
+                            "is; retry once the metadata quorum has a leader",
+                            n->node_id);
 }
 
 json_t *admin_json_ids(const int32_t *ids, int32_t n)

@@ -48,8 +48,9 @@
 struct admin_server {
     struct node *node;
     struct evconnlistener *evl;
-    struct admin_conn *conns; /* every open connection, rejected ones included */
-    int nconns;               /* connections counted against the limit */
+    struct admin_conn *conns;     /* every open connection, rejected ones included */
+    struct admin_write *settling; /* forwarded writes waiting for the image (admin_writes.c) */
+    int nconns;                   /* connections counted against the limit */
     int nrejecting;
 };
 
@@ -525,6 +526,7 @@ void admin_server_stop(struct node *n)
 {
     struct admin_server *s = n->admin;
     if (s) {
+        admin_writes_stop(n);
         evconnlistener_free(s->evl);
         while (s->conns)
             conn_free(s->conns);
@@ -533,6 +535,11 @@ void admin_server_stop(struct node *n)
     }
     broker_metrics_free(n->metrics);
     n->metrics = NULL;
+}
+
+struct admin_write **admin_server_settling(struct node *n)
+{
+    return n->admin ? &n->admin->settling : NULL;
 }
 
 int admin_server_connection_count(const struct node *n)
