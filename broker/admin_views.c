@@ -351,11 +351,22 @@ static json_t *topic_summary(const struct mi_topic *t)
     return o;
 }
 
+/* What the leader knows of follower `id` (replication.h), or NULL. */
+static const struct repl_follower *follower_of(const struct partition *p, int32_t id)
+{
+    for (int i = 0; i < p->nfollowers; i++)
+        if (p->followers[i].id == id)
+            return &p->followers[i];
+    return NULL;
+}
+
 /*
  * One partition: the image's view (leader, epochs, replicas, ISR, offline
  * replicas) and, when this node hosts a replica, its offsets.  Per replica
- * progress is what the leader knows: this node's own replica when it leads;
- * followers' progress is null until replication reports it.
+ * progress (log end offset, last caught-up time) is what the leader knows of
+ * its followers (Kafka's Replica state): only the node that leads the
+ * partition reports it; the others answer null and name the node to ask
+ * (replica_progress_from / replica_progress_note).
  */
 static json_t *partition_json(struct node *n, const struct mi_topic *t,
                               const struct mi_partition *mp)
@@ -395,7 +406,19 @@ static json_t *partition_json(struct node *n, const struct mi_topic *t,
     json_object_set_new(o, "offsets_from_leader", json_boolean(p && p->is_leader));
 
     bool lead_here = p && p->is_leader;
-    int64_t now = clock_wall_ms();
+    int64_t now = clock_wall_ms(), mono = clock_mono_ms();
+    json_object_set_new(o, "replica_progress_from",
+                        lead_here ? json_integer(n->node_id) : json_null());
+    if (!lead_here) {
+        char note[160];
+        if (mp->leader >= 0)
+            snprintf(note, sizeof note,
+                     "replica progress is known to the leader (node %d) only: ask its admin API",
+                     mp->leader);
+        else
+            snprintf(note, sizeof note, "the partition has no leader: no replica progress");
+        json_object_set_new(o, "replica_progress_note", json_string(note));
+    }
     json_t *reps = json_array();
     for (int32_t i = 0; i < mp->nreplicas; i++) {
         int32_t id = mp->replicas[i];
@@ -404,11 +427,18 @@ static json_t *partition_json(struct node *n, const struct mi_topic *t,
         json_object_set_new(e, "is_leader", json_boolean(id == mp->leader));
         json_object_set_new(e, "in_sync", json_boolean(mi_partition_in_isr(mp, id)));
         json_object_set_new(e, "is_alive", json_boolean(broker_alive(img, id)));
-        /* The leader is always caught up with itself (as DescribeQuorum reports it). */
+        /* The leader is always caught up with itself (as DescribeQuorum reports it);
+         * followers' times are on the monotonic clock, shown as wall-clock time and age. */
         bool own = lead_here && id == n->node_id;
-        json_object_set_new(e, "log_end_offset",
-                            own ? json_integer(partition_leo(p)) : json_null());
-        json_object_set_new(e, "last_caught_up_ms", own ? json_integer(now) : json_null());
+        const struct repl_follower *f = lead_here && !own ? follower_of(p, id) : NULL;
+        int64_t leo = own ? partition_leo(p) : f ? f->leo : -1;
+        int64_t ago = own ? 0 : f && f->last_caught_up_ms >= 0 ? mono - f->last_caught_up_ms : -1;
+        if (ago < -1)
+            ago = 0;
+        json_object_set_new(e, "log_end_offset", admin_json_int_or_null(leo));
+        json_object_set_new(e, "last_caught_up_ms",
+                            ago >= 0 ? json_integer(now - ago) : json_null());
+        json_object_set_new(e, "last_caught_up_ms_ago", admin_json_int_or_null(ago));
         json_array_append_new(reps, e);
     }
     json_object_set_new(o, "replica_status", reps);
