@@ -3,6 +3,7 @@
 #   1. build/       every default suite (unit, integration, compat)
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build, running
 #                   the unit and integration suites
+#   3. tests/system/docker_cluster_test.sh (one test) when a docker engine answers
 # Exits non-zero on any build or test failure and ends with the line
 # "N passed, N failed[, N skipped]" summing meson's counts.
 set -uo pipefail
@@ -86,6 +87,19 @@ fi
 
 if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
     run_tests build-asan --suite unit --suite integration
+fi
+
+# The container deployment (image, docker-compose.yml): one test, when a docker engine answers.
+if command -v docker >/dev/null 2>&1 && timeout 30 docker info >/dev/null 2>&1; then
+    echo "==> docker system test (tests/system/docker_cluster_test.sh)"
+    if tests/system/docker_cluster_test.sh; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+else
+    echo "docker system test skipped: no docker engine"
+    skipped=$((skipped + 1))
 fi
 
 finish

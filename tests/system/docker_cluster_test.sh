@@ -129,6 +129,7 @@ grep -qi "<html" <<<"$page" || fail "the web view on localhost:19644 is not an H
 
 step "create $topic (1 partition, replication factor 3) from a container (INTERNAL)"
 "${compose[@]}" run --rm -T client topic create "$topic" -p 1 -r 3 -b node1:9092
+# shellcheck disable=SC2016 # expanded by eval
 poll 30 "partition 0 with a leader and three in-sync replicas" \
     eval '[ "$(partition isr 19644 2>/dev/null)" = 1,2,3 ] && [ "$(partition leader_id 19644)" -gt 0 ]'
 
@@ -150,6 +151,7 @@ other=$((leader % 3 + 1))
 step "stop node$leader, the leader of partition 0"
 "${compose[@]}" stop "node$leader"
 t0=$SECONDS
+# shellcheck disable=SC2016 # expanded by eval
 poll 20 "a new leader of partition 0 (was node $leader)" \
     eval 'l="$(partition leader_id ${other}9644 2>/dev/null)" && [ "$l" -gt 0 ] && [ "$l" != "$leader" ]'
 echo "new leader: node $(partition leader_id "${other}9644") after $((SECONDS - t0))s;" \
@@ -162,5 +164,6 @@ step "consume all 10,000 through node$other"
 step "start node$leader again; the ISR must return to 1,2,3"
 "${compose[@]}" start "node$leader"
 poll 180 "node$leader healthy again" healthy "$leader"
+# shellcheck disable=SC2016 # expanded by eval
 poll 120 "ISR 1,2,3 again" eval '[ "$(partition isr ${other}9644 2>/dev/null)" = 1,2,3 ]'
 echo "ISR $(partition isr "${other}9644"), leader node $(partition leader_id "${other}9644")"
