@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "kafka.h"
 #include "log.h"
+#include "msg_elect_leaders.h"
 #include "request.h"
 
 typedef void (*handler_fn)(struct request *req);
@@ -69,6 +70,8 @@ static handler_fn handler_for(int16_t key)
         return handle_delete_groups;
     case PROTO_API_OFFSET_DELETE:
         return handle_offset_delete;
+    case PROTO_API_ELECT_LEADERS:
+        return handle_elect_leaders;
     default:
         return NULL;
     }

@@ -45,6 +45,7 @@ static const struct proto_api apis[] = {
     API(KAPI_ALTER_CONFIGS, "AlterConfigs", 0, 2, 0, 2, alter_configs),
     API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
     API(KAPI_DELETE_GROUPS, "DeleteGroups", 0, 2, 0, 2, delete_groups),
+    API(PROTO_API_ELECT_LEADERS, "ElectLeaders", 0, 2, 0, 2, elect_leaders),
     API(KAPI_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 0, 1,
         incremental_alter_configs),
     /* OffsetDelete has no flexible version. */
@@ -78,9 +79,10 @@ static const uint8_t index_by_key[KAPI_MAX_KEY + 1] = {
     [KAPI_ALTER_CONFIGS] = 20,
     [KAPI_CREATE_PARTITIONS] = 21,
     [KAPI_DELETE_GROUPS] = 22,
-    [KAPI_INCREMENTAL_ALTER_CONFIGS] = 23,
-    [PROTO_API_OFFSET_DELETE] = 24,
-    [KAPI_DESCRIBE_CLUSTER] = 25,
+    [PROTO_API_ELECT_LEADERS] = 23,
+    [KAPI_INCREMENTAL_ALTER_CONFIGS] = 24,
+    [PROTO_API_OFFSET_DELETE] = 25,
+    [KAPI_DESCRIBE_CLUSTER] = 26,
 };
 
 const struct proto_api *proto_api_find(int16_t key)

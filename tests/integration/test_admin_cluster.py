@@ -21,7 +21,10 @@ Checked against what the cluster did:
     the page in headless Chromium showing the broker down (screenshot), and
     after a restart the ISR back to three replicas (this needs partition
     replication: a follower rejoins the ISR once it has caught up) and the
-    cluster healthy.
+    cluster healthy;
+  * ElectLeaders (43) on a non-controller's Kafka port, forwarded:
+    preferred elections move leadership back to replicas[0] with an epoch
+    bump, per-partition errors for the rest.
 
 Usage: test_admin_cluster.py /path/to/sluice   (exit 0 pass, 1 fail, 77 skip)"""
 
@@ -37,7 +40,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
 
 import harness  # noqa: E402
-from harness import SluiceNode, Skip, TestFailure, check, record_batch, wait_until  # noqa: E402
+from harness import (Reader, SluiceNode, Skip, TestFailure, check, i8, i32,  # noqa: E402
+                     karray, kstring, record_batch, wait_until)
+
+API_ELECT_LEADERS = 43
+ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_ELECTION_NOT_NEEDED = 3, 84
 
 BINARY = None
 TMP = None
@@ -493,6 +500,57 @@ def t_restart_heals():
     wait_until(caught_up, 60, what=f"node {victim_id}'s replicas at the log end")
 
 
+def elect_leaders(node, election_type, partitions):
+    """ElectLeaders v1 on node's Kafka port.  partitions: {topic: [p]} or None (all).
+    Returns (top-level error, {(topic, p): (error, message)})."""
+    body = i8(election_type) + (
+        i32(-1) if partitions is None else
+        karray(list(partitions.items()),
+               lambda tp: kstring(tp[0]) + karray(tp[1], i32))) + i32(30000)
+    with node.conn() as c:
+        r = Reader(c.request(API_ELECT_LEADERS, 1, body))
+    r.i32()  # throttle
+    top = r.i16()
+    out = {}
+    for _ in range(r.i32()):
+        topic = r.string()
+        for _ in range(r.i32()):
+            pid, err, msg = r.i32(), r.i16(), r.string()
+            out[(topic, pid)] = (err, msg)
+    return top, out
+
+
+def t_elect_leaders_kafka_api():
+    """ElectLeaders (kafka-leader-election.sh's request) through a non-controller."""
+    other = non_controller()
+    # Move ac/1 away from its preferred replica, then elect preferred leaders everywhere.
+    view = agreed_partitions("ac")
+    leader, _, replicas, _ = view[1]
+    if leader == replicas[0]:
+        r = http(other, "POST", f"/v1/partitions/ac/1/transfer_leadership?target={replicas[1]}")
+        check(r.status == 200, f"transfer ac/1: {r}")
+    view = wait_until(lambda: (lambda v: v if v and v[1][0] != v[1][2][0] else None)
+                      (agreed_partitions("ac")), 30, what="ac/1 off its preferred replica")
+    moved = {p for p, (l, _, reps, _) in view.items() if l != reps[0]}
+    top, res = elect_leaders(other, 0, None)
+    check(top == 0, f"ElectLeaders preferred, all partitions: top-level error {top}")
+    check({p for (t, p) in res if t == "ac"} == moved and
+          all(e == 0 for (t, _), (e, _) in res.items() if t == "ac"),
+          f"ElectLeaders answered {res}, expected ac partitions {moved}")
+    after = wait_until(lambda: (lambda v: v if v and all(l == reps[0] for l, _, reps, _ in
+                                                         v.values()) else None)
+                       (agreed_partitions("ac")), 30, what="ac led by its preferred replicas")
+    for p in moved:
+        check(after[p][1] == view[p][1] + 1, f"ac/{p}: epoch {after[p][1]} after {view[p][1]}")
+    top, res = elect_leaders(other, 0, {"ac": [0, 9], "nope": [0]})
+    check(top == 0 and res[("ac", 0)][0] == ERR_ELECTION_NOT_NEEDED and
+          res[("ac", 9)][0] == ERR_UNKNOWN_TOPIC_OR_PARTITION and
+          res[("nope", 0)][0] == ERR_UNKNOWN_TOPIC_OR_PARTITION, f"per-partition errors {res}")
+    top, res = elect_leaders(NODES[controller_id()], 1, {"ac": [2]})
+    check(top == 0 and res[("ac", 2)][0] == ERR_ELECTION_NOT_NEEDED,
+          f"unclean election of a led partition: {res}")
+
+
 def t_shutdown():
     for n in live():
         rc = n.stop()
@@ -513,6 +571,7 @@ def main():
          t_kill_partition_leader),
         ("the page in headless Chromium shows the node down", t_page_shows_node_down),
         ("restart: ISR back to three, healthy again", t_restart_heals),
+        ("ElectLeaders (preferred, unclean) through a non-controller", t_elect_leaders_kafka_api),
         ("shutdown", t_shutdown),
     ])
 
