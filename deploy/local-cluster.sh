@@ -99,10 +99,11 @@ sluice_bin() {
     echo "$b"
 }
 
-# Runs sluice without this script's own variables (they are not node settings).
+# This script's own variables are not node settings: sluice runs without them.
+own_vars=(-u SLUICE_CLUSTER_DIR -u SLUICE_BIN -u SLUICE_PORT_BASE -u SLUICE_START_TIMEOUT
+    -u SLUICE_STOP_TIMEOUT)
 sluice() {
-    env -u SLUICE_CLUSTER_DIR -u SLUICE_BIN -u SLUICE_PORT_BASE -u SLUICE_START_TIMEOUT \
-        -u SLUICE_STOP_TIMEOUT "$bin" "$@"
+    env "${own_vars[@]}" "$bin" "$@"
 }
 
 # ---- processes ------------------------------------------------------------------
@@ -209,7 +210,7 @@ start_node() {
     # before it becomes sluice.
     # shellcheck disable=SC2016 # expanded by the inner bash
     setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$(pid_file "$n")" \
-        "$bin" server -c "$(config_file "$n")" >>"$(log_file "$n")" 2>&1 </dev/null &
+        env "${own_vars[@]}" "$bin" server -c "$(config_file "$n")" >>"$(log_file "$n")" 2>&1 </dev/null &
     local deadline=$((SECONDS + 10))
     until [ -s "$(pid_file "$n")" ]; do
         [ "$SECONDS" -lt "$deadline" ] || die "node $n did not start (see $(log_file "$n"))"
