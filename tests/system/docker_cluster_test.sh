@@ -113,6 +113,9 @@ new_image="$(docker image inspect -f '{{.Id}}' "$image")"
 if [ -n "$old_image" ] && [ "$old_image" != "$new_image" ]; then
     docker image rm "$old_image" >/dev/null 2>&1 || true # the previous build, now untagged
 fi
+# Earlier build stages (untagged, newest first): keep only the newest, the build cache.
+docker images -q --filter label=org.sluice.stage=build --filter dangling=true | tail -n +2 |
+    xargs -r docker image rm >/dev/null 2>&1 || true
 
 step "compose up (project $project)"
 up=1
