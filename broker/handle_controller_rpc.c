@@ -101,6 +101,28 @@ static void broker_heartbeat(struct request *req, const struct broker_heartbeat_
                                 clock_mono_ms(), on_heartbeat, req);
 }
 
+static void on_producer_ids(void *ctx, int16_t error_code, int64_t first_id, int32_t count)
+{
+    struct request *req = ctx;
+    struct allocate_producer_ids_resp *resp = request_alloc(req, 1, sizeof *resp);
+    resp->error_code = error_code;
+    resp->producer_id_start = error_code == KERR_NONE ? first_id : -1;
+    resp->producer_id_len = error_code == KERR_NONE ? count : 0;
+    request_respond(req, &proto_allocate_producer_ids_resp_schema, resp);
+}
+
+/* AllocateProducerIds (KIP-730): a block of producer ids for a broker's InitProducerId. */
+static void allocate_producer_ids(struct request *req, const struct allocate_producer_ids_req *r)
+{
+    struct node *n = req->node;
+    if (!node_is_controller(n)) {
+        on_producer_ids(req, KERR_NOT_CONTROLLER, -1, 0);
+        return;
+    }
+    controller_allocate_producer_ids(n->controller, r->broker_id, r->broker_epoch, on_producer_ids,
+                                     req);
+}
+
 static void on_partitions_altered(void *ctx, int16_t error_code,
                                   const struct ctl_alter_partition_result *results, int32_t n)
 {
@@ -213,6 +235,7 @@ void handle_controller_rpc(struct request *req)
         return;
     case KAPI_BROKER_REGISTRATION:
     case KAPI_BROKER_HEARTBEAT:
+    case KAPI_ALLOCATE_PRODUCER_IDS:
     case KAPI_ALTER_PARTITION: {
         void *body = request_decode_body(req, api->req);
         if (!body)
@@ -221,6 +244,8 @@ void handle_controller_rpc(struct request *req)
             broker_registration(req, body);
         else if (key == KAPI_BROKER_HEARTBEAT)
             broker_heartbeat(req, body);
+        else if (key == KAPI_ALLOCATE_PRODUCER_IDS)
+            allocate_producer_ids(req, body);
         else
             alter_partition(req, body);
         return;

@@ -2,20 +2,25 @@
  * InitProducerId (22) for idempotent producers (KIP-98): every call gets a
  * fresh producer id at epoch 0, as Kafka's TransactionCoordinator does when
  * the transactional id is null.  Ids come from blocks the controller
- * allocates (ProducerIdsRecord, KIP-730); requests that arrive while a block
- * is being allocated wait for it.  Transactional ids are refused: there is no
- * transaction coordinator here.
+ * allocates (ProducerIdsRecord, KIP-730), directly when it runs in this
+ * process, else through AllocateProducerIds to its CONTROLLER listener;
+ * requests that arrive while a block is being allocated wait for it.  Transactional ids are
+ * refused: there is no transaction coordinator here.
  */
 #include <stdlib.h>
 
 #include "controller.h"
+#include "forward.h"
 #include "handlers.h"
+#include "kafka_client.h"
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
 #include "node.h"
 #include "request.h"
 #include "xalloc.h"
+
+#define ALLOCATE_TIMEOUT_MS 30000
 
 struct pid_waiter {
     struct request *req;
@@ -62,16 +67,46 @@ static void on_block(void *ctx, int16_t error_code, int64_t first_id, int32_t co
         request_block(n);
 }
 
+static void on_remote_block(void *ctx, int err, const void *resp, struct arena *a)
+{
+    (void)a;
+    const struct allocate_producer_ids_resp *r = resp;
+    if (err < 0)
+        on_block(ctx, KERR_COORDINATOR_NOT_AVAILABLE, -1, 0);
+    else
+        on_block(ctx, r->error_code, r->producer_id_start, r->producer_id_len);
+}
+
+/* Asks the active controller on another node for a block (AllocateProducerIds, KIP-730). */
+static bool request_remote_block(struct node *n)
+{
+    struct kc_conn *c = forward_controller_conn(n);
+    if (!c)
+        return false;
+    struct allocate_producer_ids_req req = {.broker_id = n->node_id,
+                                            .broker_epoch = n->broker_epoch};
+    return kc_send(c, KAPI_ALLOCATE_PRODUCER_IDS, 0, true, &proto_allocate_producer_ids_req_schema,
+                   &req, &proto_allocate_producer_ids_resp_schema, ALLOCATE_TIMEOUT_MS,
+                   on_remote_block, n) == 0;
+}
+
 static void request_block(struct node *n)
 {
     if (n->pid_block_pending)
         return;
-    if (!node_is_controller(n) || n->broker_epoch < 0) {
+    if (n->broker_epoch < 0) {
         serve_waiters(n, KERR_COORDINATOR_NOT_AVAILABLE);
         return;
     }
     n->pid_block_pending = true;
-    controller_allocate_producer_ids(n->controller, n->node_id, n->broker_epoch, on_block, n);
+    if (node_is_controller(n)) {
+        controller_allocate_producer_ids(n->controller, n->node_id, n->broker_epoch, on_block, n);
+        return;
+    }
+    if (!request_remote_block(n)) {
+        n->pid_block_pending = false;
+        serve_waiters(n, KERR_COORDINATOR_NOT_AVAILABLE);
+    }
 }
 
 void handle_init_producer_id(struct request *req)

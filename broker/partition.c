@@ -563,8 +563,8 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
     return KERR_NONE;
 }
 
-bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms,
-                            int32_t **out, int *nout)
+bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
+                            int *nout)
 {
     *out = NULL;
     *nout = 0;
@@ -579,9 +579,9 @@ bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max
     for (int i = 0; i < p->nfollowers; i++) {
         const struct repl_follower *f = &p->followers[i];
         bool member = has_id(p->isr, p->nisr, f->id);
-        bool keep = member ? !repl_follower_out_of_sync(f, now_ms, lag_max_ms)
-                           : repl_follower_may_join(f, p->high_watermark, epoch_start, now_ms,
-                                                    lag_max_ms);
+        bool keep =
+            member ? !repl_follower_out_of_sync(f, now_ms, lag_max_ms)
+                   : repl_follower_may_join(f, p->high_watermark, epoch_start, now_ms, lag_max_ms);
         if (member && keep)
             isr[n++] = f->id;
         else if (!member && keep) {
@@ -687,8 +687,8 @@ int partition_truncate_to(struct partition *p, int64_t offset)
 {
     if (offset >= partition_leo(p))
         return 0;
-    LOG_INFO("broker", "%s-%d: truncating from %lld to %lld (leader epoch %d)", p->topic,
-             p->index, (long long)partition_leo(p), (long long)offset, p->leader_epoch);
+    LOG_INFO("broker", "%s-%d: truncating from %lld to %lld (leader epoch %d)", p->topic, p->index,
+             (long long)partition_leo(p), (long long)offset, p->leader_epoch);
     int rc = storage_log_truncate_to(p->log, offset);
     if (rc < 0) {
         LOG_ERROR("broker", "%s-%d: truncation failed: %s", p->topic, p->index, sl_strerror(rc));

@@ -44,6 +44,8 @@ static const struct proto_api apis[] = {
     API(KAPI_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0, describe_cluster),
     API(KAPI_BROKER_REGISTRATION, "BrokerRegistration", 0, 4, 0, 0, broker_registration),
     API(KAPI_BROKER_HEARTBEAT, "BrokerHeartbeat", 0, 1, 0, 0, broker_heartbeat),
+    /* Producer id blocks for brokers that are not the controller (KIP-730). */
+    API(KAPI_ALLOCATE_PRODUCER_IDS, "AllocateProducerIds", 0, 0, 0, 0, allocate_producer_ids),
     /* ControllerRegistration (70, KIP-919) has a schema but is not served yet, so it is
      * not advertised. */
 };

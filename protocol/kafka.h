@@ -43,6 +43,7 @@ enum kafka_api {
     KAPI_DESCRIBE_CLUSTER = 60,
     KAPI_BROKER_REGISTRATION = 62,
     KAPI_BROKER_HEARTBEAT = 63,
+    KAPI_ALLOCATE_PRODUCER_IDS = 67,
     KAPI_MAX_KEY = 90, /* bound for tables indexed by API key */
 };
 

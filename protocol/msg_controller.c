@@ -443,6 +443,24 @@ static const struct proto_field bh_resp_fields[] = {
 };
 PROTO_SCHEMA(proto_broker_heartbeat_resp_schema, struct broker_heartbeat_resp, bh_resp_fields);
 
+/* ---- AllocateProducerIds ---- */
+
+static const struct proto_field apid_req_fields[] = {
+    PF_FIELD(struct allocate_producer_ids_req, broker_id, PF_INT32, 0, PROTO_VMAX),
+    PF_FIELD_D(struct allocate_producer_ids_req, broker_epoch, PF_INT64, 0, PROTO_VMAX, -1),
+};
+PROTO_SCHEMA(proto_allocate_producer_ids_req_schema, struct allocate_producer_ids_req,
+             apid_req_fields);
+
+static const struct proto_field apid_resp_fields[] = {
+    PF_FIELD(struct allocate_producer_ids_resp, throttle_time_ms, PF_INT32, 0, PROTO_VMAX),
+    PF_FIELD(struct allocate_producer_ids_resp, error_code, PF_INT16, 0, PROTO_VMAX),
+    PF_FIELD(struct allocate_producer_ids_resp, producer_id_start, PF_INT64, 0, PROTO_VMAX),
+    PF_FIELD(struct allocate_producer_ids_resp, producer_id_len, PF_INT32, 0, PROTO_VMAX),
+};
+PROTO_SCHEMA(proto_allocate_producer_ids_resp_schema, struct allocate_producer_ids_resp,
+             apid_resp_fields);
+
 /* ---- ControllerRegistration ---- */
 
 static const struct proto_field cr_req_fields[] = {

@@ -5,7 +5,8 @@
  * EndQuorumEpoch (54, 0-1, flexible from 1), DescribeQuorum (55, 0-2,
  * flexible from 0) and FetchSnapshot (59, 0-1, flexible from 0); and the
  * broker-to-controller RPCs (KIP-631, KIP-497) AlterPartition (56, 2-3),
- * BrokerRegistration (62, 0-4), BrokerHeartbeat (63, 0-1) and
+ * BrokerRegistration (62, 0-4), BrokerHeartbeat (63, 0-1),
+ * AllocateProducerIds (67, 0, KIP-730) and
  * ControllerRegistration (70, 0), all flexible from their first version.
  * The API table of that listener is api_controller.h.
  *
@@ -423,6 +424,24 @@ extern const struct proto_schema proto_alter_partition_req_schema,
 extern const struct proto_schema proto_fetch_snapshot_req_schema, proto_fetch_snapshot_resp_schema;
 extern const struct proto_schema proto_broker_registration_req_schema,
     proto_broker_registration_resp_schema;
+/* ---- AllocateProducerIds (67, v0, flexible; KIP-730) ---- */
+
+struct allocate_producer_ids_req {
+    int32_t broker_id;
+    int64_t broker_epoch; /* default -1 */
+};
+
+/* producer_id_start / producer_id_len: the block [start, start + len) now owned by the broker. */
+struct allocate_producer_ids_resp {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    int64_t producer_id_start;
+    int32_t producer_id_len;
+};
+
+extern const struct proto_schema proto_allocate_producer_ids_req_schema,
+    proto_allocate_producer_ids_resp_schema;
+
 extern const struct proto_schema proto_broker_heartbeat_req_schema,
     proto_broker_heartbeat_resp_schema;
 extern const struct proto_schema proto_controller_registration_req_schema,
