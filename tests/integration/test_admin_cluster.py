@@ -212,7 +212,8 @@ def t_same_cluster_answer():
         h = get(n, "/v1/cluster/health_overview")
         check(h["is_healthy"] is True and h["nodes_down"] == [] and
               sorted(h["all_nodes"]) == [1, 2, 3], f"{n.name}: health {h}")
-    check(all(a == answers[0] for a in answers), f"nodes describe the brokers differently: {answers}")
+    check(all(a == answers[0] for a in answers),
+          f"nodes describe the brokers differently: {answers}")
 
 
 def t_rest_writes_through_non_controller():
@@ -563,8 +564,10 @@ def main():
     harness.run_tests([
         ("three nodes, one cluster", t_setup),
         ("every node gives the same cluster answer", t_same_cluster_answer),
-        ("REST writes through a node that is not the controller", t_rest_writes_through_non_controller),
-        ("transfer_leadership from a node that is not the controller", t_transfer_from_non_controller),
+        ("REST writes through a node that is not the controller",
+         t_rest_writes_through_non_controller),
+        ("transfer_leadership from a node that is not the controller",
+         t_transfer_from_non_controller),
         ("/v1/raft/metadata: voters' progress from the quorum leader", t_raft_view),
         ("per-replica progress as the partition leader sees it", t_replica_progress),
         ("kill -9 of a partition leader: new leader, epoch, ISR, health, page",
