@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "kafka.h"
+#include "clock.h"
 #include "partition.h"
 #include "record_batch.h"
 
@@ -222,6 +223,166 @@ START_TEST(test_offset_for_timestamp)
 }
 END_TEST
 
+/* ---- replication ---- */
+
+static struct partition *open_replica(const char *sub)
+{
+    struct partition_config pc;
+    config(&pc);
+    struct uuid id = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, sub);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    struct partition *p = NULL;
+    ck_assert_int_eq(partition_open(dir, "t", 0, &id, &pc, -1, -1, &p), 0);
+    return p;
+}
+
+/* The bytes of p's log from `offset` to its log end, as a leader serves a follower. */
+static uint8_t *read_all(struct partition *p, int64_t offset, size_t *len)
+{
+    struct storage_slice sl;
+    ck_assert_int_eq(partition_read(p, offset, 1 << 20, true, true, &sl), KERR_NONE);
+    uint8_t *buf = malloc(sl.len ? (size_t)sl.len : 1);
+    ck_assert_int_eq(pread(sl.fd, buf, (size_t)sl.len, sl.pos), sl.len);
+    *len = (size_t)sl.len;
+    return buf;
+}
+
+static void replicate(struct partition *from, struct partition *to)
+{
+    size_t len;
+    uint8_t *buf = read_all(from, partition_leo(to), &len);
+    int64_t appended = 0;
+    ck_assert_int_eq(partition_append_replica(to, buf, len, 5000, &appended), KERR_NONE);
+    ck_assert_int_eq(appended, (int64_t)len);
+    free(buf);
+}
+
+START_TEST(test_follower_fetch_advances_high_watermark)
+{
+    int32_t reps[2] = {1, 2};
+    struct partition *l = open_replica("l"), *f = open_replica("f");
+    partition_set_state(l, 1, 1, 3, 0, reps, 2, reps, 2);
+    partition_set_state(f, 2, 1, 3, 0, reps, 2, reps, 2);
+    append(l, 3, 7, 0, KERR_NONE, NULL);
+    ck_assert_int_eq(l->high_watermark, 0); /* the follower's LEO is not known yet */
+    int32_t de;
+    int64_t dend;
+    int64_t now = clock_mono_ms();
+    ck_assert_int_eq(partition_replica_fetch(l, 2, 0, -1, now, &de, &dend), KERR_NONE);
+    ck_assert_int_eq(de, -1);
+    ck_assert_int_eq(dend, -1);
+    ck_assert_int_eq(l->high_watermark, 0);
+    replicate(l, f);
+    ck_assert_int_eq(partition_leo(f), 3);
+    ck_assert_int_eq(partition_epoch_for_offset(f, 0), 3); /* epoch cache follows the batches */
+    ck_assert_int_eq(partition_replica_fetch(l, 2, 3, 3, now, &de, &dend), KERR_NONE);
+    ck_assert_int_eq(l->high_watermark, 3);
+    partition_follower_update(f, 3, 0);
+    ck_assert_int_eq(f->high_watermark, 3);
+    /* The follower rebuilt producer state: a retry after failover is a duplicate. */
+    partition_set_state(f, 2, 2, 4, 1, reps, 2, reps, 2);
+    bool dup = false;
+    ck_assert_int_eq(append(f, 3, 7, 0, KERR_NONE, &dup), 0);
+    ck_assert(dup);
+    ck_assert_int_eq(partition_replica_fetch(l, 9, 3, 3, now, &de, &dend),
+                     KERR_NOT_LEADER_OR_FOLLOWER);
+    partition_close(l);
+    partition_close(f);
+}
+END_TEST
+
+START_TEST(test_fetch_out_of_range_and_corrupt_batch)
+{
+    int32_t reps[2] = {1, 2};
+    struct partition *l = open_replica("l"), *f = open_replica("f");
+    partition_set_state(l, 1, 1, 3, 0, reps, 2, reps, 2);
+    partition_set_state(f, 2, 1, 3, 0, reps, 2, reps, 2);
+    append(l, 2, -1, 0, KERR_NONE, NULL);
+    int32_t de;
+    int64_t dend;
+    /* Past the leader's end with a known epoch: told where epoch 3 ends (divergence first). */
+    ck_assert_int_eq(partition_replica_fetch(l, 2, 10, 3, clock_mono_ms(), &de, &dend), KERR_NONE);
+    ck_assert_int_eq(de, 3);
+    ck_assert_int_eq(dend, 2);
+    /* Without an epoch: out of range. */
+    ck_assert_int_eq(partition_replica_fetch(l, 2, 10, -1, clock_mono_ms(), &de, &dend),
+                     KERR_OFFSET_OUT_OF_RANGE);
+    size_t len;
+    uint8_t *buf = read_all(l, 0, &len);
+    buf[len - 1] ^= 0x55; /* breaks the CRC */
+    int64_t appended = -1;
+    ck_assert_int_eq(partition_append_replica(f, buf, len, 5000, &appended), KERR_CORRUPT_MESSAGE);
+    ck_assert_int_eq(appended, 0);
+    ck_assert_int_eq(partition_leo(f), 0);
+    free(buf);
+    partition_close(l);
+    partition_close(f);
+}
+END_TEST
+
+START_TEST(test_deposed_leader_truncates_divergent_tail)
+{
+    int32_t reps[2] = {1, 2};
+    struct partition *a = open_replica("a"), *b = open_replica("b");
+    /* b leads at epoch 3 and writes 5 records; only the first 3 reach a. */
+    partition_set_state(b, 2, 2, 3, 0, reps, 2, reps, 2);
+    partition_set_state(a, 1, 2, 3, 0, reps, 2, reps, 2);
+    append(b, 3, -1, 0, KERR_NONE, NULL);
+    replicate(b, a);
+    append(b, 2, -1, 0, KERR_NONE, NULL);
+    ck_assert_int_eq(partition_leo(b), 5);
+    /* a becomes leader at epoch 4 and writes 2 other records at offset 3. */
+    partition_set_state(a, 1, 1, 4, 1, reps, 2, reps, 2);
+    partition_set_state(b, 2, 1, 4, 1, reps, 2, reps, 2);
+    append(a, 2, -1, 0, KERR_NONE, NULL);
+    /* b fetches at 5 with last epoch 3: the leader says epoch 3 ends at 3. */
+    int32_t de;
+    int64_t dend;
+    ck_assert_int_eq(partition_replica_fetch(a, 2, 5, 3, clock_mono_ms(), &de, &dend), KERR_NONE);
+    ck_assert_int_eq(de, 3);
+    ck_assert_int_eq(dend, 3);
+    ck_assert_int_eq(partition_truncate_diverging(b, de, dend), 0);
+    ck_assert_int_eq(partition_leo(b), 3);
+    ck_assert_int_eq(partition_replica_fetch(a, 2, 3, 3, clock_mono_ms(), &de, &dend), KERR_NONE);
+    ck_assert_int_eq(dend, -1);
+    replicate(a, b);
+    size_t la, lb;
+    uint8_t *ba = read_all(a, 0, &la), *bb = read_all(b, 0, &lb);
+    ck_assert_int_eq(la, lb);
+    ck_assert_int_eq(memcmp(ba, bb, la), 0);
+    free(ba);
+    free(bb);
+    ck_assert_int_eq(partition_epoch_for_offset(b, 3), 4);
+    partition_close(a);
+    partition_close(b);
+}
+END_TEST
+
+START_TEST(test_isr_proposal_shrinks_laggards_and_adds_caught_up)
+{
+    int32_t reps[3] = {1, 2, 3}, isr[2] = {1, 2};
+    struct partition *l = open_replica("l");
+    partition_set_state(l, 1, 1, 3, 0, reps, 3, isr, 2);
+    append(l, 2, -1, 0, KERR_NONE, NULL);
+    int64_t later = clock_mono_ms() + 60000; /* follower 2 has been silent for a minute */
+    int32_t de;
+    int64_t dend;
+    ck_assert_int_eq(partition_replica_fetch(l, 3, 2, 3, later, &de, &dend), KERR_NONE);
+    int32_t *want = NULL;
+    int n = 0;
+    ck_assert(partition_isr_proposal(l, later, 30000, &want, &n));
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(want[0], 1);
+    ck_assert_int_eq(want[1], 3);
+    partition_isr_change_begin(l, want, n, later);
+    int32_t *again = NULL;
+    ck_assert(!partition_isr_proposal(l, later + 1000, 30000, &again, &n)); /* one in flight */
+    partition_close(l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("partition");
@@ -234,6 +395,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_follower_refuses_appends);
     tcase_add_test(tc, test_isr_below_min_freezes_high_watermark);
     tcase_add_test(tc, test_offset_for_timestamp);
+    tcase_add_test(tc, test_follower_fetch_advances_high_watermark);
+    tcase_add_test(tc, test_fetch_out_of_range_and_corrupt_batch);
+    tcase_add_test(tc, test_deposed_leader_truncates_divergent_tail);
+    tcase_add_test(tc, test_isr_proposal_shrinks_laggards_and_adds_caught_up);
     suite_add_tcase(s, tc);
     return s;
 }
