@@ -175,6 +175,21 @@ static bool send_remote(struct node *n, struct partition *p, struct pending *pd)
     return rc == 0;
 }
 
+/* Kafka's isReplicaIsrEligible: a fenced broker or one shutting down may not join. */
+static bool eligible(const struct node *n, int32_t id)
+{
+    const struct mi_broker *b = metadata_image_broker(n->image, id);
+    return b && !b->fenced && !b->in_controlled_shutdown;
+}
+
+static bool in_isr(const struct partition *p, int32_t id)
+{
+    for (int i = 0; i < p->nisr; i++)
+        if (p->isr[i] == id)
+            return true;
+    return false;
+}
+
 void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_ms)
 {
     if (n->broker_epoch < 0 || !p->is_leader)
@@ -183,6 +198,20 @@ void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_
     int nisr = 0;
     if (!partition_isr_proposal(p, now_ms, n->cfg->replica_lag_time_max_ms, &isr, &nisr))
         return;
+    /* Leave out joiners the controller would refuse (INELIGIBLE_REPLICA). */
+    int k = 0;
+    bool changed = false;
+    for (int i = 0; i < nisr; i++) {
+        if (in_isr(p, isr[i]) || eligible(n, isr[i]))
+            isr[k++] = isr[i];
+        changed |= !in_isr(p, isr[i]) && eligible(n, isr[i]);
+    }
+    changed |= k < p->nisr;
+    nisr = k;
+    if (!changed) {
+        free(isr);
+        return;
+    }
     bool shrink = nisr < p->nisr;
     LOG_INFO("broker", "%s-%d: proposing ISR of %d member(s) (now %d) to the controller", p->topic,
              p->index, nisr, p->nisr);

@@ -325,8 +325,6 @@ static void pump(struct fetcher *f)
     }
     struct fetch_req req;
     if (!build_request(f, now, &req)) {
-        LOG_DEBUG("broker", "replica fetcher for broker %d: nothing to fetch now (%d partitions)",
-                  f->leader_id, f->nparts);
         free_request(&req);
         schedule(f, now);
         return;
@@ -351,12 +349,6 @@ static bool apply_partition(struct fetcher *f, struct followed *fp,
                             const struct fetch_resp_partition *rp, int64_t now_wall)
 {
     struct partition *p = local_follower(f, fp);
-    LOG_DEBUG("broker",
-              "%s-%d: fetch answer from %d: error %d, %d record bytes, hw %lld, "
-              "diverging %d/%lld",
-              fp->topic, fp->index, f->leader_id, rp->error_code, rp->records.len,
-              (long long)rp->high_watermark, rp->diverging_epoch.epoch,
-              (long long)rp->diverging_epoch.end_offset);
     if (!p || p->leader_epoch != fp->sent_epoch || partition_leo(p) != fp->sent_offset)
         return true; /* moved on meanwhile: the next fetch starts from the new state */
     switch (rp->error_code) {
