@@ -169,9 +169,10 @@ void admin_metrics_get(struct admin_request *r)
     render_cluster(n, out);
     render_partitions(n, out);
     render_purgatory(n, out);
-    /* No replica fetchers run yet, and Kafka's ReplicaFetcherManager MaxLag is 0 without any. */
+    /* Kafka's ReplicaFetcherManager MaxLag: 0 when this node follows nothing. */
     gauge(out, "sluice_replica_fetcher_max_lag",
-          "Largest lag in messages of this node's replica fetchers (0 when none run).", 0);
+          "Largest lag in messages of this node's replica fetchers (0 when none run).",
+          replica_manager_fetcher_max_lag(n->rm));
     gauge(out, "sluice_connections", "Open Kafka client connections.", conn_count(n));
     gauge(out, "sluice_admin_connections", "Open admin HTTP connections.",
           admin_server_connection_count(n));

@@ -522,3 +522,8 @@ int replica_manager_partition_count(const struct replica_manager *rm)
 {
     return (int)rm->parts.count;
 }
+
+int64_t replica_manager_fetcher_max_lag(const struct replica_manager *rm)
+{
+    return rm ? replica_fetchers_max_lag(rm->fetchers) : 0;
+}

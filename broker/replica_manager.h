@@ -54,6 +54,10 @@ void replica_manager_remove_stray_logs(struct replica_manager *rm);
 /* Periodic work: retention, time-based flush, checkpoints.  Called by the node's timer. */
 void replica_manager_tick(struct replica_manager *rm, int64_t now_ms);
 
+/* The largest lag (leader high watermark minus local LEO, in offsets) over this broker's
+ * followers, as their last fetch answers showed it; 0 when it follows nothing. */
+int64_t replica_manager_fetcher_max_lag(const struct replica_manager *rm);
+
 /* Number of hosted partitions and of those led here (metrics, logs). */
 int replica_manager_partition_count(const struct replica_manager *rm);
 
