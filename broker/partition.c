@@ -221,11 +221,13 @@ void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id
     p->leader_id = leader_id;
     p->leader_epoch = leader_epoch;
     p->partition_epoch = partition_epoch;
+    /* Copy before freeing: callers may pass the partition's own arrays. */
+    int32_t *new_replicas = dup_ids(replicas, nreplicas), *new_isr = dup_ids(isr, nisr);
     free(p->replicas);
     free(p->isr);
-    p->replicas = dup_ids(replicas, nreplicas);
+    p->replicas = new_replicas;
     p->nreplicas = nreplicas;
-    p->isr = dup_ids(isr, nisr);
+    p->isr = new_isr;
     p->nisr = nisr;
     p->is_leader = leader_id == self_id;
     bool new_leadership = p->is_leader && (!was_leader || leader_epoch != old_epoch);
