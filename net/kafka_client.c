@@ -51,6 +51,7 @@ struct kc_conn {
     struct event *deferred;
     int callback_depth;
     bool free_requested;
+    bool resolve_failed; /* the last lookup failed: warned once, quiet until it works */
 };
 
 static void conn_destroy(struct kc_conn *c)
@@ -246,9 +247,15 @@ static int open_socket(struct kc_conn *c)
     snprintf(port, sizeof port, "%d", c->port);
     int rc = evutil_getaddrinfo(c->host, port, &hints, &res);
     if (rc != 0 || !res) {
-        LOG_WARN("net", "cannot resolve %s: %s", c->host, evutil_gai_strerror(rc));
+        if (!c->resolve_failed)
+            LOG_WARN("net", "cannot resolve %s: %s (retrying quietly)", c->host,
+                     evutil_gai_strerror(rc));
+        c->resolve_failed = true;
         return SL_EIO;
     }
+    if (c->resolve_failed)
+        LOG_INFO("net", "%s resolves again", c->host);
+    c->resolve_failed = false;
     c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
         evutil_freeaddrinfo(res);

@@ -379,6 +379,12 @@ START_TEST(test_isr_proposal_shrinks_laggards_and_adds_caught_up)
     partition_isr_change_begin(l, want, n, later);
     int32_t *again = NULL;
     ck_assert(!partition_isr_proposal(l, later + 1000, 30000, &again, &n)); /* one in flight */
+    /* The committed answer is applied with the partition's own replica array. */
+    int32_t committed[2] = {1, 3};
+    partition_set_state(l, 1, 1, 3, 1, l->replicas, l->nreplicas, committed, 2);
+    ck_assert_int_eq(l->nreplicas, 3);
+    ck_assert_int_eq(l->replicas[2], 3);
+    ck_assert(!l->isr_change_inflight);
     partition_close(l);
 }
 END_TEST
