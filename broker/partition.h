@@ -181,8 +181,8 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
  * Returns true with *out (xmalloc'd, the caller owns it) when it differs from
  * the current ISR and no change is in flight.
  */
-bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms,
-                            int32_t **out, int *nout);
+bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
+                            int *nout);
 
 /* An AlterPartition proposing `isr` (ownership taken) was sent / was answered. */
 void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms);
