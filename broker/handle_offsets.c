@@ -7,6 +7,7 @@
  */
 #include "handlers.h"
 #include "kafka.h"
+#include "leader_epoch.h"
 #include "messages.h"
 #include "node.h"
 #include "partition.h"
@@ -17,8 +18,8 @@
 #define LIST_OFFSETS_EARLIEST      (-2)
 #define LIST_OFFSETS_MAX_TIMESTAMP (-3)
 
-static void list_one(struct request *req, const char *topic, struct list_offsets_req_partition *rp,
-                     struct list_offsets_resp_partition *op)
+static void list_one(struct request *req, bool from_client, const char *topic,
+                     struct list_offsets_req_partition *rp, struct list_offsets_resp_partition *op)
 {
     op->partition_index = rp->partition_index;
     op->timestamp = -1;
@@ -29,6 +30,13 @@ static void list_one(struct request *req, const char *topic, struct list_offsets
                                                 rp->current_leader_epoch, &p);
     if (err != KERR_NONE) {
         op->error_code = err;
+        return;
+    }
+    /* A new leader whose high watermark has not yet reached the start of its own epoch
+     * could answer below what the previous leader exposed: clients retry instead
+     * (Kafka's Partition.fetchOffsetForTimestamp, OFFSET_NOT_AVAILABLE). */
+    if (from_client && storage_leader_epoch_latest_start(p->epochs) > p->high_watermark) {
+        op->error_code = KERR_OFFSET_NOT_AVAILABLE;
         return;
     }
     switch (rp->timestamp) {
@@ -80,7 +88,8 @@ void handle_list_offsets(struct request *req)
         ot->partitions.n = rt->partitions.n;
         ot->partitions.v = request_alloc(req, (size_t)rt->partitions.n, sizeof *ot->partitions.v);
         for (int32_t i = 0; i < rt->partitions.n; i++)
-            list_one(req, rt->name.s, &rt->partitions.v[i], &ot->partitions.v[i]);
+            list_one(req, lr->replica_id < 0, rt->name.s, &rt->partitions.v[i],
+                     &ot->partitions.v[i]);
     }
     request_respond(req, &proto_list_offsets_resp_schema, resp);
 }
