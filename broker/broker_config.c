@@ -602,10 +602,10 @@ static const struct bcfg_key keys[] = {
     /* groups, offsets, producer ids */
     K_INT("offsets.topic.num.partitions", offsets_topic_num_partitions, "50", 1, I32MAX, true, NULL,
           "Partitions of __consumer_offsets."),
-    K_INT("offsets.topic.replication.factor", offsets_topic_replication_factor, "1", 1, I32MAX,
+    K_INT("offsets.topic.replication.factor", offsets_topic_replication_factor, "3", 1, I32MAX,
           true, NULL,
-          "Replication factor of __consumer_offsets.  Kafka's built-in default is 3; Sluice uses "
-          "1 (as Kafka's shipped server.properties does) so a single node works out of the box."),
+          "Replication factor of __consumer_offsets.  Where fewer brokers are live when the "
+          "topic is created, Sluice caps it to their number (and logs it) where Kafka refuses."),
     K_INT("offsets.retention.minutes", offsets_retention_minutes, "10080", 1, I32MAX, true, NULL,
           "How long committed offsets of an empty group are kept."),
     K_INT("group.initial.rebalance.delay.ms", group_initial_rebalance_delay_ms, "3000", 0, I32MAX,

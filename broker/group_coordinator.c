@@ -8,18 +8,23 @@
 #include "group_coordinator.h"
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api_controller.h"
 #include "broker_config.h"
 #include "clock.h"
 #include "controller.h"
 #include "err.h"
+#include "forward.h"
 #include "group_records.h"
 #include "kafka.h"
+#include "kafka_client.h"
 #include "log.h"
+#include "messages.h"
 #include "metadata_image.h"
 #include "node.h"
 #include "partition.h"
@@ -36,6 +41,7 @@
 #define LOAD_CHUNK_BYTES              (4 << 20) /* log bytes replayed per loop pass */
 #define LOAD_MAX_DECOMPRESSED         (64u << 20)
 #define TOPIC_CREATE_RETRY_MS         1000
+#define FORWARD_CREATE_TIMEOUT_MS     30000
 
 struct pending_write {
     struct pending_write *next;
@@ -53,13 +59,15 @@ struct pending_write {
 enum shard_state { SHARD_NONE, SHARD_LOADING, SHARD_ACTIVE };
 
 struct shard {
-    struct partition_watch watch; /* first: the watch is the shard */
+    struct partition_watch watch;    /* first: the watch is the shard */
+    struct partition_watch hw_watch; /* a loaded shard waiting for its HW */
     struct group_coordinator *gc;
     int32_t index;
     enum shard_state state;
     int32_t epoch;
     int64_t load_next;
     int64_t load_started_ms;
+    bool awaiting_hw;
     struct pending_write *writes;
 };
 
@@ -459,6 +467,8 @@ static void unload_shard(struct group_coordinator *gc, struct shard *sh, int16_t
     if (sh->state != SHARD_NONE && n > 0)
         LOG_INFO("group", "unloaded %d group(s) of %s-%d", n, GROUP_OFFSETS_TOPIC, sh->index);
     sh->state = SHARD_NONE;
+    sh->awaiting_hw = false;
+    partition_watch_remove(&sh->hw_watch);
     process_writes(gc, sh, KERR_NOT_LEADER_OR_FOLLOWER);
     partition_watch_remove(&sh->watch);
 }
@@ -579,7 +589,21 @@ static void finish_load(struct group_coordinator *gc, struct shard *sh)
              GROUP_OFFSETS_TOPIC, sh->index, sh->epoch, (long long)(now - sh->load_started_ms));
 }
 
-/* Replays one chunk of the shard's log; returns true when more remains. */
+static void on_hw_watch(struct partition_watch *w)
+{
+    /* Fired from inside partition code: the next load pass looks at the HW. */
+    struct shard *sh = (struct shard *)(void *)((char *)w - offsetof(struct shard, hw_watch));
+    event_active(sh->gc->load_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * Replays one chunk of the shard's log; returns true when more remains.
+ * The whole log is read, then the shard goes active only once the high
+ * watermark covers it: a new leader may hold records its predecessor wrote
+ * but never got committed, and serving them before the ISR has them could
+ * show offsets that a further failover takes back (the new coordinator of
+ * KIP-848 likewise serves only state up to the HW).
+ */
 static bool load_chunk(struct group_coordinator *gc, struct shard *sh)
 {
     struct partition *p = shard_partition(gc, sh);
@@ -606,6 +630,20 @@ static bool load_chunk(struct group_coordinator *gc, struct shard *sh)
                 return true;
         }
     }
+    if (p->high_watermark < sh->load_next) {
+        if (!sh->awaiting_hw)
+            LOG_DEBUG("group",
+                      "%s-%d: read to offset %lld; waiting for the high watermark (%lld) to "
+                      "reach it before serving",
+                      GROUP_OFFSETS_TOPIC, sh->index, (long long)sh->load_next,
+                      (long long)p->high_watermark);
+        sh->awaiting_hw = true;
+        partition_watch_remove(&sh->hw_watch);
+        partition_watch_add(p, &sh->hw_watch, on_hw_watch);
+        return false;
+    }
+    sh->awaiting_hw = false;
+    partition_watch_remove(&sh->hw_watch);
     finish_load(gc, sh);
     return false;
 }
@@ -627,6 +665,8 @@ static void on_load(evutil_socket_t fd, short what, void *arg)
 static void start_load(struct group_coordinator *gc, struct shard *sh, struct partition *p)
 {
     sh->state = SHARD_LOADING;
+    sh->awaiting_hw = false;
+    partition_watch_remove(&sh->hw_watch);
     sh->epoch = p->leader_epoch;
     sh->load_next = partition_log_start(p);
     sh->load_started_ms = clock_wall_ms();
@@ -747,23 +787,91 @@ static void on_topic_create_done(void *ctx, const struct ctl_create_topic_result
     }
 }
 
-/* Starts creating __consumer_offsets (at most once per second while it is missing). */
+static void on_topic_forwarded(void *ctx, int err, const void *resp, struct arena *a)
+{
+    (void)ctx;
+    (void)a;
+    const struct create_topics_resp *r = resp;
+    if (err < 0) {
+        LOG_WARN("group", "creating %s through the controller failed: no answer",
+                 GROUP_OFFSETS_TOPIC);
+        return;
+    }
+    for (int32_t i = 0; i < r->topics.n; i++) {
+        const struct create_topics_resp_topic *t = &r->topics.v[i];
+        if (t->error_code == KERR_NONE)
+            LOG_INFO("group", "created %s through the controller", GROUP_OFFSETS_TOPIC);
+        else if (t->error_code != KERR_TOPIC_ALREADY_EXISTS)
+            LOG_WARN("group", "creating %s through the controller failed: %s", GROUP_OFFSETS_TOPIC,
+                     t->error_message.s ? t->error_message.s : kafka_error_name(t->error_code));
+    }
+}
+
+/*
+ * Asks the active controller on another node for the topic, as a KRaft
+ * broker's AutoTopicCreationManager does (KIP-590).  Returns false when no
+ * other node is known to be the active controller.
+ */
+static bool forward_create(struct node *n, const struct ctl_create_topic *ct)
+{
+    struct kc_conn *c = forward_controller_conn(n);
+    if (!c)
+        return false;
+    int32_t nc = ct->nconfigs;
+    struct create_topics_req_config *cfgs = xcalloc(nc > 0 ? (size_t)nc : 1, sizeof *cfgs);
+    for (int32_t i = 0; i < nc; i++) {
+        cfgs[i].name = (struct kstr){ct->configs[i].name, (int32_t)strlen(ct->configs[i].name)};
+        cfgs[i].value = (struct kstr){ct->configs[i].value, (int32_t)strlen(ct->configs[i].value)};
+    }
+    struct create_topics_req_topic t = {0};
+    t.name = (struct kstr){ct->name, (int32_t)strlen(ct->name)};
+    t.num_partitions = ct->num_partitions;
+    t.replication_factor = ct->replication_factor;
+    t.configs.n = nc;
+    t.configs.v = cfgs;
+    struct create_topics_req req = {0};
+    req.topics.n = 1;
+    req.topics.v = &t;
+    req.timeout_ms = FORWARD_CREATE_TIMEOUT_MS;
+    const int16_t ver = 7;
+    /* kc_send encodes the request before it returns. */
+    bool sent = kc_send(c, KAPI_CREATE_TOPICS, ver,
+                        proto_api_controller_is_flexible(KAPI_CREATE_TOPICS, ver),
+                        &proto_create_topics_req_schema, &req, &proto_create_topics_resp_schema,
+                        FORWARD_CREATE_TIMEOUT_MS, on_topic_forwarded, NULL) == 0;
+    free(cfgs);
+    return sent;
+}
+
+/*
+ * Starts creating __consumer_offsets (at most once per second while it is
+ * missing): directly on the active controller, else forwarded to it.
+ */
 static void ensure_topic(struct group_coordinator *gc)
 {
     struct node *n = gc->node;
     int64_t now = clock_wall_ms();
-    if (now - gc->create_requested_ms < TOPIC_CREATE_RETRY_MS || !node_is_controller(n))
+    if (now - gc->create_requested_ms < TOPIC_CREATE_RETRY_MS)
+        return;
+    bool local = node_is_controller(n);
+    if (!local && !forward_controller_conn(n))
         return;
     int32_t live = 0;
     size_t nb = metadata_image_broker_count(n->image);
     for (size_t i = 0; i < nb; i++)
         if (!metadata_image_broker_at(n->image, i)->fenced)
             live++;
-    int32_t rf = n->cfg->offsets_topic_replication_factor;
-    if (rf > live)
-        rf = live; /* Kafka caps it to the live brokers of a smaller cluster */
-    if (rf < 1)
+    if (live < 1)
         return;
+    int32_t rf = n->cfg->offsets_topic_replication_factor;
+    if (rf > live) {
+        /* Kafka refuses (COORDINATOR_NOT_AVAILABLE until enough brokers); issue #6 caps. */
+        LOG_WARN("group",
+                 "%s: offsets.topic.replication.factor %d capped to %d, the number of live "
+                 "brokers",
+                 GROUP_OFFSETS_TOPIC, rf, live);
+        rf = live;
+    }
     gc->create_requested_ms = now;
     char segment[32];
     snprintf(segment, sizeof segment, "%lld",
@@ -786,10 +894,14 @@ static void ensure_topic(struct group_coordinator *gc)
         .configs = configs,
         .nconfigs = (int32_t)(sizeof configs / sizeof configs[0]),
     };
-    struct ctl_create_topics_req req = {.topics = &t, .ntopics = 1};
-    LOG_INFO("group", "creating %s (%d partitions, replication factor %d)", GROUP_OFFSETS_TOPIC,
-             t.num_partitions, rf);
-    controller_create_topics(n->controller, &req, on_topic_create_done, n);
+    LOG_INFO("group", "creating %s (%d partitions, replication factor %d)%s", GROUP_OFFSETS_TOPIC,
+             t.num_partitions, rf, local ? "" : " through the active controller");
+    if (local) {
+        struct ctl_create_topics_req req = {.topics = &t, .ntopics = 1};
+        controller_create_topics(n->controller, &req, on_topic_create_done, n);
+    } else if (!forward_create(n, &t)) {
+        gc->create_requested_ms = INT64_MIN / 2;
+    }
 }
 
 /* ---- public API ---- */

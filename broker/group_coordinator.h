@@ -8,8 +8,10 @@
  *    partition abs(hashCode(group id)) % partitions (group_records.h).
  *  - When this broker becomes leader of such a partition (metadata image
  *    delta, or at start) the partition's log is scanned in chunks from the
- *    event loop and its groups and offsets rebuilt; requests for those groups
- *    get COORDINATOR_LOAD_IN_PROGRESS meanwhile.  When it stops being leader
+ *    event loop and its groups and offsets rebuilt; the groups are served
+ *    once the high watermark has reached the end of what was read (nothing
+ *    uncommitted is shown); requests for those groups get
+ *    COORDINATOR_LOAD_IN_PROGRESS meanwhile.  When it stops being leader
  *    the groups are unloaded: parked requests get NOT_COORDINATOR and the
  *    clients look the coordinator up again.
  *  - Group metadata and offset commits are written as records through the
