@@ -317,6 +317,23 @@ def main():
         cl.create_topic(topic, 3)
         prod = AckingProducer(cl.bootstrap(), topic, [0, 1, 2])
         prod.start()
+        # What clients see as the end of partition 0 (ListOffsets latest) must never go
+        # backwards, whichever broker leads.
+        highs = []
+        watching = threading.Event()
+
+        def watch():
+            c = Consumer({"bootstrap.servers": cl.bootstrap(), "group.id": "hw-watch"})
+            while not watching.is_set():
+                try:
+                    highs.append(c.get_watermark_offsets(TopicPartition(topic, 0),
+                                                         timeout=2)[1])
+                except Exception:  # noqa: BLE001 - a leader change: OFFSET_NOT_AVAILABLE etc.
+                    pass
+                time.sleep(0.1)
+            c.close()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         kills = []
         end = time.monotonic() + CHAOS_SECONDS
         while time.monotonic() < end:
@@ -325,6 +342,11 @@ def main():
                 break
             kills.append(kill_and_restart_leader(cl, topic, 0))
         prod.finish()
+        watching.set()
+        watcher.join()
+        drops = [(a, b) for a, b in zip(highs, highs[1:]) if b < a]
+        check(len(highs) > 10, f"only {len(highs)} high watermark readings")
+        check(not drops, f"the high watermark clients saw went backwards: {drops[:5]}")
         check(len(prod.acked) > 1000, f"only {len(prod.acked)} writes acknowledged")
         records = consume_all(cl.bootstrap(), topic, [0, 1, 2], 90)
         check_acked_present(prod.acked, records, "chaos")
