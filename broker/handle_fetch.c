@@ -74,8 +74,10 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
                 *hard_error = true;
                 continue;
             }
-            if (replica) {
-                /* A follower's fetch: divergence check, progress, HW, ISR (DESIGN.md 3). */
+            /* A follower's fetch: divergence check, progress, HW, ISR (DESIGN.md 3) -- not
+             * for a parked fetch whose connection is gone: its offset may be from a process
+             * that has since died and lost data. */
+            if (replica && !request_conn_closed(req)) {
                 int32_t div_epoch;
                 int64_t div_end;
                 int32_t last_epoch = req->hdr.api_version >= 12 ? rp->last_fetched_epoch : -1;

@@ -23,13 +23,16 @@
 
 #define ALTER_PARTITION_VERSION    3 /* ISR members with broker epochs (KIP-903) */
 #define ALTER_PARTITION_TIMEOUT_MS 30000
+#define RESEND_AFTER_MS            500   /* a send that failed in transit */
+#define UNANSWERED_RESEND_MS       60000 /* no answer at all: send it again */
 
-/* Which proposal an answer belongs to. */
+/* Which proposal (and which send of it) an answer belongs to. */
 struct pending {
     struct node *n;
     char *topic;
     int32_t index;
     int32_t leader_epoch;
+    uint32_t seq;
     bool shrink;
 };
 
@@ -39,22 +42,46 @@ static struct partition *still_ours(const struct pending *pd)
     struct partition *p = NULL;
     if (!pd->n->rm || replica_manager_lookup(pd->n->rm, pd->topic, pd->index, &p) != KERR_NONE)
         return NULL;
-    if (!p->is_leader || p->leader_epoch != pd->leader_epoch || !p->isr_change_inflight)
+    if (!p->is_leader || p->leader_epoch != pd->leader_epoch || !p->isr_change_inflight ||
+        p->isr_change_seq != pd->seq)
         return NULL;
     return p;
 }
 
-/* Applies one partition's answer: the committed ISR, or nothing on an error. */
+/* Top-level or transport errors after which the same proposal is simply sent again. */
+static bool retriable(int16_t err)
+{
+    return err == KERR_NOT_CONTROLLER || err == KERR_REQUEST_TIMED_OUT ||
+           err == KERR_COORDINATOR_NOT_AVAILABLE || err == KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/*
+ * Applies one partition's answer, as Kafka's Partition.handleAlterPartitionError
+ * does: a committed ISR is applied; INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED
+ * drop the proposal (the controller did nothing); errors in transit send it
+ * again; any other error keeps the maximal ISR until the metadata brings a newer
+ * partition epoch, because the controller may have committed the change even
+ * though this answer says otherwise.
+ */
 static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t leader_epoch,
                   const int32_t *isr, int32_t nisr, int32_t partition_epoch)
 {
     struct partition *p = still_ours(pd);
     if (!p)
         return;
-    if (err != KERR_NONE) {
-        LOG_INFO("broker", "%s-%d: ISR change rejected by the controller: %s", p->topic, p->index,
+    if (err == KERR_INELIGIBLE_REPLICA || err == KERR_OPERATION_NOT_ATTEMPTED) {
+        LOG_INFO("broker", "%s-%d: ISR change refused by the controller: %s", p->topic, p->index,
                  kafka_error_name(err));
         partition_isr_change_end(p);
+        return;
+    }
+    if (retriable(err)) {
+        p->isr_change_resend = true;
+        return;
+    }
+    if (err != KERR_NONE) {
+        LOG_INFO("broker", "%s-%d: ISR change answered %s; waiting for the metadata", p->topic,
+                 p->index, kafka_error_name(err));
         return;
     }
     if (leader_id == p->leader_id && leader_epoch == p->leader_epoch &&
@@ -62,10 +89,14 @@ static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t le
         LOG_INFO("broker", "%s-%d: ISR now has %d member(s) (partition epoch %d)", p->topic,
                  p->index, (int)nisr, partition_epoch);
         broker_metrics_isr_change(pd->n->metrics, pd->shrink);
+        /* Applying the newer partition epoch settles the proposal. */
         partition_set_state(p, pd->n->node_id, leader_id, leader_epoch, partition_epoch,
                             p->replicas, p->nreplicas, isr, nisr);
+        partition_isr_change_end(p);
+    } else if (partition_epoch == p->partition_epoch) {
+        partition_isr_change_end(p); /* already so */
     }
-    partition_isr_change_end(p);
+    /* Otherwise the answer is older than what we know: the metadata settles it. */
 }
 
 static void free_pending(struct pending *pd)
@@ -190,10 +221,36 @@ static bool in_isr(const struct partition *p, int32_t id)
     return false;
 }
 
+/* Sends (or sends again) p's proposal in flight. */
+static void send_proposal(struct node *n, struct partition *p, int64_t now_ms, bool shrink)
+{
+    p->isr_change_sent_ms = now_ms;
+    p->isr_change_resend = false;
+    p->isr_change_seq++;
+    struct pending *pd = xcalloc(1, sizeof *pd);
+    pd->n = n;
+    pd->topic = xstrdup(p->topic);
+    pd->index = p->index;
+    pd->leader_epoch = p->leader_epoch;
+    pd->seq = p->isr_change_seq;
+    pd->shrink = shrink;
+    bool sent = node_is_controller(n) ? send_local(n, p, pd) : send_remote(n, p, pd);
+    if (!sent) {
+        free_pending(pd);
+        p->isr_change_resend = true; /* no controller reachable now: try again shortly */
+    }
+}
+
 void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_ms)
 {
     if (n->broker_epoch < 0 || !p->is_leader)
         return;
+    if (p->isr_change_inflight) {
+        int64_t waited = now_ms - p->isr_change_sent_ms;
+        if ((p->isr_change_resend && waited >= RESEND_AFTER_MS) || waited >= UNANSWERED_RESEND_MS)
+            send_proposal(n, p, now_ms, p->nproposed_isr < p->nisr);
+        return;
+    }
     int32_t *isr = NULL;
     int nisr = 0;
     if (!partition_isr_proposal(p, now_ms, n->cfg->replica_lag_time_max_ms, &isr, &nisr))
@@ -216,15 +273,5 @@ void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_
     LOG_INFO("broker", "%s-%d: proposing ISR of %d member(s) (now %d) to the controller", p->topic,
              p->index, nisr, p->nisr);
     partition_isr_change_begin(p, isr, nisr, now_ms);
-    struct pending *pd = xcalloc(1, sizeof *pd);
-    pd->n = n;
-    pd->topic = xstrdup(p->topic);
-    pd->index = p->index;
-    pd->leader_epoch = p->leader_epoch;
-    pd->shrink = shrink;
-    bool sent = node_is_controller(n) ? send_local(n, p, pd) : send_remote(n, p, pd);
-    if (!sent) {
-        free_pending(pd);
-        partition_isr_change_end(p);
-    }
+    send_proposal(n, p, now_ms, shrink);
 }

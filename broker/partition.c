@@ -206,6 +206,7 @@ static void sync_followers(struct partition *p, bool fresh)
 static void clear_isr_change(struct partition *p)
 {
     p->isr_change_inflight = false;
+    p->isr_change_resend = false;
     free(p->proposed_isr);
     p->proposed_isr = NULL;
     p->nproposed_isr = 0;
@@ -565,6 +566,13 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
     return KERR_NONE;
 }
 
+void partition_follower_restarted(struct partition *p, int32_t replica_id, int64_t now_ms)
+{
+    struct repl_follower *f = p->is_leader ? find_follower(p, replica_id) : NULL;
+    if (f)
+        repl_follower_reset(f, replica_id, false, now_ms);
+}
+
 bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
                             int *nout)
 {
@@ -609,6 +617,7 @@ void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int
     p->proposed_isr = isr;
     p->nproposed_isr = nisr;
     p->isr_change_sent_ms = now_ms;
+    p->isr_change_seq++;
 }
 
 void partition_isr_change_end(struct partition *p)
@@ -687,8 +696,13 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
 
 int partition_truncate_to(struct partition *p, int64_t offset)
 {
-    if (offset >= partition_leo(p))
+    if (offset >= partition_leo(p)) {
+        /* Nothing to cut from the log, but an epoch this replica started as leader
+         * without writing anything may sit at its log end: it must go, or the next
+         * fetch reports it and diverges forever (Kafka's UnifiedLog.truncateTo). */
+        storage_leader_epoch_truncate_from_end(p->epochs, partition_leo(p));
         return 0;
+    }
     LOG_INFO("broker", "%s-%d: truncating from %lld to %lld (leader epoch %d)", p->topic, p->index,
              (long long)partition_leo(p), (long long)offset, p->leader_epoch);
     int rc = storage_log_truncate_to(p->log, offset);

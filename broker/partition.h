@@ -70,6 +70,8 @@ struct partition {
      * high watermark counts the union of the current and the proposed ISR
      * (Kafka's maximal ISR) and no other change is proposed. */
     bool isr_change_inflight;
+    bool isr_change_resend;  /* the last send failed in transit: send it again */
+    uint32_t isr_change_seq; /* which send an answer belongs to */
     int32_t *proposed_isr;
     int nproposed_isr;
     int64_t isr_change_sent_ms;
@@ -176,6 +178,14 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
                                 int64_t *div_end_offset);
 
 /*
+ * The broker of replica_id registered again (a new process, new broker
+ * epoch): what the leader knew of it came from the old process, whose data
+ * may be partly gone (unflushed), so it is forgotten until the new process
+ * fetches (the KAFKA-14139 hazard that KIP-903 closes with broker epochs).
+ */
+void partition_follower_restarted(struct partition *p, int32_t replica_id, int64_t now_ms);
+
+/*
  * The ISR the leader wants now: members that have not caught up within
  * lag_max_ms leave, followers that may join (replication.h) are added.
  * Returns true with *out (xmalloc'd, the caller owns it) when it differs from
@@ -184,7 +194,12 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
 bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
                             int *nout);
 
-/* An AlterPartition proposing `isr` (ownership taken) was sent / was answered. */
+/*
+ * An AlterPartition proposing `isr` (ownership taken) is being sent; it stays
+ * in flight (the high watermark counting the proposed members) until
+ * partition_isr_change_end, or until the metadata brings a newer partition
+ * epoch or leadership (partition_set_state).
+ */
 void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms);
 void partition_isr_change_end(struct partition *p);
 

@@ -3,7 +3,7 @@
  * (DESIGN.md section 3, Kafka's ReplicaFetcherThread).  One fetcher per
  * leader broker holds every partition this broker follows on it and keeps one
  * Fetch in flight (replica_id = this broker, fetch offset = the local LEO,
- * last fetched epoch = the epoch of the last local batch, current leader
+ * last fetched epoch = the latest epoch of the local leader-epoch cache, current leader
  * epoch), long-polling at the leader for replica.fetch.wait.max.ms.  Answers
  * are applied as the leader sent them: records appended with their offsets
  * and epochs, a diverging epoch truncates (KIP-279), an offset below the

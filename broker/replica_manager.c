@@ -35,7 +35,6 @@
 #define RECOVERY_CHECKPOINT    "recovery-point-offset-checkpoint"
 #define HW_CHECKPOINT          "replication-offset-checkpoint"
 #define RECOVERY_CKPT_INTERVAL 60000 /* log.flush.offset.checkpoint.interval.ms */
-#define ISR_CHANGE_STALE_MS    60000 /* give up waiting for an AlterPartition answer */
 
 struct replica_manager {
     struct node *node;
@@ -250,6 +249,21 @@ static void on_partition_changed(void *ctx, const struct metadata_image *img,
         drop_partition(rm, t->name, now->partition_id);
 }
 
+static void on_broker_changed(void *ctx, const struct metadata_image *img,
+                              const struct mi_broker *old, const struct mi_broker *now)
+{
+    (void)img;
+    struct replica_manager *rm = ctx;
+    if (!old || !now || old->epoch == now->epoch || now->id == rm->node->node_id)
+        return;
+    int64_t mono = clock_mono_ms();
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(&rm->parts, &it, &k, &v))
+        partition_follower_restarted(v, now->id, mono);
+}
+
 static void on_topic_deleted(void *ctx, const struct metadata_image *img, const struct mi_topic *t)
 {
     (void)img;
@@ -408,6 +422,7 @@ struct replica_manager *replica_manager_create(struct node *node)
         .topic_created = on_topic_created,
         .partition_changed = on_partition_changed,
         .topic_deleted = on_topic_deleted,
+        .broker_changed = on_broker_changed,
         .config_changed = on_config_changed,
     };
     metadata_image_add_listener(node->image, &ml);
@@ -480,13 +495,8 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
     int64_t mono = clock_mono_ms();
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
-        if (p->is_leader) {
-            /* An answer that never came (a controller lost mid-request) must not block
-             * ISR changes for good. */
-            if (p->isr_change_inflight && mono - p->isr_change_sent_ms > ISR_CHANGE_STALE_MS)
-                partition_isr_change_end(p);
+        if (p->is_leader)
             isr_updates_maybe_propose(rm->node, p, mono);
-        }
         int rc = storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));

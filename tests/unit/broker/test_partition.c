@@ -389,6 +389,31 @@ START_TEST(test_isr_proposal_shrinks_laggards_and_adds_caught_up)
 }
 END_TEST
 
+START_TEST(test_truncation_drops_an_empty_epoch_at_the_log_end)
+{
+    int32_t reps[2] = {1, 2};
+    struct partition *p = open_replica("p");
+    partition_set_state(p, 1, 1, 3, 0, reps, 2, reps, 2);
+    append(p, 3, -1, 0, KERR_NONE, NULL);
+    /* Leader again at epoch 5 but deposed before writing anything. */
+    partition_set_state(p, 1, 1, 5, 1, reps, 2, reps, 2);
+    partition_set_state(p, 1, 2, 6, 2, reps, 2, reps, 2);
+    int32_t found;
+    int64_t end;
+    partition_end_offset_for_epoch(p, 5, &found, &end);
+    ck_assert_int_eq(found, 5);
+    /* The leader says epoch 3 ends at 3 = our LEO: nothing to cut but the empty epoch. */
+    ck_assert_int_eq(partition_truncate_diverging(p, 3, 3), 0);
+    ck_assert_int_eq(partition_leo(p), 3);
+    partition_end_offset_for_epoch(p, 5, &found, &end);
+    ck_assert_int_eq(found, -1); /* epoch 5 is gone: above the latest epoch now */
+    partition_end_offset_for_epoch(p, 3, &found, &end);
+    ck_assert_int_eq(found, 3); /* the next fetch reports epoch 3, which ends at the LEO */
+    ck_assert_int_eq(end, 3);
+    partition_close(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("partition");
@@ -405,6 +430,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fetch_out_of_range_and_corrupt_batch);
     tcase_add_test(tc, test_deposed_leader_truncates_divergent_tail);
     tcase_add_test(tc, test_isr_proposal_shrinks_laggards_and_adds_caught_up);
+    tcase_add_test(tc, test_truncation_drops_an_empty_epoch_at_the_log_end);
     suite_add_tcase(s, tc);
     return s;
 }
