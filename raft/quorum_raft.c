@@ -105,6 +105,19 @@ struct quorum_raft {
     int64_t bytes_since_snap;   /* committed batch bytes delivered since the last snapshot */
     bool pending_load;          /* the core's snapshot must reach load_snapshot first */
     int64_t snapshot_max_bytes; /* the core's limit */
+    /* Proposals made while outputs were being applied (a listener appending from
+     * on_commit): every core input replaces its previous output, so they wait here
+     * and enter the core one at a time, each once the output before it is consumed. */
+    struct queued_batch *queued, **queued_tail;
+    int64_t queued_records;
+};
+
+struct queued_batch {
+    struct queued_batch *next;
+    int64_t base_offset;
+    int32_t count;
+    uint8_t *data;
+    size_t len;
 };
 
 struct out_ctx {
@@ -459,6 +472,11 @@ static void maybe_snapshot(struct quorum_raft *q)
 {
     if (!q->l.write_snapshot || q->bytes_since_snap < q->snapshot_bytes || q->failed)
         return;
+    /* Taking a snapshot is a core input: not while an output waits to be applied (it
+     * would be lost); the next delivery tries again.  Queued proposals wait for the
+     * snapshot's output to be applied first (apply_outputs). */
+    if (q->more)
+        return;
     struct raft_snapshot_id cur = raft_snapshot(q->rn, NULL, NULL);
     struct raft_entry last;
     if (q->delivered <= cur.end_offset || raft_entry_find(q->rn, q->delivered - 1, &last) < 0)
@@ -548,6 +566,45 @@ static void arm_timer(struct quorum_raft *q)
     evtimer_add(q->timer, &tv);
 }
 
+static void drop_queued(struct quorum_raft *q)
+{
+    while (q->queued) {
+        struct queued_batch *b = q->queued;
+        q->queued = b->next;
+        free(b->data);
+        free(b);
+    }
+    q->queued_tail = &q->queued;
+    q->queued_records = 0;
+}
+
+/*
+ * At a point where the core's last output has been consumed: hands the oldest
+ * queued proposal to the core (whose output the caller then applies).  Returns
+ * true when it did.
+ */
+static bool propose_queued(struct quorum_raft *q)
+{
+    struct queued_batch *b = q->queued;
+    if (!b || q->failed)
+        return false;
+    q->queued = b->next;
+    if (!q->queued)
+        q->queued_tail = &q->queued;
+    q->queued_records -= b->count;
+    int rc = raft_propose(q->rn, clock_mono_ms(), b->base_offset, b->count, b->data, b->len);
+    if (rc < 0) {
+        /* Leadership moved meanwhile: these records never enter the log, like any
+         * append of a deposed leader; the listener hears of the new leader. */
+        LOG_WARN("raft", "queued metadata append at %lld dropped: %s", (long long)b->base_offset,
+                 sl_strerror(rc));
+        drop_queued(q);
+    }
+    free(b->data);
+    free(b);
+    return rc == 0;
+}
+
 static void apply_outputs(struct quorum_raft *q)
 {
     if (q->depth > 0) {
@@ -618,6 +675,9 @@ static void apply_outputs(struct quorum_raft *q)
         }
         deliver_commits(q);
         announce_leader(q);
+        /* Everything the core said is consumed: the next queued proposal may go in. */
+        if (!q->more && propose_queued(q))
+            q->more = true;
     } while (q->more && !q->failed);
     q->depth--;
     arm_timer(q);
@@ -633,6 +693,8 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
     q->depth++;
     deliver_commits(q);
     announce_leader(q);
+    if (!q->more && propose_queued(q))
+        q->more = true;
     q->depth--;
     if (q->more)
         apply_outputs(q);
@@ -767,7 +829,7 @@ static int qr_append(struct quorum *qq, const struct kbytes *records, int n, int
     struct quorum_raft *q = qr_of(qq);
     if (q->failed || n <= 0 || !quorum_is_leader(qq))
         return n <= 0 ? SL_EINVAL : SL_ESTATE;
-    int64_t base = raft_log_end_offset(q->rn);
+    int64_t base = raft_log_end_offset(q->rn) + q->queued_records;
     int64_t now = clock_wall_ms();
     struct rb_builder b;
     rb_builder_init(&b, RB_COMPRESSION_NONE, base, now);
@@ -778,6 +840,23 @@ static int qr_append(struct quorum *qq, const struct kbytes *records, int n, int
     wbuf_init(&w, 256);
     int rc = rb_builder_finish(&b, &w);
     rb_builder_free(&b);
+    if (rc == 0 && (q->depth > 0 || q->queued)) {
+        /* Inside the output loop (a listener appending from a callback): queue. */
+        struct queued_batch *qb = xcalloc(1, sizeof *qb);
+        qb->base_offset = base;
+        qb->count = n;
+        qb->len = w.len;
+        qb->data = xmalloc(w.len);
+        memcpy(qb->data, w.data, w.len);
+        *q->queued_tail = qb;
+        q->queued_tail = &qb->next;
+        q->queued_records += n;
+        wbuf_free(&w);
+        *last_offset = base + n - 1;
+        if (q->depth == 0)
+            event_active(q->notify, EV_TIMEOUT, 0);
+        return 0;
+    }
     if (rc == 0)
         rc = raft_propose(q->rn, clock_mono_ms(), base, n, w.data, w.len);
     wbuf_free(&w);
@@ -820,6 +899,7 @@ static int64_t qr_log_end_offset(const struct quorum *qq)
 static void qr_close(struct quorum *qq)
 {
     struct quorum_raft *q = qr_of(qq);
+    drop_queued(q);
     /* Graceful resignation lets the others elect at once (KIP-595 EndQuorumEpoch). */
     if (!q->failed && raft_role(q->rn) == RAFT_LEADER && q->nvoters > 1 &&
         raft_resign(q->rn, clock_mono_ms()) == 0) {
@@ -1010,6 +1090,7 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     q->pending_load = snap.end_offset >= 0;
     q->timer = evtimer_new(base, on_timer, q);
     q->notify = event_new(base, -1, 0, on_notify, q);
+    q->queued_tail = &q->queued;
     LOG_INFO("raft", "node %d: snapshot %lld, metadata log %lld..%lld, epoch %d, %d voter(s)",
              q->node_id, (long long)snap.end_offset, (long long)storage_log_start_offset(q->log),
              (long long)lc.loaded_end, ps.epoch, q->nvoters);

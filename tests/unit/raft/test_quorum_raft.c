@@ -43,6 +43,8 @@ struct rec {
     struct quorum **qp;
     bool append_on_commit;
     int64_t chained_offset;
+    int chain_left; /* appends two batches from every commit while > 0 */
+    int chain_next;
     /* state */
     char **values;
     int nvalues;
@@ -101,6 +103,14 @@ static void on_commit(void *ctx, int64_t base, const uint8_t *batch, size_t len)
     }
     rb_iter_free(&it);
     r->applied_end = rb_header_last_offset(&h) + 1;
+    for (int k = 0; k < 2 && r->chain_left > 0 && !r->control[i] && r->qp && *r->qp; k++) {
+        char v[32];
+        snprintf(v, sizeof v, "chain-%04d", r->chain_next++);
+        struct kbytes kb = {(const uint8_t *)v, (int32_t)strlen(v), NULL};
+        int64_t off = -1;
+        ck_assert_int_eq(quorum_append(*r->qp, &kb, 1, &off), 0);
+        r->chain_left--;
+    }
     if (r->append_on_commit && !r->control[i] && r->qp && *r->qp) {
         r->append_on_commit = false;
         struct kbytes kb = {(const uint8_t *)"chained", 7, NULL};
@@ -437,6 +447,55 @@ START_TEST(snapshots_drop_the_log_and_restore_state)
 }
 END_TEST
 
+/* A listener that appends several batches from on_commit, with snapshots taken in
+ * between: every append must reach the log, in order (proposals made while outputs
+ * are being applied wait their turn instead of replacing each other). */
+START_TEST(appends_from_commits_survive_snapshots)
+{
+    make_dirs();
+    snapshot_bytes = 1024;
+    struct event_base *base = event_base_new();
+    struct rec r;
+    memset(&r, 0, sizeof(r));
+    struct quorum *q = open_leader(base, &r);
+    r.qp = &q;
+    r.chain_left = 300;
+    const char *seed[1] = {"seed"};
+    int64_t last = -1;
+    ck_assert_int_eq(append_str(q, &r, seed, 1, &last), 0);
+    for (int i = 0; i < 2000 && (r.chain_left > 0 || r.nvalues < 301); i++)
+        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    spin(base, 5);
+    ck_assert_int_eq(r.chain_left, 0);
+    ck_assert_int_eq(r.nvalues, 301);
+    ck_assert_int_gt(r.snapshots_written, 2); /* taken between the queued appends */
+    char val[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(val, sizeof val, "chain-%04d", i);
+        ck_assert_str_eq(r.values[i + 1], val);
+    }
+    ck_assert(quorum_is_leader(q));
+    const char *after[1] = {"after"};
+    ck_assert_int_eq(append_str(q, &r, after, 1, &last), 0);
+    spin(base, 3);
+    ck_assert_str_eq(r.values[r.nvalues - 1], "after");
+    quorum_close(q);
+    /* The log on disk replays to the same state. */
+    struct rec r2;
+    memset(&r2, 0, sizeof(r2));
+    q = open_q(base, &r2, 0);
+    run_until(base, &r2.leader_changes);
+    ck_assert_int_eq(r2.nvalues, 302);
+    ck_assert_str_eq(r2.values[301], "after");
+    quorum_close(q);
+    rec_free(&r);
+    rec_free(&r2);
+    snapshot_bytes = 0;
+    event_base_free(base);
+    remove_dirs();
+}
+END_TEST
+
 static void write_file(const char *path, const char *s)
 {
     FILE *f = fopen(path, "w");
@@ -498,6 +557,7 @@ int main(void)
     tcase_add_test(tc, leadership_and_commits);
     tcase_add_test(tc, reopen_replays_in_a_new_epoch);
     tcase_add_test(tc, snapshots_drop_the_log_and_restore_state);
+    tcase_add_test(tc, appends_from_commits_survive_snapshots);
     tcase_add_test(tc, quorum_state_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
