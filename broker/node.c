@@ -470,6 +470,7 @@ out:
         group_coordinator_destroy(n->groups);
         n->groups = NULL;
         replica_manager_destroy(n->rm);
+        n->rm = NULL; /* callbacks still to come (the controller failing its ops) see none */
     }
     broker_lifecycle_free(n->lifecycle);
     n->lifecycle = NULL;
