@@ -418,6 +418,8 @@ int broker_node_run(const struct broker_config *cfg)
         .request_timeout_ms = cfg->controller_quorum_request_timeout_ms,
         .retry_backoff_ms = cfg->controller_quorum_retry_backoff_ms,
         .snapshot_bytes = cfg->metadata_log_max_record_bytes_between_snapshots,
+        .listener_name =
+            cfg->controller_listener_names.n > 0 ? cfg->controller_listener_names.v[0] : NULL,
     };
     int rc = open_controller_listener(n);
     if (rc == 0)

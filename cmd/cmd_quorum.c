@@ -25,7 +25,7 @@
 #include "messages.h"
 #include "xalloc.h"
 
-#define DESCRIBE_QUORUM_VERSION 1
+#define DESCRIBE_QUORUM_VERSION 2 /* v2 adds the voters' endpoints (nodes) */
 #define IO_TIMEOUT_MS           5000
 #define MAX_RESPONSE            (16 << 20)
 
@@ -123,6 +123,36 @@ static void print_ids(const struct describe_quorum_replica_state *v, int32_t n)
     puts("]");
 }
 
+/*
+ * Voters as kafka-metadata-quorum 4.0 prints them from DescribeQuorum v2:
+ * [{"id": 1, "endpoints": ["CONTROLLER://host:port"]}, ...]; plain ids when the
+ * answer has no nodes.
+ */
+static void print_voters(const struct describe_quorum_resp *r,
+                         const struct describe_quorum_replica_state *v, int32_t n)
+{
+    if (r->nodes.n == 0) {
+        print_ids(v, n);
+        return;
+    }
+    putchar('[');
+    for (int32_t i = 0; i < n; i++) {
+        printf("%s{\"id\": %d, \"endpoints\": [", i ? ", " : "", v[i].replica_id);
+        for (int32_t k = 0; k < r->nodes.n; k++) {
+            const struct describe_quorum_resp_node *nd = &r->nodes.v[k];
+            if (nd->node_id != v[i].replica_id)
+                continue;
+            for (int32_t e = 0; e < nd->listeners.n; e++) {
+                const struct kraft_endpoint *ep = &nd->listeners.v[e];
+                printf("%s\"%.*s://%.*s:%u\"", e ? ", " : "", (int)ep->name.len, ep->name.s,
+                       (int)ep->host.len, ep->host.s, (unsigned)ep->port);
+            }
+        }
+        printf("]}");
+    }
+    puts("]");
+}
+
 /* The cluster id from DescribeCluster (KIP-919 controller endpoints), or NULL. */
 static char *cluster_id_of(const char *hostport)
 {
@@ -160,7 +190,8 @@ static char *cluster_id_of(const char *hostport)
     return id;
 }
 
-static void print_status(const struct describe_quorum_resp_partition *p, const char *cluster_id)
+static void print_status(const struct describe_quorum_resp *r,
+                         const struct describe_quorum_resp_partition *p, const char *cluster_id)
 {
     int64_t leader_leo = -1, leader_caught_up = -1;
     for (int32_t i = 0; i < p->current_voters.n; i++) {
@@ -187,7 +218,7 @@ static void print_status(const struct describe_quorum_resp_partition *p, const c
     printf("MaxFollowerLag:         %lld\n", (long long)max_lag);
     printf("MaxFollowerLagTimeMs:   %lld\n", (long long)max_lag_ms);
     printf("CurrentVoters:          ");
-    print_ids(p->current_voters.v, p->current_voters.n);
+    print_voters(r, p->current_voters.v, p->current_voters.n);
     printf("CurrentObservers:       ");
     print_ids(p->observers.v, p->observers.n);
 }
@@ -264,7 +295,7 @@ int cmd_cluster_quorum(int argc, char **argv)
                     print_replication(p);
                 } else {
                     char *cid = cluster_id_of(hp);
-                    print_status(p, cid);
+                    print_status(&resp, p, cid);
                     free(cid);
                 }
                 rc = CMD_OK;

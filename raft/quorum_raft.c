@@ -67,6 +67,13 @@ struct peer {
     struct kc_conn *conn;
 };
 
+/* A voter's CONTROLLER endpoint from controller.quorum.voters. */
+struct voter_endpoint {
+    int32_t id;
+    char *host;
+    int port;
+};
+
 struct inbound {
     struct inbound *next;
     uint64_t rid;
@@ -86,6 +93,8 @@ struct quorum_raft {
     struct storage_log *log;
     struct peer peers[RAFT_MAX_VOTERS];
     int npeers;
+    struct voter_endpoint endpoints[RAFT_MAX_VOTERS]; /* every voter, self included */
+    char *listener_name;
     int32_t voters[RAFT_MAX_VOTERS];
     int nvoters;
     int32_t request_timeout_ms;
@@ -740,6 +749,20 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
     struct raft_quorum_info qi;
     struct describe_quorum_replica_state voters[RAFT_MAX_VOTERS];
     struct describe_quorum_replica_state *observers = NULL;
+    /* v2 nodes: every voter's endpoint on the controller listener (KIP-853). */
+    struct describe_quorum_resp_node nodes[RAFT_MAX_VOTERS];
+    struct kraft_endpoint eps[RAFT_MAX_VOTERS];
+    for (int i = 0; i < q->nvoters; i++) {
+        eps[i] = (struct kraft_endpoint){
+            .name = {q->listener_name, (int32_t)strlen(q->listener_name)},
+            .host = {q->endpoints[i].host, (int32_t)strlen(q->endpoints[i].host)},
+            .port = (uint16_t)q->endpoints[i].port};
+        nodes[i] = (struct describe_quorum_resp_node){.node_id = q->endpoints[i].id};
+        nodes[i].listeners.n = 1;
+        nodes[i].listeners.v = &eps[i];
+    }
+    resp.nodes.n = q->nvoters;
+    resp.nodes.v = nodes;
     resp.topics.n = 1;
     resp.topics.v = &topic;
     topic.topic_name = (struct kstr){RAFT_WIRE_TOPIC, (int32_t)strlen(RAFT_WIRE_TOPIC)};
@@ -918,6 +941,9 @@ static void qr_close(struct quorum *qq)
         kc_conn_free(q->peers[i].conn);
         free(q->peers[i].host);
     }
+    for (int i = 0; i < q->nvoters; i++)
+        free(q->endpoints[i].host);
+    free(q->listener_name);
     event_free(q->timer);
     event_free(q->notify);
     raft_destroy(q->rn);
@@ -1016,9 +1042,13 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     raft_config_default(&rc);
     rc.node_id = cfg->node_id;
     rc.nvoters = cfg->nvoters;
+    q->listener_name = xstrdup(cfg->listener_name ? cfg->listener_name : "CONTROLLER");
     for (int i = 0; i < cfg->nvoters; i++) {
         rc.voters[i] = cfg->voters[i].id;
         q->voters[i] = cfg->voters[i].id;
+        q->endpoints[i].id = cfg->voters[i].id;
+        q->endpoints[i].host = xstrdup(cfg->voters[i].host);
+        q->endpoints[i].port = cfg->voters[i].port;
         if (cfg->voters[i].id == cfg->node_id)
             continue;
         struct peer *p = &q->peers[q->npeers++];
@@ -1107,6 +1137,9 @@ fail:
         kc_conn_free(q->peers[i].conn);
         free(q->peers[i].host);
     }
+    for (int i = 0; i < q->nvoters; i++)
+        free(q->endpoints[i].host);
+    free(q->listener_name);
     if (q->log)
         storage_log_close(q->log);
     free(q->dir);

@@ -40,6 +40,9 @@ struct quorum_raft_config {
      */
     int64_t snapshot_bytes;
     int64_t segment_bytes; /* metadata.log.segment.bytes; <= 0: the storage default */
+    /* The voters' listener name, reported in DescribeQuorum v2 `nodes` (KIP-853);
+     * NULL: "CONTROLLER". */
+    const char *listener_name;
 };
 
 #define QUORUM_RAFT_SNAPSHOT_BYTES_DEFAULT (20LL * 1024 * 1024)

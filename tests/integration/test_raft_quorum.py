@@ -111,7 +111,12 @@ def main():
         fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
         check(int(fields["LeaderId"]) == leader, f"LeaderId in {text!r}, expected {leader}")
         check(int(fields["LeaderEpoch"]) >= epoch, f"LeaderEpoch in {text!r}")
-        check(fields["CurrentVoters"].strip() == "[1,2,3]", f"CurrentVoters in {text!r}")
+        # kafka-metadata-quorum 4.0's form: [{"id": 1, "endpoints": ["CONTROLLER://h:p"]}, ...]
+        voters = json.loads(fields["CurrentVoters"])
+        check(sorted(v["id"] for v in voters) == [1, 2, 3], f"CurrentVoters in {text!r}")
+        for v in voters:
+            want = f"CONTROLLER://127.0.0.1:{nodes[v['id'] - 1].controller_port}"
+            check(v["endpoints"] == [want], f"endpoints of voter {v['id']} in {text!r}")
         check(fields["ClusterId"].strip() == cluster_id, f"ClusterId in {text!r}")
         out = subprocess.run([sluice, "cluster", "quorum", "--replication",
                               "--bootstrap-controller", ctrl], capture_output=True, text=True,
