@@ -414,6 +414,34 @@ START_TEST(test_truncation_drops_an_empty_epoch_at_the_log_end)
 }
 END_TEST
 
+START_TEST(test_follower_restarts_at_the_leaders_log_start)
+{
+    int32_t reps[2] = {1, 2};
+    struct partition *f = open_replica("f");
+    partition_set_state(f, 2, 1, 3, 0, reps, 2, reps, 2);
+    /* The leader's retention went past everything this follower has. */
+    ck_assert_int_eq(partition_restart_at(f, 10), 0);
+    ck_assert_int_eq(partition_log_start(f), 10);
+    ck_assert_int_eq(partition_leo(f), 10);
+    ck_assert_int_eq(f->high_watermark, 10);
+    size_t len;
+    uint8_t *b = batch(2, -1, 0, &len);
+    rb_set_base_offset(b, 10);
+    rb_set_partition_leader_epoch(b, 3);
+    int64_t appended = 0;
+    /* The leader stamps offsets and epochs outside the CRC: the batch stays valid. */
+    ck_assert_int_eq(partition_append_replica(f, b, len, 5000, &appended), KERR_NONE);
+    ck_assert_int_eq(partition_leo(f), 12);
+    ck_assert_int_eq(partition_epoch_for_offset(f, 11), 3);
+    /* A batch that does not continue the log is refused. */
+    rb_set_base_offset(b, 20);
+    ck_assert_int_eq(partition_append_replica(f, b, len, 5000, &appended), KERR_CORRUPT_MESSAGE);
+    ck_assert_int_eq(partition_leo(f), 12);
+    free(b);
+    partition_close(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("partition");
@@ -431,6 +459,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_deposed_leader_truncates_divergent_tail);
     tcase_add_test(tc, test_isr_proposal_shrinks_laggards_and_adds_caught_up);
     tcase_add_test(tc, test_truncation_drops_an_empty_epoch_at_the_log_end);
+    tcase_add_test(tc, test_follower_restarts_at_the_leaders_log_start);
     suite_add_tcase(s, tc);
     return s;
 }
