@@ -31,12 +31,14 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "repl_sim.h"
 #include "replication.h"
+#include "sim_queue.h"
 
 #define MAXR 7
 #define NNET (MAXR + 2) /* replicas, the controller, the clients */
@@ -243,10 +245,9 @@ struct sim {
     struct repl_sim_stats *st;
     uint64_t rng;
     int64_t now;
-    uint64_t seq, rid;
-    struct event *heap;
-    size_t nheap, capheap;
-    int n; /* replicas */
+    uint64_t rid;
+    struct sim_queue q; /* of struct event */
+    int n;              /* replicas */
     int ctrl_ix, client_ix;
     struct replica r[MAXR];
     struct controller c;
@@ -392,51 +393,8 @@ static void fmt_isr(const int32_t *v, int n, char *buf, size_t len)
 
 /* ---- events ---- */
 
-static bool ev_before(const struct event *a, const struct event *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
-static void push_ev(struct sim *s, struct event e)
-{
-    e.seq = s->seq++;
-    if (s->nheap == s->capheap) {
-        s->capheap = s->capheap ? s->capheap * 2 : 256;
-        s->heap = must(realloc(s->heap, s->capheap * sizeof(*s->heap)));
-    }
-    size_t i = s->nheap++;
-    s->heap[i] = e;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!ev_before(&s->heap[i], &s->heap[p]))
-            break;
-        struct event x = s->heap[i];
-        s->heap[i] = s->heap[p];
-        s->heap[p] = x;
-        i = p;
-    }
-}
-
-static struct event pop_ev(struct sim *s)
-{
-    struct event top = s->heap[0];
-    s->heap[0] = s->heap[--s->nheap];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->nheap && ev_before(&s->heap[l], &s->heap[m]))
-            m = l;
-        if (r < s->nheap && ev_before(&s->heap[r], &s->heap[m]))
-            m = r;
-        if (m == i)
-            break;
-        struct event x = s->heap[i];
-        s->heap[i] = s->heap[m];
-        s->heap[m] = x;
-        i = m;
-    }
-    return top;
-}
+_Static_assert(offsetof(struct event, t) == 0 && offsetof(struct event, seq) == sizeof(int64_t),
+               "struct event begins as sim_queue.h requires");
 
 /* An event for node `node` (a replica index, or -1) at time t. */
 static void at(struct sim *s, int64_t t, enum evtype type, int node, uint64_t val)
@@ -444,7 +402,7 @@ static void at(struct sim *s, int64_t t, enum evtype type, int node, uint64_t va
     struct event e = {.t = t, .type = type, .node = node, .val = val};
     if (node >= 0 && node < s->n)
         e.inc = s->r[node].inc;
-    push_ev(s, e);
+    sim_queue_push(&s->q, &e);
 }
 
 /* ---- the global truth ---- */
@@ -816,7 +774,7 @@ static void send(struct sim *s, struct msg *m)
         struct event e = {.t = t, .type = EV_DELIVER, .node = m->to, .msg = copy};
         if (m->to < s->n)
             e.inc = s->r[m->to].inc;
-        push_ev(s, e);
+        sim_queue_push(&s->q, &e);
     }
     free(m);
 }
@@ -1668,7 +1626,7 @@ static void wake(struct sim *s, int i)
     for (size_t k = 0; k < r->ndef; k++) {
         struct event e = r->deferred[k];
         e.t = s->now;
-        push_ev(s, e);
+        sim_queue_push(&s->q, &e);
     }
     r->ndef = 0;
 }
@@ -1974,9 +1932,9 @@ void repl_sim_opts_default(struct repl_sim_opts *o)
 
 static void sim_free(struct sim *s)
 {
-    for (size_t k = 0; k < s->nheap; k++)
-        free(s->heap[k].msg);
-    free(s->heap);
+    for (size_t k = 0; k < s->q.n; k++)
+        free(((struct event *)sim_queue_rec(&s->q, k))->msg);
+    sim_queue_free(&s->q);
     for (int i = 0; i < s->n; i++) {
         struct replica *r = &s->r[i];
         for (size_t k = 0; k < r->ndef; k++)
@@ -2047,6 +2005,7 @@ int repl_sim_run(const struct repl_sim_opts *o, struct repl_sim_stats *st, char 
     struct sim *s = must(calloc(1, sizeof(*s)));
     s->o = *o;
     s->st = st;
+    sim_queue_init(&s->q, sizeof(struct event));
     s->err = err;
     s->errlen = errlen;
     if (o->trace_tail > 0)
@@ -2059,13 +2018,14 @@ int repl_sim_run(const struct repl_sim_opts *o, struct repl_sim_stats *st, char 
     at(s, rnd_in(s, 50, 200), EV_CLIENT, -1, 0);
     at(s, rnd_in(s, 300, 1500), EV_CHAOS, -1, 0);
     int64_t recovery = 0;
-    while (!s->failed && s->nheap > 0) {
-        if (s->phase == 0 && s->heap[0].t >= o->chaos_ms) {
+    while (!s->failed && s->q.n > 0) {
+        if (s->phase == 0 && sim_queue_next_time(&s->q) >= o->chaos_ms) {
             s->now = o->chaos_ms;
             start_phase(s, 1);
             continue;
         }
-        struct event ev = pop_ev(s);
+        struct event ev;
+        sim_queue_pop(&s->q, &ev);
         s->now = ev.t;
         handle(s, &ev);
         s->events++;

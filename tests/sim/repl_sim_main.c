@@ -18,11 +18,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "repl_sim.h"
+#include "sim_driver.h"
 
 static void usage(void)
 {
@@ -36,25 +35,17 @@ static void usage(void)
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* What every seed of the loop shares. */
+struct run {
+    const struct sim_driver *d;
+    struct repl_sim_opts o;
+    struct repl_sim_stats st;
+    const char *argv0;
+};
 
-static bool parse_i64(const char *s, int64_t *out)
+static void print_stats(void *ctx, const char *what, int64_t wall)
 {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-static void print_stats(const char *what, const struct repl_sim_stats *st, int64_t wall)
-{
+    const struct repl_sim_stats *st = &((struct run *)ctx)->st;
     printf("%s: %" PRIu64 " seeds, %" PRIu64 " events, %" PRIu64 " simulated s, %" PRIu64
            " messages (%" PRIu64 " dropped), %" PRIu64 " leaderships, %" PRIu64
            " acks=all acknowledged (%" PRIu64 " refused or timed out), %" PRIu64
@@ -90,50 +81,72 @@ static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
         o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "");
 }
 
+static int run_seed(void *ctx, int64_t k, uint64_t seed)
+{
+    static const int rotation[] = {3, 5};
+    struct run *r = ctx;
+    struct repl_sim_opts *o = &r->o;
+    o->seed = seed;
+    o->nreplicas = r->d->size > 0 ? (int)r->d->size : (r->d->soak_s > 0 ? rotation[k % 2] : 3);
+    char err[600];
+    if (repl_sim_run(o, &r->st, err, sizeof(err)) == 0)
+        return 0;
+    printf("FAIL seed %" PRIu64 " replicas %d: %s\n", o->seed, o->nreplicas, err);
+    /* Run it again to print its last events (the run is deterministic). */
+    struct repl_sim_opts again = *o;
+    again.trace_tail = 60;
+    struct repl_sim_stats ignored;
+    memset(&ignored, 0, sizeof(ignored));
+    repl_sim_run(&again, &ignored, err, sizeof(err));
+    char flags[300];
+    replay_flags(o, flags, sizeof(flags));
+    printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " SLUICE_SIM_VERBOSE=1 %s %s\n", o->seed, r->argv0,
+           flags);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    struct repl_sim_opts o;
-    repl_sim_opts_default(&o);
-    int64_t replicas = -1, seeds = 100, first = 1, soak = 0, chaos = -1;
+    struct sim_driver d;
+    sim_driver_init(&d);
+    struct run run = {.d = &d, .argv0 = argv[0]};
+    struct repl_sim_opts *o = &run.o;
+    repl_sim_opts_default(o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int64_t *dst = NULL;
-        if (strcmp(a, "--verbose") == 0) {
-            o.verbose = true;
-            continue;
-        } else if (strcmp(a, "--alter-error-resets") == 0) {
-            o.alter_error_resets = true;
+        if (strcmp(a, "--alter-error-resets") == 0) {
+            o->alter_error_resets = true;
             continue;
         } else if (strcmp(a, "--no-kip903") == 0) {
-            o.no_kip903 = true;
+            o->no_kip903 = true;
             continue;
         } else if (strcmp(a, "--last-epoch-from-batch") == 0) {
-            o.last_epoch_from_batch = true;
+            o->last_epoch_from_batch = true;
             continue;
         } else if (strcmp(a, "--drop-empty-epoch") == 0) {
-            o.drop_empty_epoch = true;
+            o->drop_empty_epoch = true;
             continue;
         } else if (strcmp(a, "--kafka-epoch-assign") == 0) {
-            o.kafka_epoch_assign = true;
+            o->kafka_epoch_assign = true;
             continue;
         } else if (strcmp(a, "--no-isr-check") == 0) {
-            o.no_isr_check = true;
+            o->no_isr_check = true;
             continue;
         } else if (strcmp(a, "--alter-datagram") == 0) {
-            o.alter_datagram = true;
+            o->alter_datagram = true;
             continue;
         } else if (strcmp(a, "--min-isr-committed") == 0) {
-            o.min_isr_committed = true;
+            o->min_isr_committed = true;
             continue;
         } else if (strcmp(a, "--trunc-skips-cache") == 0) {
-            o.trunc_skips_cache = true;
+            o->trunc_skips_cache = true;
             continue;
         } else if (strcmp(a, "--flush") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "always") == 0)
-                o.flush = 1;
+                o->flush = 1;
             else if (strcmp(v, "never") == 0)
-                o.flush = 0;
+                o->flush = 0;
             else {
                 usage();
                 return 2;
@@ -142,89 +155,27 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--registration") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "wait") == 0)
-                o.registration = 1;
+                o->registration = 1;
             else if (strcmp(v, "kip966") == 0)
-                o.registration = 0;
+                o->registration = 0;
             else {
                 usage();
                 return 2;
             }
             continue;
-        } else if (strcmp(a, "--replicas") == 0) {
-            dst = &replicas;
-        } else if (strcmp(a, "--seeds") == 0) {
-            dst = &seeds;
-        } else if (strcmp(a, "--first-seed") == 0) {
-            dst = &first;
-        } else if (strcmp(a, "--soak-seconds") == 0) {
-            dst = &soak;
-        } else if (strcmp(a, "--chaos-ms") == 0) {
-            dst = &chaos;
         }
-        if (!dst || i + 1 >= argc || !parse_i64(argv[i + 1], dst)) {
+        if (sim_driver_arg(&d, "--replicas", argc, argv, &i) <= 0) {
             usage();
             return 2;
         }
-        i++;
     }
-    if (replicas == 0 || replicas > 7) {
+    if (d.size == 0 || d.size > 7 || !sim_driver_env(&d)) {
         usage();
         return 2;
     }
-    if (chaos >= 0)
-        o.chaos_ms = chaos;
-    const char *env = getenv("SLUICE_SIM_SEED");
-    if (env) {
-        int64_t seed;
-        if (!parse_i64(env, &seed)) {
-            usage();
-            return 2;
-        }
-        first = seed;
-        seeds = 1;
-        soak = 0;
-        const char *v = getenv("SLUICE_SIM_VERBOSE");
-        if (v && strcmp(v, "0") != 0)
-            o.verbose = true;
-    }
-
-    static const int rotation[] = {3, 5};
-    struct repl_sim_stats st;
-    memset(&st, 0, sizeof(st));
-    int64_t t0 = wall_ms();
-    int failures = 0;
-    for (int64_t k = 0;; k++) {
-        if (soak > 0) {
-            if (wall_ms() - t0 >= soak * 1000)
-                break;
-        } else if (k >= seeds) {
-            break;
-        }
-        o.seed = (uint64_t)(first + k);
-        o.nreplicas = replicas > 0 ? (int)replicas : (soak > 0 ? rotation[k % 2] : 3);
-        char err[600];
-        if (repl_sim_run(&o, &st, err, sizeof(err)) != 0) {
-            failures++;
-            printf("FAIL seed %" PRIu64 " replicas %d: %s\n", o.seed, o.nreplicas, err);
-            /* Run it again to print its last events (the run is deterministic). */
-            struct repl_sim_opts again = o;
-            again.trace_tail = 60;
-            struct repl_sim_stats ignored;
-            memset(&ignored, 0, sizeof(ignored));
-            repl_sim_run(&again, &ignored, err, sizeof(err));
-            char flags[300];
-            replay_flags(&o, flags, sizeof(flags));
-            printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " SLUICE_SIM_VERBOSE=1 %s %s\n", o.seed,
-                   argv[0], flags);
-            fflush(stdout);
-            if (failures >= 5)
-                break;
-        }
-        if (soak > 0 && (k + 1) % 1000 == 0) {
-            print_stats("soak progress", &st, wall_ms() - t0);
-            fflush(stdout);
-        }
-    }
-    print_stats(failures ? "FAILED" : "ok", &st, wall_ms() - t0);
-    return failures ? 1 : 0;
+    if (d.chaos_ms >= 0)
+        o->chaos_ms = d.chaos_ms;
+    if (d.verbose)
+        o->verbose = true;
+    return sim_driver_loop(&d, run_seed, print_stats, &run);
 }

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "raft.h"
 #include "sim.h"
+#include "sim_queue.h"
 #include "xalloc.h"
 
 #define MAX_NODES   8
@@ -161,10 +163,8 @@ struct sim {
     struct sim_stats *st;
     uint64_t rng;
     int64_t now;
-    uint64_t seq;
-    struct event *heap;
-    size_t nheap, capheap;
-    int nn; /* voters + observers */
+    struct sim_queue q; /* of struct event */
+    int nn;             /* voters + observers */
     struct snode nodes[MAX_NODES];
     int nvoters;
     /* network */
@@ -245,60 +245,17 @@ static bool chance(struct sim *s, int per_mille)
     return (int)(rnd(s) % 1000) < per_mille;
 }
 
-/* ---- heap ---- */
+/* ---- events ---- */
 
-static bool ev_before(const struct event *a, const struct event *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
-static void push_ev(struct sim *s, struct event e)
-{
-    e.seq = s->seq++;
-    if (s->nheap == s->capheap) {
-        s->capheap = s->capheap ? s->capheap * 2 : 256;
-        s->heap = xrealloc(s->heap, s->capheap * sizeof(*s->heap));
-    }
-    size_t i = s->nheap++;
-    s->heap[i] = e;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!ev_before(&s->heap[i], &s->heap[p]))
-            break;
-        struct event x = s->heap[i];
-        s->heap[i] = s->heap[p];
-        s->heap[p] = x;
-        i = p;
-    }
-}
-
-static struct event pop_ev(struct sim *s)
-{
-    struct event top = s->heap[0];
-    s->heap[0] = s->heap[--s->nheap];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->nheap && ev_before(&s->heap[l], &s->heap[m]))
-            m = l;
-        if (r < s->nheap && ev_before(&s->heap[r], &s->heap[m]))
-            m = r;
-        if (m == i)
-            break;
-        struct event x = s->heap[i];
-        s->heap[i] = s->heap[m];
-        s->heap[m] = x;
-        i = m;
-    }
-    return top;
-}
+_Static_assert(offsetof(struct event, t) == 0 && offsetof(struct event, seq) == sizeof(int64_t),
+               "struct event begins as sim_queue.h requires");
 
 static void at(struct sim *s, int64_t t, enum evtype type, int node, uint64_t val)
 {
     struct event e = {.t = t, .type = type, .node = node, .val = val};
     if (node >= 0)
         e.inc = s->nodes[node].inc;
-    push_ev(s, e);
+    sim_queue_push(&s->q, &e);
 }
 
 /* ---- node lookup ---- */
@@ -914,7 +871,7 @@ static void net_send(struct sim *s, int from, const struct raft_msg *m)
                            .inc = s->nodes[to].inc,
                            .val = (uint64_t)from,
                            .msg = raft_msg_clone(m)};
-        push_ev(s, ev);
+        sim_queue_push(&s->q, &ev);
     }
 }
 
@@ -1511,9 +1468,9 @@ void sim_opts_default(struct sim_opts *o)
 
 static void sim_free(struct sim *s)
 {
-    for (size_t k = 0; k < s->nheap; k++)
-        raft_msg_free(s->heap[k].msg);
-    free(s->heap);
+    for (size_t k = 0; k < s->q.n; k++)
+        raft_msg_free(((struct event *)sim_queue_rec(&s->q, k))->msg);
+    sim_queue_free(&s->q);
     for (int i = 0; i < s->nn; i++) {
         struct snode *sn = &s->nodes[i];
         raft_destroy(sn->r);
@@ -1535,6 +1492,7 @@ int sim_run(const struct sim_opts *o, struct sim_stats *st, char *err, size_t er
     struct sim *s = xcalloc(1, sizeof(*s));
     s->o = *o;
     s->st = st;
+    sim_queue_init(&s->q, sizeof(struct event));
     s->err = err;
     s->errlen = errlen;
     s->rng = mix64(o->seed * 0x2545f4914f6cdd1dULL + (uint64_t)o->nvoters);
@@ -1580,13 +1538,14 @@ int sim_run(const struct sim_opts *o, struct sim_stats *st, char *err, size_t er
     at(s, rnd_in(s, 10, 200), EV_CLIENT, -1, 0);
     at(s, 0, EV_SNAPSHOT, -1, 0);
     int64_t recovery = 0;
-    while (!s->failed && s->nheap > 0) {
-        if (s->phase == 0 && s->heap[0].t >= o->chaos_ms) {
+    while (!s->failed && s->q.n > 0) {
+        if (s->phase == 0 && sim_queue_next_time(&s->q) >= o->chaos_ms) {
             s->now = o->chaos_ms;
             start_phase(s, 1);
             continue;
         }
-        struct event ev = pop_ev(s);
+        struct event ev;
+        sim_queue_pop(&s->q, &ev);
         s->now = ev.t;
         handle(s, &ev);
         s->events++;

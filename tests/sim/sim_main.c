@@ -13,12 +13,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "log.h"
 #include "sim.h"
+#include "sim_driver.h"
 
 static void usage(void)
 {
@@ -28,18 +27,17 @@ static void usage(void)
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
 }
 
-static bool parse_i64(const char *s, int64_t *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
+/* What every seed of the loop shares. */
+struct run {
+    const struct sim_driver *d;
+    struct sim_opts o;
+    struct sim_stats st;
+    const char *argv0;
+};
 
-static void print_stats(const char *what, const struct sim_stats *st, int64_t wall_ms)
+static void print_stats(void *ctx, const char *what, int64_t wall_ms)
 {
+    const struct sim_stats *st = &((struct run *)ctx)->st;
     printf("%s: %" PRIu64 " seeds, %" PRIu64 " events, %" PRIu64 " simulated s, %" PRIu64
            " messages (%" PRIu64 " dropped), %" PRIu64 " leaders elected, %" PRIu64
            " batches committed, %" PRIu64 " proposals, %" PRIu64 " crashes, %" PRIu64
@@ -50,91 +48,52 @@ static void print_stats(const char *what, const struct sim_stats *st, int64_t wa
            st->snapshots_installed, st->max_recovery_ms, wall_ms);
 }
 
+static int run_seed(void *ctx, int64_t k, uint64_t seed)
+{
+    static const int rotation[] = {3, 5, 1};
+    struct run *r = ctx;
+    struct sim_opts *o = &r->o;
+    o->seed = seed;
+    o->nvoters = r->d->size > 0 ? (int)r->d->size : rotation[k % 3];
+    char err[512];
+    if (sim_run(o, &r->st, err, sizeof(err)) == 0)
+        return 0;
+    printf("FAIL seed %" PRIu64 " nodes %d: %s\n", o->seed, o->nvoters, err);
+    printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " %s --nodes %d --chaos-ms %" PRId64
+           "%s%s --verbose\n",
+           o->seed, r->argv0, o->nvoters, o->chaos_ms, o->nobservers >= 0 ? " --observers " : "",
+           o->nobservers >= 0 ? (o->nobservers ? "1" : "0") : "");
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    struct sim_opts o;
-    sim_opts_default(&o);
-    int64_t nodes = -1, seeds = 100, first = 1, soak = 0, chaos = -1, observers = -1;
+    struct sim_driver d;
+    sim_driver_init(&d);
+    int64_t observers = -1;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int64_t *dst = NULL;
-        if (strcmp(a, "--verbose") == 0) {
-            o.verbose = true;
-            continue;
-        } else if (strcmp(a, "--nodes") == 0) {
-            dst = &nodes;
-        } else if (strcmp(a, "--observers") == 0) {
-            dst = &observers;
-        } else if (strcmp(a, "--seeds") == 0) {
-            dst = &seeds;
-        } else if (strcmp(a, "--first-seed") == 0) {
-            dst = &first;
-        } else if (strcmp(a, "--soak-seconds") == 0) {
-            dst = &soak;
-        } else if (strcmp(a, "--chaos-ms") == 0) {
-            dst = &chaos;
+        int r = sim_driver_arg(&d, "--nodes", argc, argv, &i);
+        if (r == 0 && strcmp(argv[i], "--observers") == 0 && i + 1 < argc &&
+            sim_driver_parse_i64(argv[i + 1], &observers)) {
+            i++;
+            r = 1;
         }
-        if (!dst || i + 1 >= argc || !parse_i64(argv[i + 1], dst)) {
+        if (r <= 0) {
             usage();
             return 2;
         }
-        i++;
     }
-    if (nodes == 0 || nodes > 7 || observers > 1) {
+    if (d.size == 0 || d.size > 7 || observers > 1 || !sim_driver_env(&d)) {
         usage();
         return 2;
     }
-    if (chaos >= 0)
-        o.chaos_ms = chaos;
+    struct run run = {.d = &d, .argv0 = argv[0]};
+    sim_opts_default(&run.o);
+    if (d.chaos_ms >= 0)
+        run.o.chaos_ms = d.chaos_ms;
     if (observers >= 0)
-        o.nobservers = (int)observers;
-    const char *env = getenv("SLUICE_SIM_SEED");
-    if (env) {
-        int64_t seed;
-        if (!parse_i64(env, &seed)) {
-            usage();
-            return 2;
-        }
-        first = seed;
-        seeds = 1;
-        soak = 0;
-        const char *v = getenv("SLUICE_SIM_VERBOSE");
-        if (v && strcmp(v, "0") != 0)
-            o.verbose = true;
-    }
-    log_set_level(o.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
-
-    static const int rotation[] = {3, 5, 1};
-    struct sim_stats st;
-    memset(&st, 0, sizeof(st));
-    int64_t t0 = clock_mono_ms();
-    int failures = 0;
-    for (int64_t k = 0;; k++) {
-        if (soak > 0) {
-            if (clock_mono_ms() - t0 >= soak * 1000)
-                break;
-        } else if (k >= seeds) {
-            break;
-        }
-        o.seed = (uint64_t)(first + k);
-        o.nvoters = nodes > 0 ? (int)nodes : rotation[k % 3];
-        char err[512];
-        if (sim_run(&o, &st, err, sizeof(err)) != 0) {
-            failures++;
-            printf("FAIL seed %" PRIu64 " nodes %d: %s\n", o.seed, o.nvoters, err);
-            printf("  replay: SLUICE_SIM_SEED=%" PRIu64 " %s --nodes %d --chaos-ms %" PRId64
-                   "%s%s --verbose\n",
-                   o.seed, argv[0], o.nvoters, o.chaos_ms, o.nobservers >= 0 ? " --observers " : "",
-                   o.nobservers >= 0 ? (o.nobservers ? "1" : "0") : "");
-            fflush(stdout);
-            if (failures >= 5)
-                break;
-        }
-        if (soak > 0 && (k + 1) % 1000 == 0) {
-            print_stats("soak progress", &st, clock_mono_ms() - t0);
-            fflush(stdout);
-        }
-    }
-    print_stats(failures ? "FAILED" : "ok", &st, clock_mono_ms() - t0);
-    return failures ? 1 : 0;
+        run.o.nobservers = (int)observers;
+    run.o.verbose = d.verbose;
+    log_set_level(d.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+    return sim_driver_loop(&d, run_seed, print_stats, &run);
 }
