@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "controller.h"
 #include "err.h"
 #include "record_batch.h"
 #include "xalloc.h"
@@ -174,4 +175,24 @@ int fake_quorum_appends(const struct fake_quorum *fq)
 void fake_quorum_fail_next(struct fake_quorum *fq, int err)
 {
     fq->fail_err = err;
+}
+
+void fake_controller_start(const struct controller_config *cfg, struct metadata_image **img,
+                           struct controller **c, struct fake_quorum **fq)
+{
+    *img = metadata_image_new();
+    *c = controller_new(cfg, *img);
+    struct quorum_listener l;
+    controller_quorum_listener(*c, &l);
+    *fq = fake_quorum_new(1, &l);
+    controller_set_quorum(*c, fake_quorum_base(*fq));
+    fake_quorum_elect(*fq);
+    fake_quorum_commit_all(*fq);
+}
+
+void fake_controller_stop(struct metadata_image *img, struct controller *c, struct fake_quorum *fq)
+{
+    controller_free(c);
+    quorum_close(fake_quorum_base(fq));
+    metadata_image_free(img);
 }

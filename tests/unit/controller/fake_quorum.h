@@ -28,4 +28,17 @@ int fake_quorum_appends(const struct fake_quorum *fq);
 /* Makes the next append fail with `err` (a negative SL_E* code). */
 void fake_quorum_fail_next(struct fake_quorum *fq, int err);
 
+struct controller;
+struct controller_config;
+struct metadata_image;
+
+/*
+ * The fixture most controller tests start from: a fresh image, a controller
+ * with `cfg` on a fake quorum of node 1 that has elected it and committed its
+ * first records (the controller is active).  fake_controller_stop frees all three.
+ */
+void fake_controller_start(const struct controller_config *cfg, struct metadata_image **img,
+                           struct controller **c, struct fake_quorum **fq);
+void fake_controller_stop(struct metadata_image *img, struct controller *c, struct fake_quorum *fq);
+
 #endif

@@ -67,16 +67,9 @@ static void on_registered(void *ctx, int16_t err, const char *msg, int64_t epoch
 static void setup(struct env *e)
 {
     memset(e, 0, sizeof(*e));
-    e->img = metadata_image_new();
     struct controller_config cfg = {
         .node_id = 1, .num_partitions = 1, .default_replication_factor = 1};
-    e->c = controller_new(&cfg, e->img);
-    struct quorum_listener l;
-    controller_quorum_listener(e->c, &l);
-    e->fq = fake_quorum_new(1, &l);
-    controller_set_quorum(e->c, fake_quorum_base(e->fq));
-    fake_quorum_elect(e->fq);
-    fake_quorum_commit_all(e->fq);
+    fake_controller_start(&cfg, &e->img, &e->c, &e->fq);
     struct ctl_endpoint ep = {"PLAINTEXT", "localhost", 9092, 0};
     struct ctl_register_broker reg = {.broker_id = 1, .endpoints = &ep, .nendpoints = 1};
     reg.incarnation_id.b[15] = 1;
@@ -94,9 +87,7 @@ static void setup(struct env *e)
 
 static void teardown(struct env *e)
 {
-    controller_free(e->c);
-    quorum_close(fake_quorum_base(e->fq));
-    metadata_image_free(e->img);
+    fake_controller_stop(e->img, e->c, e->fq);
 }
 
 static const char *cfg(struct env *e, const char *topic, const char *key)

@@ -145,17 +145,10 @@ static struct reg_cap register_one(struct env *e, int32_t id, const char *rack, 
 static void setup(struct env *e, int nbrokers, const char *const *racks)
 {
     memset(e, 0, sizeof(*e));
-    e->img = metadata_image_new();
     struct controller_config cfg = {
         .node_id = 1, .num_partitions = 3, .default_replication_factor = 1};
-    e->c = controller_new(&cfg, e->img);
-    struct quorum_listener l;
-    controller_quorum_listener(e->c, &l);
-    e->fq = fake_quorum_new(1, &l);
-    controller_set_quorum(e->c, fake_quorum_base(e->fq));
-    fake_quorum_elect(e->fq);
+    fake_controller_start(&cfg, &e->img, &e->c, &e->fq);
     ck_assert(controller_is_active(e->c));
-    fake_quorum_commit_all(e->fq);
     ck_assert_int_eq(metadata_image_feature_level(e->img, "metadata.version"),
                      CONTROLLER_DEFAULT_METADATA_VERSION);
     for (int i = 0; i < nbrokers; i++) {
@@ -171,9 +164,7 @@ static void setup(struct env *e, int nbrokers, const char *const *racks)
 
 static void teardown(struct env *e)
 {
-    controller_free(e->c);
-    quorum_close(fake_quorum_base(e->fq));
-    metadata_image_free(e->img);
+    fake_controller_stop(e->img, e->c, e->fq);
 }
 
 /* Submits a CreateTopics; results land in *cap (which must outlive the commit). */

@@ -30,24 +30,15 @@ struct env {
 static void setup(struct env *e)
 {
     memset(e, 0, sizeof(*e));
-    e->img = metadata_image_new();
     struct controller_config cfg = {
         .node_id = 1, .num_partitions = 3, .default_replication_factor = 3};
-    e->c = controller_new(&cfg, e->img);
-    struct quorum_listener l;
-    controller_quorum_listener(e->c, &l);
-    e->fq = fake_quorum_new(1, &l);
-    controller_set_quorum(e->c, fake_quorum_base(e->fq));
-    fake_quorum_elect(e->fq);
-    fake_quorum_commit_all(e->fq);
+    fake_controller_start(&cfg, &e->img, &e->c, &e->fq);
     ck_assert(controller_is_active(e->c));
 }
 
 static void teardown(struct env *e)
 {
-    controller_free(e->c);
-    quorum_close(fake_quorum_base(e->fq));
-    metadata_image_free(e->img);
+    fake_controller_stop(e->img, e->c, e->fq);
 }
 
 static void cap_reg(void *ctx, int16_t err, const char *msg, int64_t epoch)
