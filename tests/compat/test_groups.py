@@ -27,47 +27,38 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 sys.dont_write_bytecode = True
 
 import harness  # noqa: E402
-from harness import SluiceNode, Skip, TestFailure, check, wait_until  # noqa: E402
+from harness import SluiceNode, Skip, check  # noqa: E402
+
+import group_members as gm  # noqa: E402
 
 try:
-    import kafka
-    from kafka import KafkaConsumer, TopicPartition as KpTP
-    from kafka.structs import OffsetAndMetadata as KpOAM
-except ImportError as e:
-    kafka = None
-    KP_IMPORT_ERROR = e
-
-try:
-    import confluent_kafka
-    from confluent_kafka import Consumer, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
-except ImportError as e:
-    confluent_kafka = None
-    CK_IMPORT_ERROR = e
+except ImportError:
+    pass  # gm.Consumer is None: setup() skips
 
 PARTS = 6
 PER_PHASE = 50      # records per partition per phase
 PARTIAL_COMMIT = 30  # phase C: committed up to PER_PHASE * 2 + this, then the member leaves
 node = None
 binary = None
+grp = None  # gm.GroupClients bound to the node
 state = {}  # family -> {"topic", "group", "end"}
 
 
 def setup():
-    global node, binary
-    if confluent_kafka is None:
-        raise Skip(f"confluent-kafka not importable: {CK_IMPORT_ERROR}")
+    global node, binary, grp
+    if gm.Consumer is None:
+        raise Skip(f"confluent-kafka not importable: {gm.CK_IMPORT_ERROR}")
     binary = harness.binary_from_argv()
     node = SluiceNode(binary, name="groups",
                       overrides={"group.initial.rebalance.delay.ms": "0"})
     node.start_ready()
+    grp = gm.GroupClients(node.bootstrap, PARTS, strict_commits=True)
 
 
 def create_topic(name):
@@ -75,206 +66,13 @@ def create_topic(name):
     a.create_topics([NewTopic(name, PARTS, 1)])[name].result(60)
 
 
-def produce(topic, per_part, tag):
-    p = Producer({"bootstrap.servers": node.bootstrap, "acks": "all", "linger.ms": 5})
-    errors = []
-
-    def dr(err, m):
-        if err is not None:
-            errors.append(str(err))
-    for i in range(per_part):
-        for part in range(PARTS):
-            p.produce(topic, value=f"{tag}-{part}-{i}".encode(), partition=part, on_delivery=dr)
-    check(p.flush(60) == 0, f"{topic}: delivery reports missing")
-    check(not errors, f"{topic}: delivery errors {errors[:3]}")
-
-
-def committed(group, topic):
-    """{partition: committed offset} read with OffsetFetch (no group membership)."""
-    c = Consumer({"bootstrap.servers": node.bootstrap, "group.id": group})
-    try:
-        tps = c.committed([TopicPartition(topic, p) for p in range(PARTS)], timeout=20)
-    finally:
-        c.close()
-    return {tp.partition: tp.offset for tp in tps}
-
-
-class Member(threading.Thread):
-    """One group member consuming in its own thread and committing after every batch."""
-
-    def __init__(self, family, topic, group, name):
-        super().__init__(daemon=True)
-        self.family, self.topic, self.group, self.name = family, topic, group, name
-        self.assigned = frozenset()
-        self.consumed = []          # (partition, offset)
-        self.errors = []
-        self.stop_flag = threading.Event()
-        self.closed = threading.Event()
-        self.lock = threading.Lock()
-
-    def run(self):
-        try:
-            if self.family == "kp":
-                self.run_kp()
-            else:
-                self.run_ck()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.errors.append(repr(e))
-        finally:
-            self.closed.set()
-
-    def run_kp(self):
-        c = KafkaConsumer(self.topic, bootstrap_servers=node.bootstrap, group_id=self.group,
-                          client_id=self.name, enable_auto_commit=False,
-                          auto_offset_reset="earliest", session_timeout_ms=10000,
-                          heartbeat_interval_ms=1000, max_poll_records=100)
-        try:
-            while not self.stop_flag.is_set():
-                batch = c.poll(timeout_ms=200)
-                got = [(r.partition, r.offset) for recs in batch.values() for r in recs]
-                if got:
-                    c.commit()
-                    with self.lock:
-                        self.consumed.extend(got)
-                self.assigned = frozenset(tp.partition for tp in c.assignment())
-        finally:
-            c.close(autocommit=False)
-
-    def run_ck(self):
-        c = Consumer({"bootstrap.servers": node.bootstrap, "group.id": self.group,
-                      "client.id": self.name, "enable.auto.commit": False,
-                      "auto.offset.reset": "earliest", "session.timeout.ms": 10000,
-                      "heartbeat.interval.ms": 1000,
-                      "partition.assignment.strategy": "cooperative-sticky"})
-        c.subscribe([self.topic])
-        try:
-            while not self.stop_flag.is_set():
-                msgs = c.consume(num_messages=100, timeout=0.2)
-                got = [(m.partition(), m.offset()) for m in msgs if m.error() is None]
-                if got:
-                    c.commit(asynchronous=False)
-                    with self.lock:
-                        self.consumed.extend(got)
-                self.assigned = frozenset(tp.partition for tp in c.assignment())
-        finally:
-            c.close()
-
-    def stop(self):
-        self.stop_flag.set()
-        check(self.closed.wait(60), f"{self.name} did not close")
-        self.join(10)
-        check(not self.errors, f"{self.name}: {self.errors}")
-
-
-def wait_split(members, per_member, what):
-    """Wait until the members' assignments are disjoint, cover every partition
-    and give each member `per_member` partitions."""
-    def pred():
-        for m in members:
-            check(not m.errors, f"{m.name}: {m.errors}")
-        sets = [m.assigned for m in members]
-        union = frozenset().union(*sets)
-        return (union == frozenset(range(PARTS)) and sum(len(s) for s in sets) == PARTS
-                and all(len(s) == per_member for s in sets))
-    wait_until(pred, 60, what=f"{what}: {len(members)} consumers with {per_member} "
-                              f"partitions each")
-
-
-def wait_committed(group, topic, end, what):
-    wait_until(lambda: committed(group, topic) == {p: end for p in range(PARTS)}, 60,
-               what=f"{what}: committed offsets of {group} at {end}")
-
-
-def check_exactly(records, lo, hi, what):
-    """records (partition, offset) are exactly every offset in [lo, hi) of every partition, once."""
-    expected = sorted((p, o) for p in range(PARTS) for o in range(lo, hi))
-    got = sorted(records)
-    if got != expected:
-        dup = len(got) - len(set(got))
-        missing = sorted(set(expected) - set(got))[:5]
-        extra = sorted(set(got) - set(expected))[:5]
-        raise TestFailure(f"{what}: expected offsets [{lo}, {hi}) of {PARTS} partitions once "
-                          f"each; got {len(got)} records, {dup} duplicate(s), missing "
-                          f"{missing}, unexpected {extra}")
-
-
-def partial_member(family, topic, group, lo, hi, commit_at):
-    """Join alone, consume [lo, hi) of every partition, commit commit_at, leave."""
-    seen = []
-    deadline = time.monotonic() + 60
-    if family == "kp":
-        c = KafkaConsumer(topic, bootstrap_servers=node.bootstrap, group_id=group,
-                          enable_auto_commit=False, auto_offset_reset="earliest",
-                          session_timeout_ms=10000, heartbeat_interval_ms=1000)
-        try:
-            while len(seen) < PARTS * (hi - lo) and time.monotonic() < deadline:
-                for recs in c.poll(timeout_ms=200).values():
-                    seen.extend((r.partition, r.offset) for r in recs)
-            c.commit({KpTP(topic, p): KpOAM(commit_at, None) for p in range(PARTS)})
-        finally:
-            c.close(autocommit=False)
-    else:
-        c = Consumer({"bootstrap.servers": node.bootstrap, "group.id": group,
-                      "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                      "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
-        c.subscribe([topic])
-        try:
-            while len(seen) < PARTS * (hi - lo) and time.monotonic() < deadline:
-                seen.extend((m.partition(), m.offset())
-                            for m in c.consume(num_messages=100, timeout=0.2)
-                            if m.error() is None)
-            c.commit(offsets=[TopicPartition(topic, p, commit_at) for p in range(PARTS)],
-                     asynchronous=False)
-        finally:
-            c.close()
-    check_exactly(seen, lo, hi, f"{group}: the member that resumes after the second phase")
-
-
 def group_lifecycle(family):
-    if family == "kp" and kafka is None:
-        raise Skip(f"kafka-python not importable: {KP_IMPORT_ERROR}")
     topic, group = f"groups-{family}", f"{family}-group"
+    if family == "kp" and gm.KafkaConsumer is None:
+        raise Skip(f"kafka-python not importable: {gm.KP_IMPORT_ERROR}")
     create_topic(topic)
     state[family] = {"topic": topic, "group": group}
-
-    # Three consumers split the partitions before anything is produced, so every
-    # record is consumed and committed by a member of a stable generation.
-    members = [Member(family, topic, group, f"{family}-c{i}") for i in range(3)]
-    for m in members:
-        m.start()
-    wait_split(members, 2, f"{group} with three members")
-    produce(topic, PER_PHASE, "A")
-    wait_committed(group, topic, PER_PHASE, f"{group} phase A")
-
-    # One leaves; the other two take its partitions over.
-    members[0].stop()
-    rest = members[1:]
-    wait_split(rest, 3, f"{group} after {members[0].name} left")
-    produce(topic, PER_PHASE, "B")
-    wait_committed(group, topic, 2 * PER_PHASE, f"{group} phase B")
-    for m in rest:
-        m.stop()
-    check_exactly([r for m in members for r in m.consumed], 0, 2 * PER_PHASE,
-                  f"{group}: phases A and B")
-
-    # The group restarts from its committed offsets.  One member consumes phase C
-    # but commits only part of it: the next members must redeliver exactly the rest.
-    produce(topic, PER_PHASE, "C")
-    end = 3 * PER_PHASE
-    commit_at = 2 * PER_PHASE + PARTIAL_COMMIT
-    partial_member(family, topic, group, 2 * PER_PHASE, end, commit_at)
-    check(committed(group, topic) == {p: commit_at for p in range(PARTS)},
-          f"{group}: partial commit not visible")
-    again = [Member(family, topic, group, f"{family}-r{i}") for i in range(3)]
-    for m in again:
-        m.start()
-    wait_split(again, 2, f"{group} restarted")
-    wait_committed(group, topic, end, f"{group} after the restart")
-    for m in again:
-        m.stop()
-    check_exactly([r for m in again for r in m.consumed], commit_at, end,
-                  f"{group}: restarted group")
-    state[family]["end"] = end
+    state[family]["end"] = grp.group_lifecycle(family, topic, group, PER_PHASE, PARTIAL_COMMIT)
 
 
 def kcat_group():
@@ -282,22 +80,7 @@ def kcat_group():
         raise Skip("kcat not installed")
     topic, group = "groups-kcat", "kcat-group"
     create_topic(topic)
-    produce(topic, 10, "K")
-
-    def run_kcat(count):
-        r = subprocess.run(["kcat", "-b", node.bootstrap, "-G", group, "-X",
-                            "auto.offset.reset=earliest", "-c", str(count), "-e", "-q",
-                            "-f", "%p %o\n", topic],
-                           capture_output=True, text=True, timeout=90)
-        check(r.returncode == 0, f"kcat -G exited {r.returncode}: {r.stderr[-500:]}")
-        return [tuple(int(x) for x in ln.split()) for ln in r.stdout.splitlines() if ln.strip()]
-    first = run_kcat(PARTS * 10)
-    check_exactly(first, 0, 10, "kcat -G first run")
-    wait_committed(group, topic, 10, "kcat -G")
-    produce(topic, 2, "L")
-    second = run_kcat(PARTS * 2)
-    check_exactly(second, 10, 12, "kcat -G second run (resumes after its commit)")
-    state["kcat"] = {"topic": topic, "group": group, "end": 12}
+    state["kcat"] = {"topic": topic, "group": group, "end": grp.kcat_resume(topic, group)}
 
 
 def cli_check():
@@ -331,7 +114,7 @@ def offsets_survive(crash):
         raise Skip("no group was exercised")
     node.restart(crash=crash)
     for s in state.values():
-        got = committed(s["group"], s["topic"])
+        got = grp.committed(s["group"], s["topic"])
         check(got == {p: s["end"] for p in range(PARTS)},
               f"after {'kill -9' if crash else 'SIGTERM'}: committed offsets of {s['group']} "
               f"are {got}, expected {s['end']}")
@@ -340,12 +123,12 @@ def offsets_survive(crash):
     if fam is None:
         return
     s = state[fam]
-    produce(s["topic"], 5, "R")
-    m = Member(fam, s["topic"], s["group"], f"{fam}-after-restart")
+    grp.produce(s["topic"], 5, "R")
+    m = grp.member(fam, s["topic"], s["group"], f"{fam}-after-restart")
     m.start()
-    wait_committed(s["group"], s["topic"], s["end"] + 5, "after the restart")
+    grp.wait_committed(s["group"], s["topic"], s["end"] + 5, "after the restart")
     m.stop()
-    check_exactly(m.consumed, s["end"], s["end"] + 5, "consumer after the node restart")
+    grp.check_exactly(m.consumed, s["end"], s["end"] + 5, "consumer after the node restart")
     s["end"] += 5
 
 

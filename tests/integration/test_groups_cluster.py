@@ -40,7 +40,6 @@ Usage: test_groups_cluster.py /path/to/sluice   (exit 0 pass, 1 fail, 77 skip)""
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -55,22 +54,14 @@ import harness  # noqa: E402
 from harness import (SluiceNode, Skip, TestFailure, Reader, check, frame, i8, i32,  # noqa: E402
                      i64, karray, kstring, request_header, wait_until)
 
-try:
-    from kafka import KafkaConsumer, TopicPartition as KpTP
-    from kafka.errors import KafkaError as KpError
-    from kafka.structs import OffsetAndMetadata as KpOAM
-    KP_IMPORT_ERROR = None
-except ImportError as e:
-    KafkaConsumer = None
-    KP_IMPORT_ERROR = e
+import group_members as gm  # noqa: E402
+from group_members import Consumer, KafkaConsumer, CK_IMPORT_ERROR, KP_IMPORT_ERROR  # noqa: E402
 
 try:
-    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    from confluent_kafka import KafkaException, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, NewTopic
-    CK_IMPORT_ERROR = None
-except ImportError as e:
-    Consumer = None
-    CK_IMPORT_ERROR = e
+except ImportError:
+    pass  # Consumer is None: setup() skips
 
 PARTS = 6
 RF = 3
@@ -83,6 +74,7 @@ binary = None
 nodes = []
 by_id = {}
 cluster = {}  # "bootstrap", "killed" (node), "fo" (failover state)
+grp = None    # gm.GroupClients bound to the cluster
 
 
 # ---------------------------------------------------------------------------
@@ -178,30 +170,6 @@ def create_topic(name):
                what=f"{name}: {PARTS} partitions with {RF} in-sync replicas on every node")
 
 
-def produce(topic, per_part, tag):
-    p = Producer({"bootstrap.servers": cluster["bootstrap"], "acks": "all", "linger.ms": 5})
-    errors = []
-
-    def dr(err, m):
-        if err is not None:
-            errors.append(str(err))
-    for i in range(per_part):
-        for part in range(PARTS):
-            p.produce(topic, value=f"{tag}-{part}-{i}".encode(), partition=part, on_delivery=dr)
-    check(p.flush(60) == 0, f"{topic}: delivery reports missing")
-    check(not errors, f"{topic}: delivery errors {errors[:3]}")
-
-
-def committed(group, topic, timeout=20):
-    """{partition: committed offset} read with OffsetFetch (no group membership)."""
-    c = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": group})
-    try:
-        tps = c.committed([TopicPartition(topic, p) for p in range(PARTS)], timeout=timeout)
-    finally:
-        c.close()
-    return {tp.partition: tp.offset for tp in tps}
-
-
 def end_offsets(topic):
     """{partition: high watermark} from the partition leaders."""
     c = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": "end-offsets"})
@@ -213,178 +181,10 @@ def end_offsets(topic):
 
 
 # ---------------------------------------------------------------------------
-# Group members.
-
-def ck_batch(c, n, timeout):
-    """Up to n messages from confluent-kafka Consumer c, waiting up to timeout
-    for the first.  poll() one by one, not consume(num_messages): librdkafka
-    2.0's batch API (Debian's) can drop prefetched messages of a partition the
-    consumer keeps through a cooperative rebalance (a known issue listed with
-    librdkafka v2.0.0, fixed later), which would look like skipped records."""
-    out = []
-    m = c.poll(timeout)
-    while m is not None:
-        if m.error() is None:
-            out.append(m)
-        if len(out) >= n:
-            break
-        m = c.poll(0)
-    return out
-
-
-class Member(threading.Thread):
-    """One group member in its own thread, committing after every batch.
-
-    It logs what the failover checks need, with time.monotonic() stamps:
-      polls:    [(t_start, {partition: [offsets]})] per poll that returned records
-      assigned: [(t_start, frozenset)] each time the assignment changed, stamped
-                with the start of the poll after which it was seen
-      acks:     [(t_done, {partition: offset})] commits the coordinator acknowledged
-    """
-
-    def __init__(self, family, topic, group, name, session_ms=10000):
-        super().__init__(daemon=True)
-        self.family, self.topic, self.group, self.name = family, topic, group, name
-        self.session_ms = session_ms
-        self.assigned = frozenset()
-        self.polls, self.assigned_log, self.acks = [], [], []
-        self.commit_failures = 0
-        self.errors = []
-        self.stop_flag = threading.Event()
-        self.closed = threading.Event()
-        self.lock = threading.Lock()
-
-    @property
-    def consumed(self):
-        with self.lock:
-            return [(p, o) for _, got in self.polls for p, offs in got.items() for o in offs]
-
-    def _note_assignment(self, t0, parts):
-        parts = frozenset(parts)
-        if parts != self.assigned:
-            with self.lock:
-                self.assigned_log.append((t0, parts))
-            self.assigned = parts
-
-    def _note_batch(self, t0, got):
-        with self.lock:
-            self.polls.append((t0, got))
-
-    def run(self):
-        try:
-            if self.family == "kp":
-                self.run_kp()
-            else:
-                self.run_ck()
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            self.errors.append(repr(e))
-        finally:
-            self.closed.set()
-
-    def run_kp(self):
-        c = KafkaConsumer(self.topic, bootstrap_servers=cluster["bootstrap"], group_id=self.group,
-                          client_id=self.name, enable_auto_commit=False,
-                          auto_offset_reset="earliest", session_timeout_ms=self.session_ms,
-                          heartbeat_interval_ms=1000, max_poll_records=200,
-                          request_timeout_ms=max(30000, self.session_ms + 5000))
-        try:
-            while not self.stop_flag.is_set():
-                t0 = time.monotonic()
-                batch = c.poll(timeout_ms=200)
-                got = {}
-                for tp, recs in batch.items():
-                    got.setdefault(tp.partition, []).extend(r.offset for r in recs)
-                if got:
-                    self._note_batch(t0, got)
-                self._note_assignment(t0, (tp.partition for tp in c.assignment()))
-                if got:
-                    offs = {p: max(o) + 1 for p, o in got.items()}
-                    try:
-                        c.commit({KpTP(self.topic, p): KpOAM(o, None) for p, o in offs.items()})
-                        with self.lock:
-                            self.acks.append((time.monotonic(), offs))
-                    except KpError:
-                        self.commit_failures += 1
-        finally:
-            c.close(autocommit=False)
-
-    def run_ck(self):
-        c = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": self.group,
-                      "client.id": self.name, "enable.auto.commit": False,
-                      "auto.offset.reset": "earliest", "session.timeout.ms": self.session_ms,
-                      "heartbeat.interval.ms": 1000,
-                      "partition.assignment.strategy": "cooperative-sticky"})
-        c.subscribe([self.topic])
-        try:
-            while not self.stop_flag.is_set():
-                t0 = time.monotonic()
-                got = {}
-                for m in ck_batch(c, 200, 0.2):
-                    got.setdefault(m.partition(), []).append(m.offset())
-                if got:
-                    self._note_batch(t0, got)
-                self._note_assignment(t0, (tp.partition for tp in c.assignment()))
-                if got:
-                    offs = {p: max(o) + 1 for p, o in got.items()}
-                    try:
-                        res = c.commit(offsets=[TopicPartition(self.topic, p, o)
-                                                for p, o in offs.items()], asynchronous=False)
-                        ok = {tp.partition: tp.offset for tp in res if tp.error is None}
-                        if ok:
-                            with self.lock:
-                                self.acks.append((time.monotonic(), ok))
-                        if len(ok) != len(offs):
-                            self.commit_failures += 1
-                    except KafkaException:
-                        self.commit_failures += 1
-        finally:
-            c.close()
-
-    def stop(self):
-        self.stop_flag.set()
-        check(self.closed.wait(90), f"{self.name} did not close")
-        self.join(10)
-        check(not self.errors, f"{self.name}: {self.errors}")
-
-
-def wait_split(members, per_member, what, deadline=60):
-    def pred():
-        for m in members:
-            check(not m.errors, f"{m.name}: {m.errors}")
-        sets = [m.assigned for m in members]
-        union = frozenset().union(*sets)
-        return (union == frozenset(range(PARTS)) and sum(len(s) for s in sets) == PARTS
-                and all(len(s) == per_member for s in sets))
-    wait_until(pred, deadline, what=f"{what}: {len(members)} consumers with {per_member} "
-                                    f"partitions each")
-
-
-def wait_committed(group, topic, want, what, deadline=60):
-    """want: an int (every partition) or {partition: offset}."""
-    if isinstance(want, int):
-        want = {p: want for p in range(PARTS)}
-    wait_until(lambda: committed(group, topic, timeout=10) == want, deadline,
-               what=f"{what}: committed offsets of {group} at {want}")
-
-
-def check_exactly(records, lo, hi, what):
-    """records (partition, offset) are exactly every offset in [lo, hi) of every partition, once."""
-    expected = sorted((p, o) for p in range(PARTS) for o in range(lo, hi))
-    got = sorted(records)
-    if got != expected:
-        dup = len(got) - len(set(got))
-        missing = sorted(set(expected) - set(got))[:5]
-        extra = sorted(set(got) - set(expected))[:5]
-        raise TestFailure(f"{what}: expected offsets [{lo}, {hi}) of {PARTS} partitions once "
-                          f"each; got {len(got)} records, {dup} duplicate(s), missing "
-                          f"{missing}, unexpected {extra}")
-
-
-# ---------------------------------------------------------------------------
 # Steps.
 
 def setup():
-    global binary
+    global binary, grp
     if Consumer is None:
         raise Skip(f"confluent-kafka not importable: {CK_IMPORT_ERROR}")
     binary = harness.binary_from_argv()
@@ -412,6 +212,7 @@ def setup():
         wait_until(lambda n=n: len(metadata(n, [])["brokers"]) == 3, 60,
                    what=f"{n.name} listing three live brokers")
     cluster["bootstrap"] = bootstrap_of(nodes)
+    grp = gm.GroupClients(cluster["bootstrap"], PARTS)
 
 
 def offsets_topic_created():
@@ -431,93 +232,11 @@ def offsets_topic_created():
 
 
 def group_lifecycle(family):
-    if family == "kp" and KafkaConsumer is None:
-        raise Skip(f"kafka-python not importable: {KP_IMPORT_ERROR}")
-    topic, group = f"gc-{family}", f"gc-{family}-group"
-
-    members = [Member(family, topic, group, f"{family}-c{i}") for i in range(3)]
-    for m in members:
-        m.start()
-    wait_split(members, 2, f"{group} with three members")
-    produce(topic, PER_PHASE, "A")
-    wait_committed(group, topic, PER_PHASE, f"{group} phase A")
-
-    members[0].stop()
-    rest = members[1:]
-    wait_split(rest, 3, f"{group} after {members[0].name} left")
-    produce(topic, PER_PHASE, "B")
-    wait_committed(group, topic, 2 * PER_PHASE, f"{group} phase B")
-    for m in rest:
-        m.stop()
-    check_exactly([r for m in members for r in m.consumed], 0, 2 * PER_PHASE,
-                  f"{group}: phases A and B")
-
-    produce(topic, PER_PHASE, "C")
-    end = 3 * PER_PHASE
-    commit_at = 2 * PER_PHASE + PARTIAL_COMMIT
-    partial_member(family, topic, group, 2 * PER_PHASE, end, commit_at)
-    check(committed(group, topic) == {p: commit_at for p in range(PARTS)},
-          f"{group}: partial commit not visible")
-    again = [Member(family, topic, group, f"{family}-r{i}") for i in range(3)]
-    for m in again:
-        m.start()
-    wait_split(again, 2, f"{group} restarted")
-    wait_committed(group, topic, end, f"{group} after the restart")
-    for m in again:
-        m.stop()
-    check_exactly([r for m in again for r in m.consumed], commit_at, end,
-                  f"{group}: restarted group")
-
-
-def partial_member(family, topic, group, lo, hi, commit_at):
-    """Join alone, consume [lo, hi) of every partition, commit commit_at, leave."""
-    seen = []
-    deadline = time.monotonic() + 60
-    if family == "kp":
-        c = KafkaConsumer(topic, bootstrap_servers=cluster["bootstrap"], group_id=group,
-                          enable_auto_commit=False, auto_offset_reset="earliest",
-                          session_timeout_ms=10000, heartbeat_interval_ms=1000)
-        try:
-            while len(seen) < PARTS * (hi - lo) and time.monotonic() < deadline:
-                for recs in c.poll(timeout_ms=200).values():
-                    seen.extend((r.partition, r.offset) for r in recs)
-            c.commit({KpTP(topic, p): KpOAM(commit_at, None) for p in range(PARTS)})
-        finally:
-            c.close(autocommit=False)
-    else:
-        c = Consumer({"bootstrap.servers": cluster["bootstrap"], "group.id": group,
-                      "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                      "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000})
-        c.subscribe([topic])
-        try:
-            while len(seen) < PARTS * (hi - lo) and time.monotonic() < deadline:
-                seen.extend((m.partition(), m.offset()) for m in ck_batch(c, 100, 0.2))
-            c.commit(offsets=[TopicPartition(topic, p, commit_at) for p in range(PARTS)],
-                     asynchronous=False)
-        finally:
-            c.close()
-    check_exactly(seen, lo, hi, f"{group}: the member that resumes after the second phase")
+    grp.group_lifecycle(family, f"gc-{family}", f"gc-{family}-group", PER_PHASE, PARTIAL_COMMIT)
 
 
 def kcat_group():
-    if not shutil.which("kcat"):
-        raise Skip("kcat not installed")
-    topic, group = "gc-kcat", "gc-kcat-group"
-    produce(topic, 10, "K")
-
-    def run_kcat(count):
-        r = subprocess.run(["kcat", "-b", cluster["bootstrap"], "-G", group, "-X",
-                            "auto.offset.reset=earliest", "-c", str(count), "-e", "-q",
-                            "-f", "%p %o\n", topic],
-                           capture_output=True, text=True, timeout=90)
-        check(r.returncode == 0, f"kcat -G exited {r.returncode}: {r.stderr[-500:]}")
-        return [tuple(int(x) for x in ln.split()) for ln in r.stdout.splitlines() if ln.strip()]
-    first = run_kcat(PARTS * 10)
-    check_exactly(first, 0, 10, "kcat -G first run")
-    wait_committed(group, topic, 10, "kcat -G")
-    produce(topic, 2, "L")
-    second = run_kcat(PARTS * 2)
-    check_exactly(second, 10, 12, "kcat -G second run (resumes after its commit)")
+    grp.kcat_resume("gc-kcat", "gc-kcat-group")
 
 
 def commit_waits_for_isr():
@@ -743,15 +462,15 @@ def failover():
     victim = by_id[coord]
     survivors = [n for n in nodes if n is not victim]
     print(f"     {kp_group} and {ck_group} are coordinated by node {coord}")
-    groups = {kp_group: [Member("kp", topic, kp_group, f"fo-kp-{i}", session_ms=30000)
+    groups = {kp_group: [grp.member("kp", topic, kp_group, f"fo-kp-{i}", session_ms=30000)
                          for i in range(3)],
-              ck_group: [Member("ck", topic, ck_group, f"fo-ck-{i}", session_ms=30000)
+              ck_group: [grp.member("ck", topic, ck_group, f"fo-ck-{i}", session_ms=30000)
                          for i in range(3)]}
     members = [m for ms in groups.values() for m in ms]
     for m in members:
         m.start()
     for g, ms in groups.items():
-        wait_split(ms, 2, g)
+        grp.wait_split(ms, 2, g)
     watches = {g: CommitWatch(g, topic) for g in groups}
     for w in watches.values():
         w.start()
@@ -759,7 +478,7 @@ def failover():
     feeder.start()
     try:
         def progressed(floor):
-            return all(min(committed(g, topic, timeout=10).values()) >= floor for g in groups)
+            return all(min(grp.committed(g, topic, timeout=10).values()) >= floor for g in groups)
         wait_until(lambda: progressed(200), 60, what="both groups committing the feed")
 
         t_kill = time.monotonic()
@@ -776,14 +495,14 @@ def failover():
                   f"{time.monotonic() - t_kill:.1f}s")
             ms = groups[g]
             before = acked_before(ms, t_kill)
-            now = wait_until(lambda g=g: committed(g, topic, timeout=10), 60,
+            now = wait_until(lambda g=g: grp.committed(g, topic, timeout=10), 60,
                              what=f"{g}: OffsetFetch from the new coordinator")
             check(all(now[p] >= o for p, o in before.items()),
                   f"{g}: committed offsets {now} behind those acknowledged before the kill "
                   f"{before}")
         # Consumption goes on past where it was when the coordinator died.
         at_kill = wait_until(lambda: end_offsets(topic), 60, what=f"{topic}: end offsets")
-        wait_until(lambda: all(all(committed(g, topic, timeout=10)[p] > at_kill[p]
+        wait_until(lambda: all(all(grp.committed(g, topic, timeout=10)[p] > at_kill[p]
                                    for p in range(PARTS)) for g in groups), 90,
                    what=f"both groups committing past {at_kill} after the failover")
         # A rebalance on the new coordinator, over the members it loaded from the log:
@@ -791,9 +510,9 @@ def failover():
         for g, ms in groups.items():
             ms[0].stop()
         for g, ms in groups.items():
-            wait_split(ms[1:], 3, f"{g} on its new coordinator after {ms[0].name} left")
+            grp.wait_split(ms[1:], 3, f"{g} on its new coordinator after {ms[0].name} left")
         mid = wait_until(lambda: end_offsets(topic), 60, what=f"{topic}: end offsets")
-        wait_until(lambda: all(all(committed(g, topic, timeout=10)[p] > mid[p]
+        wait_until(lambda: all(all(grp.committed(g, topic, timeout=10)[p] > mid[p]
                                    for p in range(PARTS)) for g in groups), 90,
                    what=f"both groups committing past {mid} after the rebalance")
     finally:
@@ -802,7 +521,7 @@ def failover():
     check(not feeder.errors, f"feeder: {feeder.errors}")
     end = wait_until(lambda: end_offsets(topic), 60, what=f"{topic}: end offsets")
     for g in groups:
-        wait_committed(g, topic, end, f"{g} draining the feed", deadline=90)
+        grp.wait_committed(g, topic, end, f"{g} draining the feed", deadline=90)
     for m in members:
         if not m.closed.is_set():
             m.stop()
@@ -843,7 +562,7 @@ def restart_killed():
     fo = cluster.get("fo")
     if fo:
         for g in fo["groups"]:
-            check(committed(g, fo["topic"]) == fo["end"],
+            check(grp.committed(g, fo["topic"]) == fo["end"],
                   f"{g}: committed offsets changed across the restart")
     for n in nodes:
         n.check_healthy(f"{n.name} after the restart")
@@ -883,14 +602,14 @@ def leadership_returns():
     for g in groups:
         wait_until(lambda g=g: coordinator(g, nodes) == preferred[g], 60,
                    what=f"{g}: coordinator back on its preferred leader {preferred[g]}")
-        check(committed(g, topic) == end, f"{g}: committed offsets changed with the move")
-    produce(topic, 5, "P")
+        check(grp.committed(g, topic) == end, f"{g}: committed offsets changed with the move")
+    grp.produce(topic, 5, "P")
     more = {p: o + 5 for p, o in end.items()}
-    members = [Member("kp" if "kp" in g else "ck", topic, g, f"{g}-back") for g in groups]
+    members = [grp.member("kp" if "kp" in g else "ck", topic, g, f"{g}-back") for g in groups]
     for m in members:
         m.start()
     for m in members:
-        wait_committed(m.group, topic, more, f"{m.group} on its old coordinator again")
+        grp.wait_committed(m.group, topic, more, f"{m.group} on its old coordinator again")
     for m in members:
         m.stop()
         got = sorted(m.consumed)
