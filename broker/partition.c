@@ -30,16 +30,21 @@ struct rebuild_ctx {
     struct producer_state *ps;
 };
 
+/* Records an idempotent producer's batch that is in the log (rebuild, follower appends). */
+static void note_producer_batch(struct producer_state *ps, const struct rb_header *h)
+{
+    if (h->producer_id >= 0 && h->base_sequence >= 0 && !(h->attributes & RB_ATTR_CONTROL))
+        producer_state_update(ps, h->producer_id, h->producer_epoch, h->base_sequence,
+                              h->last_offset_delta + 1, h->base_offset, rb_header_last_offset(h),
+                              h->max_timestamp);
+}
+
 static int rebuild_producer(void *arg, const uint8_t *batch, size_t len)
 {
     struct rebuild_ctx *ctx = arg;
     struct rb_header h;
-    if (rb_header_parse(batch, len, &h) < 0)
-        return 0;
-    if (h.producer_id >= 0 && h.base_sequence >= 0 && !(h.attributes & RB_ATTR_CONTROL))
-        producer_state_update(ctx->ps, h.producer_id, h.producer_epoch, h.base_sequence,
-                              h.last_offset_delta + 1, h.base_offset, rb_header_last_offset(&h),
-                              h.max_timestamp);
+    if (rb_header_parse(batch, len, &h) == 0)
+        note_producer_batch(ctx->ps, &h);
     return 0;
 }
 
@@ -638,7 +643,8 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
     size_t blen;
     int64_t next = partition_leo(p);
     int rc;
-    /* Check every batch first (CRC, contiguous offsets), then append the valid prefix
+    /* Check every batch first (CRC, contiguous offsets) and record the leader epochs
+     * of the valid ones (KIP-101) before they land, then append the valid prefix
      * [start, end): batches wholly below our log end are skipped. */
     size_t end = 0;
     while ((rc = rb_split(records, len, &pos, &batch, &blen)) == 1) {
@@ -659,19 +665,11 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
             rc = SL_ECORRUPT;
             break;
         }
+        storage_leader_epoch_assign(p->epochs, h.partition_leader_epoch, h.base_offset);
         next = rb_header_last_offset(&h) + 1;
         end = pos;
     }
     if (end > start) {
-        /* Record the leader epochs of the new data (KIP-101) before it lands. */
-        size_t q = start;
-        const uint8_t *b;
-        size_t bl;
-        while (q < end && rb_split(records, end, &q, &b, &bl) == 1) {
-            struct rb_header h;
-            rb_header_parse(b, bl, &h);
-            storage_leader_epoch_assign(p->epochs, h.partition_leader_epoch, h.base_offset);
-        }
         int arc = storage_log_append(p->log, records + start, end - start, now_ms);
         if (arc < 0) {
             LOG_ERROR("broker", "%s-%d: replica append failed: %s", p->topic, p->index,
@@ -679,14 +677,13 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
             storage_leader_epoch_truncate_from_end(p->epochs, partition_leo(p));
             return KERR_KAFKA_STORAGE_ERROR;
         }
-        q = start;
+        size_t q = start;
+        const uint8_t *b;
+        size_t bl;
         while (q < end && rb_split(records, end, &q, &b, &bl) == 1) {
             struct rb_header h;
-            rb_header_parse(b, bl, &h);
-            if (h.producer_id >= 0 && h.base_sequence >= 0 && !(h.attributes & RB_ATTR_CONTROL))
-                producer_state_update(&p->producers, h.producer_id, h.producer_epoch,
-                                      h.base_sequence, h.last_offset_delta + 1, h.base_offset,
-                                      rb_header_last_offset(&h), h.max_timestamp);
+            if (rb_header_parse(b, bl, &h) == 0)
+                note_producer_batch(&p->producers, &h);
         }
         *appended = (int64_t)(end - start);
         partition_watch_fire_all(p);
@@ -748,7 +745,6 @@ void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t l
 {
     if (p->is_leader)
         return;
-    p->leader_hw = leader_hw;
     int64_t leo = partition_leo(p);
     if (leader_log_start > partition_log_start(p) && leader_log_start <= leo &&
         leader_log_start <= leader_hw) {

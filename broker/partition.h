@@ -75,8 +75,6 @@ struct partition {
     int32_t *proposed_isr;
     int nproposed_isr;
     int64_t isr_change_sent_ms;
-    /* Follower only: the leader's last high watermark and log start offset. */
-    int64_t leader_hw;
     struct producer_state producers;
     struct partition_watch watchers; /* list head */
     bool flush_pending;              /* queued for the next group commit */

@@ -156,14 +156,6 @@ void replica_fetchers_follow(struct replica_fetchers *rf, const char *topic, int
     pump(f);
 }
 
-int replica_fetchers_count(const struct replica_fetchers *rf)
-{
-    int n = 0;
-    for (const struct fetcher *f = rf ? rf->list : NULL; f; f = f->next)
-        n += f->nparts;
-    return n;
-}
-
 int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf)
 {
     int64_t lag = 0;

@@ -33,8 +33,8 @@ void replica_fetchers_free(struct replica_fetchers *rf);
 void replica_fetchers_follow(struct replica_fetchers *rf, const char *topic, int32_t index,
                              int32_t leader_id);
 
-/* Per leader: partitions followed and the total lag (leader HW seen minus local LEO, >= 0). */
-int replica_fetchers_count(const struct replica_fetchers *rf);
+/* The largest lag (leader high watermark seen minus local LEO, >= 0) over every
+ * partition followed; 0 when none. */
 int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf);
 
 #endif
