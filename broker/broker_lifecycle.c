@@ -103,20 +103,32 @@ static void on_local_heartbeat(void *ctx, const struct ctl_heartbeat_result *r)
     handle_heartbeat_result(bl, r->error_code, r->is_fenced, r->should_shut_down);
 }
 
-static void on_remote_heartbeat(void *arg, int err, const void *resp, struct arena *a)
+/*
+ * The lifecycle an answer is for, or NULL when it needs no handling: it
+ * belongs to an older connection (frees the call either way) or failed in
+ * transit (the connection is dropped and the tick retries).
+ */
+static struct broker_lifecycle *take_answer(struct call_ctx *cc, int err)
 {
-    (void)a;
-    struct call_ctx *cc = arg;
     struct broker_lifecycle *bl = cc->bl;
     bool current = cc->generation == bl->generation;
     free(cc);
     if (!current)
-        return;
+        return NULL;
     bl->inflight = false;
     if (err < 0) {
         drop_conn(bl);
-        return;
+        return NULL;
     }
+    return bl;
+}
+
+static void on_remote_heartbeat(void *arg, int err, const void *resp, struct arena *a)
+{
+    (void)a;
+    struct broker_lifecycle *bl = take_answer(arg, err);
+    if (!bl)
+        return;
     const struct broker_heartbeat_resp *r = resp;
     handle_heartbeat_result(bl, r->error_code, r->is_fenced, r->should_shut_down);
 }
@@ -124,17 +136,9 @@ static void on_remote_heartbeat(void *arg, int err, const void *resp, struct are
 static void on_remote_registered(void *arg, int err, const void *resp, struct arena *a)
 {
     (void)a;
-    struct call_ctx *cc = arg;
-    struct broker_lifecycle *bl = cc->bl;
-    bool current = cc->generation == bl->generation;
-    free(cc);
-    if (!current)
+    struct broker_lifecycle *bl = take_answer(arg, err);
+    if (!bl)
         return;
-    bl->inflight = false;
-    if (err < 0) {
-        drop_conn(bl);
-        return;
-    }
     const struct broker_registration_resp *r = resp;
     if (r->error_code != KERR_NONE) {
         LOG_WARN("broker", "broker registration refused: %s", kafka_error_name(r->error_code));
