@@ -1,0 +1,312 @@
+"""Fault-injection run (issue 15): three `sluice server` nodes in network
+namespaces, a seeded nemesis, producers and a reader recording a history,
+and a checker over it.  See README.md beside this file.
+
+Usage (as root, with /usr/bin/python3 for Debian's confluent-kafka):
+    chaos.py --sluice build/cmd/sluice [--seconds 90] [--seed S]
+             [--out DIR] [--rate 200] [--keep]
+
+Exit status: 0 no anomaly, 1 anomalies (or the run broke), 77 skipped
+(not root, no network namespaces, no confluent-kafka).
+"""
+
+import argparse
+import gc
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+PARTITIONS = 3
+TOPIC_IDEM, TOPIC_PLAIN = "chaos-idempotent", "chaos-plain"
+RUN_TAG = None  # the cluster's tag, for the final release of its subnet
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_until(pred, deadline, what, interval=0.5):
+    end = time.monotonic() + deadline
+    last = None
+    while time.monotonic() < end:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - polling
+            last = e
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {deadline:.0f}s waiting for {what} (last error: {last!r})")
+
+
+def partitions_state(c, topic):
+    """{partition: (leader, replicas, isr)} as each live node reports it, or None."""
+    from confluent_kafka.admin import AdminClient
+    from workload import client_conf
+    states = []
+    for i in c.live():
+        a = AdminClient(client_conf({"bootstrap.servers": c.nodes[i].bootstrap,
+                                     "socket.timeout.ms": 3000}))
+        md = a.list_topics(topic, timeout=4)
+        t = md.topics.get(topic)
+        if t is None or t.error is not None:
+            return None
+        states.append({p: (pm.leader, sorted(pm.replicas), sorted(pm.isrs))
+                       for p, pm in t.partitions.items()})
+    return states
+
+
+def healthy(c, topic):
+    """Every live node reports every partition led with a whole ISR."""
+    states = partitions_state(c, topic)
+    if not states or len(states) != len(c.nodes):
+        return False
+    for st in states:
+        if len(st) != PARTITIONS:
+            return False
+        for leader, replicas, isr in st.values():
+            if leader < 0 or len(replicas) != 3 or isr != replicas:
+                return False
+    return True
+
+
+def create_topics(c, names):
+    """Create `names` (3 partitions, RF 3, min.insync.replicas 2); the admin
+    client is gone when this returns."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from workload import client_conf
+    admin = AdminClient(client_conf({"bootstrap.servers": c.bootstrap()}))
+    fs = admin.create_topics([NewTopic(t, num_partitions=PARTITIONS, replication_factor=3,
+                                       config={"min.insync.replicas": "2"}) for t in names],
+                             request_timeout=30)
+    for f in fs.values():
+        f.result()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
+    ap.add_argument("--seconds", type=float, default=90.0, help="nemesis duration")
+    ap.add_argument("--seed", type=int, default=None, help="nemesis seed (random if unset)")
+    ap.add_argument("--rate", type=float, default=200.0, help="messages/s per writer")
+    ap.add_argument("--out", default=None, help="directory for node dirs, logs and result.json")
+    ap.add_argument("--keep", action="store_true", help="keep node data even when the run passes")
+    ap.add_argument("--kinds", default=None,
+                    help="comma-separated fault kinds (default: all)")
+    args = ap.parse_args()
+
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        print("SKIP: confluent-kafka is not importable (run with /usr/bin/python3)")
+        return EXIT_SKIP
+    import cluster as cl
+    why = cl.preflight()
+    if why:
+        print(f"SKIP: chaos test {why}")
+        return EXIT_SKIP
+    if not os.access(args.sluice, os.X_OK):
+        print(f"sluice binary {args.sluice} is not executable", file=sys.stderr)
+        return EXIT_FAIL
+
+    from checker import (check_topic, longest_gap, read_final, sanitizer_and_fatal_lines,
+                         stray_report)
+    from confluent_kafka.admin import AdminClient
+    from nemesis import NET_FAULTS, PROCESS_FAULTS, Nemesis
+    from workload import Reader, WatermarkPoller, Writer, client_conf, set_client_log
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    out = os.path.abspath(args.out or tempfile.mkdtemp(prefix="sluice-chaos-"))
+    os.makedirs(out, exist_ok=True)
+    log(f"chaos: seed {seed}, {args.seconds:.0f}s of faults, output in {out}")
+    rng = random.Random(seed)
+    set_client_log(os.path.join(out, "clients.log"))
+    kinds = tuple(args.kinds.split(",")) if args.kinds else PROCESS_FAULTS + NET_FAULTS
+
+    cl.clean_stale_runs(log)
+    c = cl.Cluster(args.sluice, out, log)
+    result = {"seed": seed, "seconds": args.seconds, "rate": args.rate, "out": out,
+              "anomalies": [], "errors": []}
+    t0 = time.monotonic()
+    threads = []
+    nem = None
+    try:
+        c.start()
+        wait_until(lambda: len(AdminClient(client_conf({"bootstrap.servers": c.bootstrap()}))
+                               .list_topics(timeout=5).brokers) == 3, 120,
+                   "three registered brokers")
+        create_topics(c, [TOPIC_IDEM, TOPIC_PLAIN])
+        for t in (TOPIC_IDEM, TOPIC_PLAIN):
+            wait_until(lambda: healthy(c, t), 120, f"{t}: leaders and whole ISRs")
+        log("chaos: cluster up, topics created; starting workloads")
+
+        t0 = time.monotonic()
+        boot = c.bootstrap()
+        w_idem = Writer(boot, TOPIC_IDEM, PARTITIONS, "i", True, args.rate, t0)
+        w_plain = Writer(boot, TOPIC_PLAIN, PARTITIONS, "n", False, args.rate, t0)
+        reader = Reader(boot, [TOPIC_IDEM, TOPIC_PLAIN], PARTITIONS, t0)
+        poller = WatermarkPoller(boot, [TOPIC_IDEM, TOPIC_PLAIN], PARTITIONS, t0)
+        threads = [w_idem, w_plain, reader, poller]
+        for th in threads:
+            th.start()
+        time.sleep(5)  # a fault-free warm-up: the history starts with acknowledgements
+        nem = Nemesis(c, rng, TOPIC_IDEM, PARTITIONS, t0, log, kinds=kinds)
+        nem.start()
+        nemesis_start = time.monotonic() - t0
+        end = time.monotonic() + args.seconds
+        while time.monotonic() < end:
+            time.sleep(min(10, max(0, end - time.monotonic())))
+            log(f"chaos: t={time.monotonic() - t0:.0f}s acked i={len(w_idem.acks)} "
+                f"n={len(w_plain.acks)} failed i={len(w_idem.failures)} "
+                f"n={len(w_plain.failures)} reads={len(reader.reads)}")
+        nem.heal_all()
+        heal_t = time.monotonic() - t0
+        log("chaos: healed; waiting for every partition to have a leader and a whole ISR")
+        recovered = True
+        try:
+            for t in (TOPIC_IDEM, TOPIC_PLAIN):
+                wait_until(lambda: healthy(c, t), 180, f"{t}: leaders and whole ISRs after heal")
+        except RuntimeError as e:
+            recovered = False
+            result["anomalies"].append(f"recovery: {e}")
+        recovery_s = time.monotonic() - t0 - heal_t
+        # Writes after the heal: the cluster must accept them again.
+        acks_at_heal = len(w_idem.acks)
+        try:
+            wait_until(lambda: len(w_idem.acks) > acks_at_heal + 50, 120,
+                       "acknowledgements after the heal")
+        except RuntimeError as e:
+            result["anomalies"].append(f"no writes after heal: {e}")
+        w_idem.stop()
+        w_plain.stop()
+        w_idem.join(120)
+        w_plain.join(120)
+        end_t = time.monotonic() - t0
+        # Let the reader catch up with the final high watermarks, then stop it.
+        finals, highs = {}, {}
+        for t in (TOPIC_IDEM, TOPIC_PLAIN):
+            finals[t], highs[t] = read_final(boot, t, PARTITIONS)
+
+        def reader_caught_up():
+            last = {}
+            for tp, p, o, v, _ in reader.reads[-5000:]:
+                last[(tp, p)] = max(o, last.get((tp, p), -1))
+            return all(last.get((t, p), -1) + 1 >= highs[t][p]
+                       for t in highs for p in range(PARTITIONS) if highs[t][p] > 0)
+        try:
+            wait_until(reader_caught_up, 120, "the reader reaching the high watermarks")
+        except RuntimeError as e:
+            result["errors"].append(str(e))
+        for th in (reader, poller):
+            th.stop()
+            th.join(30)
+
+        # -- check --------------------------------------------------------------
+        topics = {}
+        for t, w, idem in ((TOPIC_IDEM, w_idem, True), (TOPIC_PLAIN, w_plain, False)):
+            reads = [r for r in reader.reads if r[0] == t]
+            r = check_topic(finals[t], w, idem, reads)
+            r["final_high_watermarks"] = highs[t]
+            r["reader_offset_regressions"] = [x for x in reader.offset_regressions if x[0] == t][:20]
+            topics[t] = r
+        ack_times = sorted(a[3] for a in w_idem.acks)
+        all_ack_times = sorted(ack_times + [a[3] for a in w_plain.acks])
+        gap, gap_from, gap_to = longest_gap(ack_times, nemesis_start, end_t)
+        gap_all = longest_gap(all_ack_times, nemesis_start, end_t)
+        strays, stray_dirs = stray_report(c.nodes.values())
+        bad_lines = sanitizer_and_fatal_lines(c.nodes.values())
+        ti, tn = topics[TOPIC_IDEM], topics[TOPIC_PLAIN]
+        summary = {
+            "acked": ti["acked"] + tn["acked"],
+            "acked_idempotent": ti["acked"], "acked_plain": tn["acked"],
+            "lost": ti["lost"] + tn["lost"],
+            "wrong_offset": ti["wrong_offset"] + tn["wrong_offset"],
+            "duplicates_idempotent": ti["duplicates"],
+            "duplicates_plain": tn["duplicates"],
+            "reordered": ti["reordered"],
+            "vanished_reads": ti["vanished_reads"] + tn["vanished_reads"],
+            "unknown_values": ti["unknown_values"] + tn["unknown_values"],
+            "hw_regressions": len(poller.regressions),
+            "hw_samples": poller.samples,
+            "longest_unavailability_s": gap,
+            "longest_unavailability_window": [gap_from, gap_to],
+            "longest_unavailability_any_writer_s": gap_all[0],
+            "recovered": recovered, "recovery_s": round(recovery_s, 1),
+            "faults": dict(nem.counts),
+            "crashes": len(nem.crashes),
+            "stray_log_lines": len(strays), "stray_dirs": len(stray_dirs),
+        }
+        result.update({"summary": summary, "topics": topics,
+                       "hw_regression_examples": poller.regressions[:50],
+                       "faults": nem.faults, "crashes": nem.crashes,
+                       "nemesis_errors": nem.errors, "stray_log_lines": strays[:50],
+                       "stray_dirs": stray_dirs, "suspicious_log_lines": bad_lines[:50],
+                       "reader_errors": reader.errors[:20]})
+        an = result["anomalies"]
+        for k in ("lost", "wrong_offset", "duplicates_idempotent", "reordered",
+                  "vanished_reads", "unknown_values", "hw_regressions", "crashes",
+                  "stray_log_lines", "stray_dirs"):
+            if summary[k]:
+                an.append(f"{k}: {summary[k]}")
+        if bad_lines:
+            an.append(f"suspicious node log lines: {len(bad_lines)}")
+    except Exception as e:  # noqa: BLE001 - the run broke: report and fail
+        traceback.print_exc()
+        result["anomalies"].append(f"run error: {e!r}")
+        if nem is not None:
+            result["faults_so_far"] = nem.faults
+    finally:
+        # Every client must be gone before the network is: join the client
+        # threads (their producers/consumers close as they end), collect.
+        if nem is not None:
+            nem.stop_ev.set()
+        for th in threads:
+            th.stop()
+        for th in threads:
+            th.join(90)
+        threads = w_idem = w_plain = reader = poller = None
+        gc.collect()
+        c.cleanup()
+    global RUN_TAG
+    RUN_TAG = c.tag
+
+    path = os.path.join(out, "result.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1, default=str)
+    s = result.get("summary", {})
+    line = (f"chaos seed={seed} acked={s.get('acked')} lost={s.get('lost')} "
+            f"wrong_offset={s.get('wrong_offset')} dup_idem={s.get('duplicates_idempotent')} "
+            f"dup_plain={s.get('duplicates_plain')} reordered={s.get('reordered')} "
+            f"vanished={s.get('vanished_reads')} hw_regressions={s.get('hw_regressions')} "
+            f"max_unavail={s.get('longest_unavailability_s')}s faults={s.get('faults')} "
+            f"anomalies={len(result['anomalies'])} -> {path}")
+    print(line, flush=True)
+    for a in result["anomalies"]:
+        print(f"ANOMALY {a}", flush=True)
+    if result["anomalies"]:
+        print(f"FAIL: seed {seed}; node logs under {out}/node*/node.log", flush=True)
+        return EXIT_FAIL
+    if not args.keep:  # node logs and result.json stay
+        for i in c.nodes:
+            shutil.rmtree(os.path.join(out, f"node{i}", "data"), ignore_errors=True)
+    print("PASS", flush=True)
+    return EXIT_PASS
+
+
+if __name__ == "__main__":
+    code = main()
+    gc.collect()
+    if RUN_TAG:
+        import cluster
+        cluster.release(RUN_TAG)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # no client thread outlives the run

@@ -1,0 +1,182 @@
+"""The history checker of the fault-injection suite (issue 15).
+
+Input: the final log of every partition (read from the start to the high
+watermark by a fresh consumer after the cluster healed), the writers'
+acknowledgements and failures, the continuous reader's reads and the
+watermark poller's regressions.  Output: a dict of figures and anomalies
+(examples capped) that chaos.py writes as JSON.
+
+Anomalies (any makes the run fail):
+  lost              an acknowledged value absent from the final log
+  wrong_offset      an acknowledged (partition, offset) holding another value
+                    (or nothing) in the final log
+  duplicates        a value of the idempotent writer present more than once
+  reordered         acked values of the idempotent writer whose final offsets
+                    do not follow their acknowledged order within a partition
+  vanished_reads    a value the reader saw at offset o that the final log
+                    does not hold at o
+  hw_regressions    a high watermark lower than one seen before
+  unknown_values    a record no writer produced
+Informational: duplicates of the non-idempotent writer, failures, availability.
+"""
+
+import collections
+import glob
+import os
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from workload import client_conf
+
+EXAMPLES = 20
+
+
+def read_final(bootstrap, topic, partitions, deadline=120):
+    """{partition: [(offset, value)]} from offset 0 to the high watermark."""
+    import time
+    c = Consumer(client_conf({"bootstrap.servers": bootstrap,
+                              "group.id": f"chaos-final-{time.time()}",
+                              "enable.auto.commit": False, "enable.partition.eof": True}))
+    try:
+        highs = {}
+        end = time.monotonic() + deadline
+        for p in range(partitions):
+            while True:
+                try:
+                    highs[p] = c.get_watermark_offsets(TopicPartition(topic, p), timeout=5,
+                                                       cached=False)[1]
+                    break
+                except Exception:  # noqa: BLE001 - retry until the deadline
+                    if time.monotonic() > end:
+                        raise
+                    time.sleep(0.5)
+        out = {p: [] for p in range(partitions)}
+        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        done = {p for p in range(partitions) if highs[p] == 0}
+        while len(done) < partitions and time.monotonic() < end:
+            m = c.poll(1.0)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    if m.offset() >= highs[m.partition()]:
+                        done.add(m.partition())
+                    continue
+                continue
+            out[m.partition()].append((m.offset(), m.value().decode()))
+            if m.offset() + 1 >= highs[m.partition()]:
+                done.add(m.partition())
+        if len(done) < partitions:
+            raise RuntimeError(f"final read of {topic}: only partitions {sorted(done)} reached "
+                               f"their high watermark {highs} within {deadline}s")
+        return out, highs
+    finally:
+        c.close()
+
+
+def seq_of(value):
+    return int(value.rsplit("-", 1)[1])
+
+
+def check_topic(final, writer, idempotent, reads):
+    """Figures and anomalies of one topic written by one writer."""
+    at = {}                                # (p, o) -> value
+    where = collections.defaultdict(list)  # value -> [(p, o)]
+    for p, recs in final.items():
+        for o, v in recs:
+            at[(p, o)] = v
+            where[v].append((p, o))
+    acks = writer.acks
+    acked_values = {a[0] for a in acks}
+    lost, wrong = [], []
+    for v, p, o, t in acks:
+        if v not in where:
+            lost.append({"value": v, "partition": p, "offset": o, "acked_at": round(t, 3)})
+        elif at.get((p, o)) != v:
+            wrong.append({"value": v, "partition": p, "offset": o, "acked_at": round(t, 3),
+                          "final_value_there": at.get((p, o)), "final_positions": where[v]})
+    dups = {v: pos for v, pos in where.items() if len(pos) > 1}
+    prefix = writer.tag + "-"
+    unknown = [{"partition": p, "offset": o, "value": v} for (p, o), v in at.items()
+               if not v.startswith(prefix)]
+    reordered = []
+    if idempotent:
+        by_part = collections.defaultdict(list)
+        for v, p, o, t in acks:
+            if v in where:
+                by_part[p].append((seq_of(v), min(where[v])[1], v))
+        for p, items in by_part.items():
+            items.sort()
+            for (s1, o1, v1), (s2, o2, v2) in zip(items, items[1:]):
+                if o2 <= o1:
+                    reordered.append({"partition": p, "earlier": [v1, o1], "later": [v2, o2]})
+    vanished = []
+    for topic, p, o, v, t in reads:
+        if at.get((p, o)) != v:
+            vanished.append({"partition": p, "offset": o, "read": v, "read_at": round(t, 3),
+                             "final": at.get((p, o))})
+    failed_values = {f[0] for f in writer.failures}
+    return {
+        "sent": writer.sent,
+        "acked": len(acks),
+        "failed": len(writer.failures),
+        "unresolved": writer.unresolved,
+        "producers_created": writer.producers,
+        "fatal_errors": writer.fatal[:EXAMPLES],
+        "failure_kinds": dict(collections.Counter(f[2] for f in writer.failures).most_common(10)),
+        "final_records": len(at),
+        "final_high_watermarks": None,  # filled by the caller
+        "failed_but_present": len([v for v in failed_values if v in where and
+                                   v not in acked_values]),
+        "reads": len(reads),
+        "lost": len(lost), "lost_examples": lost[:EXAMPLES],
+        "wrong_offset": len(wrong), "wrong_offset_examples": wrong[:EXAMPLES],
+        "duplicates": len(dups),
+        "duplicate_examples": [{"value": v, "positions": pos}
+                               for v, pos in list(dups.items())[:EXAMPLES]],
+        "reordered": len(reordered), "reordered_examples": reordered[:EXAMPLES],
+        "vanished_reads": len(vanished), "vanished_examples": vanished[:EXAMPLES],
+        "unknown_values": len(unknown), "unknown_examples": unknown[:EXAMPLES],
+    }
+
+
+def longest_gap(times, start, end):
+    """Longest interval in [start, end] without an element of sorted `times`;
+    returns (seconds, from, to)."""
+    pts = [start] + [t for t in times if start <= t <= end] + [end]
+    best = (0.0, start, start)
+    for a, b in zip(pts, pts[1:]):
+        if b - a > best[0]:
+            best = (b - a, a, b)
+    return tuple(round(x, 3) for x in best)
+
+
+def stray_report(nodes):
+    """Lines mentioning stray logs and *-stray directories on any node."""
+    lines, dirs = [], []
+    for n in nodes:
+        try:
+            with open(n.log_path, "rb") as f:
+                for ln in f.read().decode(errors="replace").splitlines():
+                    if "removing stray" in ln or "stray log" in ln:
+                        lines.append(f"node{n.id}: {ln}")
+        except OSError:
+            pass
+        dirs += [f"node{n.id}: {os.path.relpath(d, n.dir)}"
+                 for d in glob.glob(os.path.join(n.data_dir, "*-stray"))]
+    return lines, dirs
+
+
+def sanitizer_and_fatal_lines(nodes):
+    keys = ("ERROR: AddressSanitizer", "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer",
+            "Assertion", "assertion", "FATAL", "panic")
+    out = []
+    for n in nodes:
+        try:
+            with open(n.log_path, "rb") as f:
+                for ln in f.read().decode(errors="replace").splitlines():
+                    if any(k in ln for k in keys):
+                        out.append(f"node{n.id}: {ln}")
+        except OSError:
+            pass
+    return out
