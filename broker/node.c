@@ -234,8 +234,10 @@ static void advance_startup(struct node *n)
     const struct mi_broker *self = own_registration(n);
     if (!self || !n->rm)
         return;
-    if (!replica_manager_is_active(n->rm))
+    if (!replica_manager_is_active(n->rm)) {
         replica_manager_activate(n->rm);
+        group_coordinator_resync(n->groups);
+    }
     if (!self->fenced && n->broker_epoch >= 0 && !n->serving && !n->stopping)
         open_client_listeners(n);
 }
