@@ -224,8 +224,15 @@ def ck_group_run(strategy, group, topic):
               f"{strategy}: consumed {len(got[0] | got[1])} of {GROUP_RECORDS}")
         check(all(parts) and sorted(parts[0] + parts[1]) == list(range(GROUP_PARTS)),
               f"{strategy}: assignment {parts}, expected a split of {GROUP_PARTS} partitions")
+        # Explicit offsets (the end of each assigned partition): a member may
+        # have read nothing from its final assignment, and commit() without
+        # offsets would then fail locally with _NO_OFFSET.
         for m in members:
-            timed(f"{strategy} commit", m.commit, asynchronous=False)
+            offs = [ck.TopicPartition(tp.topic, tp.partition,
+                                      m.get_watermark_offsets(tp, timeout=T)[1])
+                    for tp in m.assignment()]
+            res = timed(f"{strategy} commit", m.commit, offsets=offs, asynchronous=False)
+            check(all(tp.error is None for tp in res), f"{strategy} commit: {res}")
     finally:
         for m in members:
             m.close()
@@ -540,8 +547,8 @@ def aio_groups():
             check(len(got) == GROUP_RECORDS, f"aiokafka group: consumed {len(got)}")
             check(all(parts) and sorted(parts[0] + parts[1]) == list(range(GROUP_PARTS)),
                   f"aiokafka group assignment {parts}")
-            for m in members:
-                await m.commit()
+            for m in members:  # explicit offsets: see ck_group_run
+                await m.commit(await m.end_offsets(list(m.assignment())))
         finally:
             for m in members:
                 await m.stop()
