@@ -8,7 +8,10 @@
  *
  * Every node answers reads from its own metadata image and its own
  * partitions; writes go to the active controller, forwarded to it by the
- * other nodes (503 only when no controller is known).
+ * other nodes (503 only when no controller is known).  Writes are guarded
+ * against cross-site requests (Host, Origin, JSON Content-Type; see
+ * admin_guard.c) and every request must arrive within
+ * admin.request.timeout.ms, so slow clients cannot hold the connection limit.
  */
 #ifndef SLUICE_BROKER_ADMIN_H
 #define SLUICE_BROKER_ADMIN_H

@@ -40,6 +40,9 @@ void admin_request_free(struct admin_request *r)
     evhttp_clear_headers(&r->query);
     free(r->body);
     free(r->extra_headers);
+    free(r->host);
+    free(r->origin);
+    free(r->content_type);
     free(r);
 }
 
@@ -62,6 +65,16 @@ static unsigned parse_method(const char *m)
 static bool is_tchar(char ch)
 {
     return isalnum((unsigned char)ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Stores a header value that must appear once; a second one makes it "" (never matches). */
+static void keep_single(char **slot, const char *v)
+{
+    if (*slot) {
+        (*slot)[0] = '\0';
+        return;
+    }
+    *slot = xstrdup(v);
 }
 
 /*
@@ -260,6 +273,17 @@ struct admin_request *admin_http_parse_head(struct node *n, char *head, int *sta
                 else if (strcasecmp(tok, "keep-alive") == 0 && r->http10)
                     r->keep_alive = true;
             }
+        } else if (strcasecmp(line, "Host") == 0) {
+            if (r->host) {
+                *status = 400;
+                snprintf(why, whylen, "more than one Host header field");
+                return r;
+            }
+            r->host = xstrdup(v);
+        } else if (strcasecmp(line, "Origin") == 0) {
+            keep_single(&r->origin, v);
+        } else if (strcasecmp(line, "Content-Type") == 0) {
+            keep_single(&r->content_type, v);
         } else if (strcasecmp(line, "Expect") == 0) {
             if (strcasecmp(v, "100-continue") != 0) {
                 *status = 417;

@@ -4,6 +4,8 @@
  * handlers the routing table (admin_server.c) dispatches to.
  *
  *   admin_server.c   HTTP/1.1 connections, limits, parsing, routing, replies
+ *   admin_http.c     request heads (parsing) and the request's lifetime
+ *   admin_guard.c    guards against cross-site writes (Host, Origin, Content-Type)
  *   admin_views.c    GET /v1/... JSON views of the image, partitions, quorum
  *   admin_writes.c   POST/DELETE /v1/... through the controller (forwarded to
  *                    it from the other nodes)
@@ -38,7 +40,7 @@ struct node;
 #define ADMIN_MAX_HEADERS      100
 #define ADMIN_MAX_BODY_BYTES   (1024 * 1024)
 #define ADMIN_MAX_PATH_SEGS    16
-#define ADMIN_IDLE_TIMEOUT_S   60
+#define ADMIN_IDLE_TIMEOUT_S   60    /* keep-alive connections between requests */
 #define ADMIN_WRITE_TIMEOUT_MS 30000 /* CreateTopics' default timeout_ms */
 
 /* Methods (bit mask, for routes and the Allow header). */
@@ -70,7 +72,10 @@ struct admin_request {
     bool http10;
     int64_t content_length; /* -1 when absent */
     bool expect_continue;
-    bool dispatched; /* handed to a handler (owned by it until it replies) */
+    char *host;         /* the Host header, or NULL */
+    char *origin;       /* the Origin header, or NULL ("" when sent twice) */
+    char *content_type; /* the Content-Type header, or NULL ("" when sent twice) */
+    bool dispatched;    /* handed to a handler (owned by it until it replies) */
 };
 
 typedef void (*admin_handler)(struct admin_request *r);
@@ -176,15 +181,58 @@ ssize_t admin_http_find_head_end(struct evbuffer *in, size_t *head_len);
 /*
  * Parses a request head (`head` is NUL-terminated and modified in place)
  * into a new request for node n: method, target (decoded into segments and
- * query parameters), Content-Length, Connection and Expect.  Returns the
- * request (never NULL).  *status is 0, or the HTTP status of a protocol
- * error (400 malformed, 413 body over ADMIN_MAX_BODY_BYTES, 414 target too
- * long, 417 unknown expectation, 431 too many fields, 501 Transfer-Encoding,
- * 505 HTTP version) with the reason in why; the request then carries what
- * was parsed, for the error reply.
+ * query parameters), Content-Length, Connection, Expect, Host, Origin and
+ * Content-Type.  Returns the request (never NULL).  *status is 0, or the
+ * HTTP status of a protocol error (400 malformed or a repeated Host, 413 body over
+ * ADMIN_MAX_BODY_BYTES, 414 target too long, 417 unknown expectation, 431 too many fields, 501
+ * Transfer-Encoding, 505 HTTP version) with the reason in why; the request then carries what was
+ * parsed, for the error reply.
  */
 struct admin_request *admin_http_parse_head(struct node *n, char *head, int *status, char *why,
                                             size_t whylen);
+
+/* ---- write guards (admin_guard.c) ---- */
+
+/*
+ * Whether a Content-Type value is application/json (case-insensitive,
+ * parameters such as charset allowed).  False for NULL.
+ */
+bool admin_content_type_is_json(const char *ct);
+
+/*
+ * Splits an authority "host[:port]" (IPv6 addresses in brackets) as sent in
+ * a Host header or an origin: *host gets the host lower-cased without
+ * brackets or a trailing dot, *port the port or -1 when absent.  Returns
+ * false when malformed (empty host, bad characters, bad port) or when the
+ * host does not fit hostlen.
+ */
+bool admin_authority_split(const char *auth, char *host, size_t hostlen, int *port);
+
+/*
+ * Whether `host` (as admin_authority_split gives it) is one of names[0..n):
+ * names compare case-insensitively, addresses by value ("[::1]" and "::1"
+ * alike); a name "*" matches every host.
+ */
+bool admin_host_in(const char *host, const char *const *names, size_t n);
+
+/*
+ * Whether an Origin header value is the same origin as the Host header: an
+ * http or https origin whose host and port (the scheme's default when
+ * absent, on either side) are the Host header's.  False for "null", other
+ * schemes and malformed values.
+ */
+bool admin_origin_matches_host(const char *origin, const char *host_header);
+
+/*
+ * The guards against cross-site writes for a parsed request (every method
+ * but GET, HEAD and OPTIONS; see admin_guard.c): the Host header must name
+ * one of names[0..n) (400 when malformed, 403 when missing or foreign), an
+ * Origin header must match the Host (403), and a body or a Content-Type
+ * must be application/json (415).  Returns 0 when the request may proceed,
+ * else the HTTP status with the reason in why.
+ */
+int admin_request_guard(const struct admin_request *r, const char *const *names, size_t n,
+                        char *why, size_t whylen);
 
 /* Open admin connections counted against the limit (0 when the server is not running). */
 int admin_server_connection_count(const struct node *n);

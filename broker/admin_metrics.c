@@ -113,6 +113,9 @@ static void render_cluster(struct node *n, struct evbuffer *out)
     gauge(out, "sluice_metadata_last_applied_offset",
           "Offset of the last metadata record applied to this node's image.",
           metadata_image_offset(img));
+    gauge(out, "sluice_stray_logs",
+          "Partition directories set aside as stray (not assigned here by the metadata).",
+          n->rm ? (int64_t)replica_manager_stray_logs(n->rm, NULL) : 0);
 }
 
 static void render_quorum(struct node *n, struct evbuffer *out)

@@ -14,10 +14,18 @@
  * connections (one more is answered 503 and closed), ADMIN_MAX_HEADER_BYTES
  * of request line and headers (431), ADMIN_MAX_BODY_BYTES of body (413,
  * checked against Content-Length before reading the body), no chunked
- * request bodies (501), ADMIN_IDLE_TIMEOUT_S of inactivity.  A connection is
- * closed after an error response with a lingering close (output flushed,
- * write side shut, input discarded for a moment) so that the client reads the
- * error instead of a reset.
+ * request bodies (501).  Deadlines are absolute, never reset by traffic, so
+ * that clients trickling bytes cannot hold connections (and with them the
+ * connection limit): a request's head and body must arrive within
+ * admin.request.timeout.ms of its first byte (of the accept for the first
+ * request on a connection), else 408 and the connection closes; a keep-alive
+ * connection with no request is closed ADMIN_IDLE_TIMEOUT_S after its last
+ * response; a handler at work has no deadline here (writes end with the
+ * controller's timeout).  Writes pass the cross-site guards of admin_guard.c
+ * (Host among this node's names, Origin same-origin, JSON bodies) before
+ * their body is read.  A connection is closed after an error response with a
+ * lingering close (output flushed, write side shut, input discarded for a
+ * moment) so that the client reads the error instead of a reset.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +55,9 @@
 
 struct admin_server {
     struct node *node;
+    int request_timeout_ms; /* admin.request.timeout.ms */
+    char **names;           /* this node's names and addresses, for the Host guard */
+    size_t nnames;
     struct evconnlistener *evl;
     struct admin_conn *conns;     /* every open connection, rejected ones included */
     struct admin_write *settling; /* forwarded writes waiting for the image (admin_writes.c) */
@@ -54,8 +65,18 @@ struct admin_server {
     int nrejecting;
 };
 
+/* What a connection is doing, for its deadline timer. */
+enum conn_phase {
+    CONN_REQUEST,  /* reading a request: deadline admin.request.timeout.ms (408) */
+    CONN_HANDLING, /* a handler works on the request: no deadline */
+    CONN_IDLE,     /* keep-alive, no request yet: closed after ADMIN_IDLE_TIMEOUT_S */
+    CONN_CLOSING,  /* answering its last response and lingering (own deadline) */
+};
+
 struct admin_conn {
     struct admin_server *srv;
+    enum conn_phase phase;
+    struct event *deadline; /* the phase's deadline */
     struct bufferevent *bev;
     struct admin_conn *prev, *next;
     struct admin_request *cur; /* being read (body) or handled */
@@ -67,6 +88,7 @@ struct admin_conn {
     bool in_process;           /* conn_process is on the stack */
     bool continue_sent;
     char peer[64];
+    char local[64]; /* the address the client connected to (no port) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -84,6 +106,7 @@ static void conn_free(struct admin_conn *c)
     }
     if (c->linger)
         event_free(c->linger);
+    event_free(c->deadline);
     event_free(c->resume);
     if (c->bev)
         bufferevent_free(c->bev);
@@ -122,6 +145,45 @@ static void start_linger(struct admin_conn *c)
 }
 
 static void conn_process(struct admin_conn *c);
+
+/* Enters phase p and (re)arms the deadline of that phase, counted from now. */
+static void conn_set_phase(struct admin_conn *c, enum conn_phase p)
+{
+    c->phase = p;
+    evtimer_del(c->deadline);
+    struct timeval tv = {0, 0};
+    if (p == CONN_REQUEST) {
+        int ms = c->srv->request_timeout_ms;
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+    } else if (p == CONN_IDLE) {
+        tv.tv_sec = ADMIN_IDLE_TIMEOUT_S;
+    } else {
+        return;
+    }
+    evtimer_add(c->deadline, &tv);
+}
+
+static void reject(struct admin_conn *c, struct admin_request *r, int status, const char *msg);
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct admin_conn *c = arg;
+    if (c->phase == CONN_IDLE) {
+        conn_free(c);
+        return;
+    }
+    if (c->phase != CONN_REQUEST)
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "the request did not arrive completely within %d ms",
+             c->srv->request_timeout_ms);
+    LOG_DEBUG("admin", "%s: %s; closing the connection", c->peer, msg);
+    struct admin_request *r = c->cur ? c->cur : admin_request_new(c->srv->node);
+    reject(c, r, 408, msg);
+}
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
@@ -176,9 +238,11 @@ static const struct {
     {403, "Forbidden"},
     {404, "Not Found"},
     {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
     {409, "Conflict"},
     {413, "Content Too Large"},
     {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
     {417, "Expectation Failed"},
     {421, "Misdirected Request"},
     {431, "Request Header Fields Too Large"},
@@ -232,12 +296,14 @@ void admin_reply_buffer(struct admin_request *r, int status, const char *content
         c->cur = NULL;
     admin_request_free(r);
     if (close_after) {
+        conn_set_phase(c, CONN_CLOSING);
         c->closing = true;
         bufferevent_disable(c->bev, EV_READ);
         if (evbuffer_get_length(out) == 0 && !c->in_process)
             start_linger(c);
         return; /* on_write starts the linger once the output drained */
     }
+    conn_set_phase(c, CONN_IDLE);
     bufferevent_enable(c->bev, EV_READ);
     /* Pipelined requests may already be buffered.  After an asynchronous reply (from a
      * controller callback) they are read from a fresh loop callback, never from inside
@@ -370,6 +436,10 @@ static void conn_process(struct admin_conn *c)
                     break;
                 evbuffer_drain(in, 1);
             }
+            if (evbuffer_get_length(in) == 0)
+                break;
+            if (c->phase == CONN_IDLE)
+                conn_set_phase(c, CONN_REQUEST); /* the next request's first byte */
             size_t head_len = 0;
             ssize_t total = admin_http_find_head_end(in, &head_len);
             if (total < 0) {
@@ -398,6 +468,14 @@ static void conn_process(struct admin_conn *c)
             r = admin_http_parse_head(c->srv->node, head, &status, why, sizeof why);
             r->conn = c;
             free(head);
+            if (!status) {
+                /* The names of this node plus the address this client reached. */
+                c->srv->names[c->srv->nnames] = c->local;
+                status = admin_request_guard(r, (const char *const *)c->srv->names,
+                                             c->srv->nnames + 1, why, sizeof why);
+                if (status)
+                    LOG_DEBUG("admin", "%s: refused: %s", c->peer, why);
+            }
             if (status) {
                 reject(c, r, status, why);
                 break;
@@ -421,6 +499,7 @@ static void conn_process(struct admin_conn *c)
             r->body[need] = '\0';
             r->body_len = need;
         }
+        conn_set_phase(c, CONN_HANDLING);
         dispatch(r);
     }
     c->in_process = false;
@@ -452,6 +531,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     c->srv = s;
     c->bev = bev;
     c->resume = event_new(s->node->base, -1, 0, on_resume, c);
+    c->deadline = evtimer_new(s->node->base, on_deadline, c);
     if (sa->sa_family == AF_INET) {
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
@@ -461,6 +541,16 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip,
                  ntohs(((struct sockaddr_in6 *)sa)->sin6_port));
+    }
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
+        if (local.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&local)->sin_addr, c->local,
+                      sizeof c->local);
+        else if (local.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&local)->sin6_addr, c->local,
+                      sizeof c->local);
     }
     c->next = s->conns;
     if (s->conns)
@@ -473,8 +563,12 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         s->nconns++;
     }
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    /* Reading is bounded by the phase deadlines (a bufferevent read timeout restarts
+     * with every byte); the write timeout closes a client that stops reading. */
     struct timeval idle = {ADMIN_IDLE_TIMEOUT_S, 0};
-    bufferevent_set_timeouts(bev, &idle, &idle);
+    bufferevent_set_timeouts(bev, NULL, &idle);
+    if (!over)
+        conn_set_phase(c, CONN_REQUEST); /* the first request's deadline runs from the accept */
     bufferevent_setwatermark(bev, EV_READ, 0, ADMIN_MAX_HEADER_BYTES + ADMIN_MAX_BODY_BYTES + 4096);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     if (over) {
@@ -484,6 +578,49 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         admin_request_add_header(r, "Retry-After", "1");
         reject(c, r, 503, "too many admin connections");
     }
+}
+
+static void names_add(struct admin_server *s, size_t *cap, const char *name)
+{
+    if (!name || !*name)
+        return;
+    if (s->nnames + 2 > *cap) { /* one spare slot for the connection's local address */
+        *cap = *cap ? *cap * 2 : 16;
+        s->names = xrealloc(s->names, *cap * sizeof *s->names);
+    }
+    s->names[s->nnames++] = xstrdup(name);
+}
+
+/*
+ * The names the Host header of a write may carry: loopback, the admin
+ * listener's host, the listener and advertised hosts, the machine's host
+ * name and admin.allowed.hosts.
+ */
+static void names_build(struct admin_server *s, const struct broker_config *cfg)
+{
+    size_t cap = 0;
+    names_add(s, &cap, "localhost");
+    names_add(s, &cap, "127.0.0.1");
+    names_add(s, &cap, "::1");
+    names_add(s, &cap, cfg->admin_host);
+    for (size_t i = 0; i < cfg->listen.n; i++)
+        names_add(s, &cap, cfg->listen.v[i].host);
+    for (size_t i = 0; i < cfg->advertised.n; i++)
+        names_add(s, &cap, cfg->advertised.v[i].host);
+    char host[256];
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        names_add(s, &cap, host);
+    }
+    for (size_t i = 0; i < cfg->admin_allowed_hosts.n; i++)
+        names_add(s, &cap, cfg->admin_allowed_hosts.v[i]);
+}
+
+static void names_free(struct admin_server *s)
+{
+    for (size_t i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    free(s->names);
 }
 
 int admin_server_start(struct node *n)
@@ -506,6 +643,7 @@ int admin_server_start(struct node *n)
     }
     struct admin_server *s = xcalloc(1, sizeof *s);
     s->node = n;
+    s->request_timeout_ms = cfg->admin_request_timeout_ms;
     s->evl = evconnlistener_new_bind(
         n->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         128, res->ai_addr, (int)res->ai_addrlen);
@@ -516,6 +654,7 @@ int admin_server_start(struct node *n)
         free(s);
         return SL_EIO;
     }
+    names_build(s, cfg);
     n->admin = s;
     LOG_INFO("admin", "admin API on http://%s:%d/", *cfg->admin_host ? cfg->admin_host : "*",
              cfg->admin_port);
@@ -530,6 +669,7 @@ void admin_server_stop(struct node *n)
         evconnlistener_free(s->evl);
         while (s->conns)
             conn_free(s->conns);
+        names_free(s);
         free(s);
         n->admin = NULL;
     }

@@ -93,6 +93,24 @@ static json_t *local_disk_space(const struct node *n, bool *low)
     return a;
 }
 
+/*
+ * Partition directories this node set aside as stray (KIP-858 naming,
+ * "<topic>-<n>.<uuid>-stray"): data the metadata does not assign here, kept
+ * for the operator to inspect and remove.
+ */
+static json_t *stray_logs_json(const struct node *n)
+{
+    json_t *a = json_array();
+    if (!n->rm)
+        return a;
+    const char **names = NULL;
+    size_t count = replica_manager_stray_logs(n->rm, &names);
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(a, json_string(names[i]));
+    free(names);
+    return a;
+}
+
 static json_t *roles_json(const struct node *n, int32_t id, bool is_broker)
 {
     json_t *a = json_array();
@@ -152,6 +170,9 @@ static json_t *broker_json(const struct node *n, const struct mi_broker *b)
     /* Only this node's own version and disks are known here. */
     json_object_set_new(o, "version", self ? json_string(SLUICE_VERSION) : json_null());
     json_object_set_new(o, "disk_space", self ? local_disk_space(n, NULL) : json_null());
+    json_object_set_new(o, "metadata_caught_up",
+                        self ? json_boolean(node_metadata_caught_up(n)) : json_null());
+    json_object_set_new(o, "stray_logs", self ? stray_logs_json(n) : json_null());
     return o;
 }
 

@@ -475,6 +475,14 @@ static const struct bcfg_key keys[] = {
     K_STR("broker.rack", broker_rack, NULL, NULL, true, "Rack of this broker, for placement."),
     K_STR("admin.listener", admin_listener, "127.0.0.1:9644", v_admin_listener, true,
           "Sluice: host:port of the HTTP admin endpoint (REST, /metrics); empty disables it."),
+    K_LIST("admin.allowed.hosts", admin_allowed_hosts, NULL, NULL, true, NULL,
+           "Sluice: further host names (or addresses) the admin API answers writes for, besides "
+           "the admin listener's host, the advertised and listener hosts, the machine's host "
+           "name, localhost and the address a client connected to (DNS rebinding guard)."),
+    K_INT("admin.request.timeout.ms", admin_request_timeout_ms, "10000", 100, I32MAX, true, NULL,
+          "Sluice: an admin API request (headers and body) must arrive completely within this "
+          "time from its first byte (from the connection's accept for the first request), "
+          "otherwise the connection is closed with 408."),
     K_ENUM("log.level", log_level, "info", "debug|info|warn|error", false, NULL,
            "Sluice: lowest level of log messages written to stderr."),
 

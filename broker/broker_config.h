@@ -108,6 +108,8 @@ struct broker_config {
     char *metadata_log_dir;
     char *broker_rack;
     char *admin_listener;
+    struct bcfg_strlist admin_allowed_hosts;
+    int32_t admin_request_timeout_ms;
     int log_level; /* enum log_level */
 
     int32_t num_partitions;

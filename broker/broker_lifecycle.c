@@ -217,6 +217,8 @@ static void send_heartbeat(struct broker_lifecycle *bl)
         .broker_id = n->node_id,
         .broker_epoch = n->broker_epoch,
         .current_metadata_offset = metadata_image_offset(n->image),
+        /* Not ready to lead or follow before the initial catch-up (Kafka's readyToUnfence). */
+        .want_fence = !node_metadata_caught_up(n),
         .want_shut_down = bl->shutting_down,
     };
     struct call_ctx *cc = xcalloc(1, sizeof *cc);
@@ -252,8 +254,8 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         bl->last_sent_ms = now_ms;
         bl->inflight = true;
         controller_broker_heartbeat(n->controller, n->node_id, n->broker_epoch,
-                                    metadata_image_offset(n->image), false, bl->shutting_down,
-                                    clock_mono_ms(), on_local_heartbeat, bl);
+                                    metadata_image_offset(n->image), !node_metadata_caught_up(n),
+                                    bl->shutting_down, clock_mono_ms(), on_local_heartbeat, bl);
         return;
     }
     if (now_ms - bl->last_sent_ms < (n->broker_epoch < 0 ? RETRY_MS : interval))

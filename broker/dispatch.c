@@ -117,17 +117,27 @@ void broker_dispatch(struct request *req)
     fn(req);
 }
 
+/*
+ * Decodes the request body like Kafka's generated parsers: fields are read in
+ * order and whatever follows the body is ignored (Kafka never checks that the
+ * buffer was consumed).  librdkafka 2.x relies on this: for an all-topics
+ * Metadata v12 request it leaves a 4-byte array-count placeholder (00 00 00 00)
+ * whose first byte reads as a null compact array, so the real fields follow as
+ * trailing bytes.
+ */
 void *request_decode_body(struct request *req, const struct proto_schema *schema)
 {
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
     void *out = arena_alloc(&req->arena, schema->size);
     if (proto_decode(schema, ver, req->apis->is_flexible(key, ver), &req->body, out, &req->arena) <
-            0 ||
-        rbuf_remaining(&req->body) != 0) {
+        0) {
         LOG_DEBUG("broker", "malformed %s v%d request", schema->name, ver);
         request_close_connection(req, "malformed request body");
         return NULL;
     }
+    if (rbuf_remaining(&req->body) != 0)
+        LOG_DEBUG("broker", "%s v%d request: ignoring %zu bytes after the body", schema->name, ver,
+                  rbuf_remaining(&req->body));
     return out;
 }
 

@@ -1,5 +1,9 @@
 /*
- * Forwarding to the active controller (forward.h).
+ * Forwarding to the active controller (forward.h).  While no controller is
+ * known (an election, a node that has just started) forwarded requests are
+ * held, as Kafka's ForwardingManager queues them, and sent once one is known
+ * (to this node's own CONTROLLER listener when it won), or the connection is
+ * closed after FORWARD_TIMEOUT_MS so the client retries elsewhere.
  */
 #include "forward.h"
 
@@ -8,6 +12,8 @@
 
 #include "api_controller.h"
 #include "broker_config.h"
+#include "clock.h"
+#include "node.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
@@ -19,11 +25,9 @@
 
 #define FORWARD_TIMEOUT_MS 30000
 
-struct kc_conn *forward_controller_conn(struct node *n)
+/* The connection to `leader`'s CONTROLLER listener (this node's own one included). */
+static struct kc_conn *conn_to(struct node *n, int32_t leader)
 {
-    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
-    if (leader < 0 || leader == n->node_id)
-        return NULL;
     if (n->forward_conn && n->forward_to == leader)
         return n->forward_conn;
     forward_close(n);
@@ -39,6 +43,14 @@ struct kc_conn *forward_controller_conn(struct node *n)
         return n->forward_conn;
     }
     return NULL;
+}
+
+struct kc_conn *forward_controller_conn(struct node *n)
+{
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    if (leader < 0 || leader == n->node_id)
+        return NULL;
+    return conn_to(n, leader);
 }
 
 struct fwd {
@@ -62,13 +74,10 @@ static void on_response(void *ctx, int err, const void *resp, struct arena *a)
     request_respond(req, schema, resp);
 }
 
-bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
-                           const void *body, const struct proto_schema *resp_schema)
+static bool send_to(struct kc_conn *c, struct request *req, const struct proto_schema *req_schema,
+                    const void *body, const struct proto_schema *resp_schema)
 {
-    struct kc_conn *c = forward_controller_conn(req->node);
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
-    if (!c || !proto_api_controller_version_supported(key, ver))
-        return false;
     struct fwd *f = xcalloc(1, sizeof *f);
     f->req = req;
     f->resp_schema = resp_schema;
@@ -78,6 +87,79 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
         return false;
     }
     return true;
+}
+
+/* A forwarded request waiting for a controller to be known. */
+struct held {
+    struct node_delayed parked; /* first */
+    struct request *req;
+    const struct proto_schema *req_schema, *resp_schema;
+    const void *body; /* in req's arena */
+    int64_t deadline_ms;
+};
+
+static void held_free(struct held *h)
+{
+    node_delayed_remove(&h->parked);
+    free(h);
+}
+
+/* Shutdown, or the deadline passed: the client reconnects and retries. */
+static void held_expire(struct node_delayed *d)
+{
+    struct held *h = (struct held *)d;
+    struct request *req = h->req;
+    held_free(h);
+    request_close_connection(req, "no active controller became known in time");
+}
+
+bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
+                           const void *body, const struct proto_schema *resp_schema)
+{
+    struct node *n = req->node;
+    int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
+    if (!proto_api_controller_version_supported(key, ver))
+        return false;
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    if (leader >= 0) {
+        struct kc_conn *c = forward_controller_conn(n);
+        return c && send_to(c, req, req_schema, body, resp_schema);
+    }
+    struct held *h = xcalloc(1, sizeof *h);
+    h->req = req;
+    h->req_schema = req_schema;
+    h->resp_schema = resp_schema;
+    h->body = body;
+    h->deadline_ms = clock_mono_ms() + FORWARD_TIMEOUT_MS;
+    node_delayed_add(n, &h->parked, held_expire);
+    h->parked.kind = "forward";
+    LOG_DEBUG("broker", "holding API %d until a controller is known", key);
+    return true;
+}
+
+void forward_retry_held(struct node *n)
+{
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    int64_t now = clock_mono_ms();
+    struct node_delayed *d = n->delayed.next;
+    while (d != &n->delayed) {
+        struct node_delayed *next = d->next;
+        if (d->expire == held_expire) {
+            struct held *h = (struct held *)d;
+            struct kc_conn *c = leader >= 0 ? conn_to(n, leader) : NULL;
+            if (c) {
+                struct request *req = h->req;
+                const struct proto_schema *qs = h->req_schema, *rs = h->resp_schema;
+                const void *body = h->body;
+                held_free(h);
+                if (!send_to(c, req, qs, body, rs))
+                    request_close_connection(req, "forwarding to the controller failed");
+            } else if (now >= h->deadline_ms || request_conn_closed(h->req)) {
+                held_expire(d);
+            }
+        }
+        d = next;
+    }
 }
 
 static void on_auto_created(void *ctx, int err, const void *resp, struct arena *a)

@@ -24,13 +24,24 @@ struct request;
 struct kc_conn *forward_controller_conn(struct node *n);
 
 /*
- * Sends the decoded request `body` (of req's API and version) to the active
- * controller and completes `req` with its response.  Returns false (and does
- * nothing) when no other node is known to be the active controller; the
- * caller then answers NOT_CONTROLLER itself.
+ * Sends the decoded request `body` (of req's API and version, living in req's
+ * arena) to the active controller and completes `req` with its response.
+ * While no controller is known the request is held (forward_retry_held sends
+ * it once one is, within FORWARD_TIMEOUT_MS, else the connection is closed so
+ * the client retries, as with a controller lost mid-request).  Returns false
+ * (and does nothing) when the controller listener does not serve this API
+ * version or this node itself is the known controller; the caller then
+ * answers NOT_CONTROLLER itself.
  */
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema);
+
+/*
+ * Sends the held forwarded requests once a controller is known (to this
+ * node's own CONTROLLER listener when it is the one), and gives up on those
+ * past their deadline.  Called from the node's tick and on leader changes.
+ */
+void forward_retry_held(struct node *n);
 
 /*
  * Asks the active controller to create `topic` with the broker defaults

@@ -746,6 +746,12 @@ static void image_changed(struct group_coordinator *gc)
     schedule_work(gc);
 }
 
+void group_coordinator_resync(struct group_coordinator *gc)
+{
+    if (gc)
+        image_changed(gc);
+}
+
 static void on_topic_created(void *ctx, const struct metadata_image *img, const struct mi_topic *t)
 {
     (void)img;

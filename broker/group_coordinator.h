@@ -75,6 +75,13 @@ struct group_coordinator *group_coordinator_create(struct node *n);
  */
 void group_coordinator_destroy(struct group_coordinator *gc);
 
+/*
+ * Looks again at which __consumer_offsets partitions this broker leads (soon,
+ * from the loop): call when the hosted partitions changed other than through
+ * an image delta (the replica manager's activation).  NULL is a no-op.
+ */
+void group_coordinator_resync(struct group_coordinator *gc);
+
 /* Periodic work from the node's tick: offset retention and empty-group cleanup. */
 void group_coordinator_tick(struct group_coordinator *gc, int64_t now_ms);
 

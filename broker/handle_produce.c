@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "node.h"
 #include "partition.h"
+#include "record_batch.h"
 #include "replica_manager.h"
 #include "request.h"
 #include "xalloc.h"
@@ -154,6 +155,23 @@ static void respond_all_error(struct request *req, struct produce_req *pr, int16
     request_respond(req, &proto_produce_resp_schema, resp);
 }
 
+/*
+ * KIP-110: ZStandard batches need Produce v7; an older request gets
+ * UNSUPPORTED_COMPRESSION_TYPE for the partition, judged from the first
+ * batch's attributes as ProduceRequest.validateRecords does.  Anything too
+ * short to hold them is left to the append's own validation.
+ */
+static int16_t produce_compression_check(int16_t version, const struct kbytes *records)
+{
+    if (version >= 7 || records->len < RB_OFF_ATTRIBUTES + 2 || !records->p)
+        return KERR_NONE;
+    uint16_t attrs =
+        (uint16_t)(records->p[RB_OFF_ATTRIBUTES] << 8 | records->p[RB_OFF_ATTRIBUTES + 1]);
+    if ((attrs & RB_ATTR_COMPRESSION_MASK) == RB_COMPRESSION_ZSTD)
+        return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+    return KERR_NONE;
+}
+
 void handle_produce(struct request *req)
 {
     struct node *n = req->node;
@@ -194,6 +212,9 @@ void handle_produce(struct request *req)
             op->log_start_offset = -1;
             struct partition *p = NULL;
             int16_t err = replica_manager_lookup_leader(n->rm, rt->name.s, rp->index, -1, &p);
+            if (err != KERR_UNKNOWN_TOPIC_OR_PARTITION &&
+                produce_compression_check(req->hdr.api_version, &rp->records) != KERR_NONE)
+                err = KERR_UNSUPPORTED_COMPRESSION_TYPE;
             if (err == KERR_NONE && (rp->records.len <= 0 || !rp->records.p))
                 err = KERR_INVALID_RECORD;
             if (err == KERR_NONE && acks == -1 && p->nisr < p->cfg.min_insync_replicas)

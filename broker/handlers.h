@@ -33,9 +33,10 @@ void handle_controller_rpc(struct request *req);
 
 /*
  * Decodes the request body as `schema` into a struct allocated in the
- * request's arena.  On malformed input (or trailing bytes after the body) it
- * completes the request by closing the connection, as Kafka does for
- * unparseable requests, and returns NULL: the handler must return at once.
+ * request's arena.  Bytes after the body are ignored (debug log), as Kafka's
+ * parsers do.  On malformed input it completes the request by closing the
+ * connection, as Kafka does for unparseable requests, and returns NULL: the
+ * handler must return at once.
  */
 void *request_decode_body(struct request *req, const struct proto_schema *schema);
 

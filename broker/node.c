@@ -132,9 +132,6 @@ static void open_client_listeners(struct node *n)
         n->listeners[n->nlisteners++] = l;
     }
     n->serving = true;
-    /* The image has caught up (our registration committed): logs it does not know
-     * belong to topics deleted while we were down. */
-    replica_manager_remove_stray_logs(n->rm);
     LOG_INFO("broker", "node %d ready: cluster %s, broker epoch %lld", n->node_id, n->cluster_id,
              (long long)n->broker_epoch);
 }
@@ -207,39 +204,144 @@ static void register_broker(struct node *n)
     free(eps);
 }
 
-/* Image listener: open the client listeners once this broker is registered and unfenced. */
+/*
+ * This process's own registration as the image holds it, or NULL while the
+ * image has not replayed it.  The incarnation id is new in every process, so
+ * a record carrying it is this incarnation's registration (KIP-631), never a
+ * stale one from before a restart; an image holding it has replayed the
+ * metadata log at least up to it, which is Kafka's initial catch-up.
+ */
+static const struct mi_broker *own_registration(const struct node *n)
+{
+    const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
+    if (!self || !uuid_equal(&self->incarnation_id, &n->incarnation_id))
+        return NULL;
+    return self;
+}
+
+bool node_metadata_caught_up(const struct node *n)
+{
+    return n->rm && replica_manager_is_active(n->rm);
+}
+
+/*
+ * Brings the broker up as far as the image allows: the replica manager acts
+ * on the image once it holds this incarnation's registration, and the client
+ * listeners open once that registration is unfenced as well.
+ */
+static void advance_startup(struct node *n)
+{
+    const struct mi_broker *self = own_registration(n);
+    if (!self || !n->rm)
+        return;
+    if (!replica_manager_is_active(n->rm)) {
+        replica_manager_activate(n->rm);
+        group_coordinator_resync(n->groups);
+    }
+    if (!self->fenced && n->broker_epoch >= 0 && !n->serving && !n->stopping)
+        open_client_listeners(n);
+}
+
+/* Image listener: our own registration replayed or unfenced. */
 static void on_broker_changed(void *ctx, const struct metadata_image *img,
                               const struct mi_broker *old, const struct mi_broker *now)
 {
     (void)img;
     (void)old;
     struct node *n = ctx;
-    if (now && now->id == n->node_id && !now->fenced && n->broker_epoch >= 0 && !n->serving)
-        open_client_listeners(n);
+    if (now && now->id == n->node_id)
+        advance_startup(n);
+}
+
+/*
+ * Test-only: SLUICE_TEST_HOLD_METADATA_REPLAY_MS=N holds committed metadata
+ * batches back from the image for the first N ms of the process, so tests can
+ * make a restarted broker register long before its replay catches up (what a
+ * large metadata log does on its own).  Held batches are applied in order when
+ * the time is up, or at once when the quorum needs a complete image (a
+ * snapshot, a leader change).  Unset in production.
+ */
+struct held_batch {
+    struct held_batch *next;
+    int64_t base_offset;
+    size_t len;
+    uint8_t data[];
+};
+
+static void release_held_batches(struct node *n)
+{
+    while (n->held_head) {
+        struct held_batch *h = n->held_head;
+        n->held_head = h->next;
+        if (!n->held_head)
+            n->held_tail = NULL;
+        controller_handle_commit(n->controller, h->base_offset, h->data, h->len);
+        free(h);
+    }
+}
+
+static void on_replay_hold_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct node *n = arg;
+    n->hold_replay_until_ms = 0;
+    LOG_INFO("broker", "test hold on metadata replay ended");
+    release_held_batches(n);
+}
+
+static void start_replay_hold(struct node *n)
+{
+    const char *v = getenv("SLUICE_TEST_HOLD_METADATA_REPLAY_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms <= 0)
+        return;
+    LOG_WARN("broker", "test hook: holding metadata replay back for %ld ms", ms);
+    n->hold_replay_until_ms = clock_mono_ms() + ms;
+    n->ev_replay_hold = evtimer_new(n->base, on_replay_hold_end, n);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(n->ev_replay_hold, &tv);
 }
 
 static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size_t len)
 {
     struct node *n = ctx;
+    if (n->hold_replay_until_ms > 0) {
+        struct held_batch *h = xmalloc(sizeof *h + len);
+        h->next = NULL;
+        h->base_offset = base_offset;
+        h->len = len;
+        memcpy(h->data, batch, len);
+        if (n->held_tail)
+            n->held_tail->next = h;
+        else
+            n->held_head = h;
+        n->held_tail = h;
+        return;
+    }
     controller_handle_commit(n->controller, base_offset, batch, len);
 }
 
 static int on_write_snapshot(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out)
 {
+    release_held_batches(ctx);
     return controller_write_snapshot(((struct node *)ctx)->controller, end_offset, epoch, out);
 }
 
 static int on_load_snapshot(void *ctx, int64_t end_offset, const uint8_t *data, size_t len)
 {
+    release_held_batches(ctx);
     return controller_load_snapshot(((struct node *)ctx)->controller, end_offset, data, len);
 }
 
 static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
 {
     struct node *n = ctx;
+    release_held_batches(n);
     controller_handle_leader_change(n->controller, leader_id, epoch);
     LOG_INFO("controller", "metadata quorum leader is %d at epoch %d", leader_id, epoch);
     register_broker(n);
+    forward_retry_held(n);
 }
 
 /* Controlled shutdown gives up after this long (the controller may be unreachable). */
@@ -295,9 +397,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     register_broker(n);
     if (n->lifecycle)
         broker_lifecycle_tick(n->lifecycle, clock_mono_ms());
-    const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
-    if (self && !self->fenced && n->broker_epoch >= 0 && !n->serving)
-        open_client_listeners(n);
+    advance_startup(n);
+    forward_retry_held(n);
     if (n->rm)
         replica_manager_tick(n->rm, clock_wall_ms());
     group_coordinator_tick(n->groups, clock_wall_ms());
@@ -421,6 +522,7 @@ int broker_node_run(const struct broker_config *cfg)
         .listener_name =
             cfg->controller_listener_names.n > 0 ? cfg->controller_listener_names.v[0] : NULL,
     };
+    start_replay_hold(n);
     int rc = open_controller_listener(n);
     if (rc == 0)
         rc = quorum_raft_open(n->base, &qc, &ql, &n->quorum);
@@ -485,6 +587,13 @@ out:
         event_free(n->ev_tick);
     if (n->ev_shutdown)
         event_free(n->ev_shutdown);
+    if (n->ev_replay_hold)
+        event_free(n->ev_replay_hold);
+    while (n->held_head) {
+        struct held_batch *h = n->held_head;
+        n->held_head = h->next;
+        free(h);
+    }
     if (n->ev_sigterm)
         event_free(n->ev_sigterm);
     if (n->ev_sigint)

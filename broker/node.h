@@ -89,6 +89,10 @@ struct node {
     struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */
 
     struct event *ev_sigterm, *ev_sigint, *ev_tick;
+    /* Test-only hold on metadata replay (node.c, SLUICE_TEST_HOLD_METADATA_REPLAY_MS). */
+    int64_t hold_replay_until_ms; /* 0: not holding */
+    struct held_batch *held_head, *held_tail;
+    struct event *ev_replay_hold;
     bool stopping;
     int exit_code;
 };
@@ -114,6 +118,14 @@ void node_delayed_remove(struct node_delayed *d);
  * active controller itself.
  */
 int32_t node_controller_id(const struct node *n);
+
+/*
+ * True once this broker acts on the metadata image: it has replayed its own
+ * registration of this incarnation (KIP-631's initial catch-up) and its
+ * replica manager has opened the partitions assigned to it.  Until then its
+ * heartbeats ask to stay fenced.
+ */
+bool node_metadata_caught_up(const struct node *n);
 
 /* True when this node can change metadata now (it is the active controller). */
 bool node_is_controller(const struct node *n);

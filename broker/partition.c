@@ -53,29 +53,25 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
                    int64_t recovery_point, int64_t hw_checkpoint, struct partition **out)
 {
     char *dir = partition_dir_name(log_dir, topic, index);
+    /* partition.metadata ties the directory to its topic id: a directory left by an
+     * earlier topic of the same name holds data that is not this topic's, and it is
+     * not ours to delete (the caller sets it aside as stray). */
+    struct uuid on_disk;
+    int rc = storage_partition_meta_read(dir, &on_disk);
+    if (rc == 0 && !uuid_equal(&on_disk, topic_id)) {
+        LOG_WARN("broker", "%s belongs to another topic id than %s-%d's", dir, topic, index);
+        free(dir);
+        return SL_EEXISTS;
+    }
+    int meta_rc = rc;
     struct storage_log *log = NULL;
-    int rc = storage_log_open(dir, &cfg->log, recovery_point, &log);
+    rc = storage_log_open(dir, &cfg->log, recovery_point, &log);
     if (rc < 0) {
         LOG_ERROR("broker", "cannot open log %s: %s", dir, sl_strerror(rc));
         free(dir);
         return rc;
     }
-    /* partition.metadata ties the directory to its topic id: a directory left by an
-     * earlier topic of the same name holds data that is not this topic's. */
-    struct uuid on_disk;
-    rc = storage_partition_meta_read(dir, &on_disk);
-    if (rc == 0 && !uuid_equal(&on_disk, topic_id)) {
-        LOG_WARN("broker", "%s belongs to an earlier topic of the same name; replacing it", dir);
-        storage_log_delete(log);
-        log = NULL;
-        rc = storage_log_open(dir, &cfg->log, -1, &log);
-        if (rc < 0) {
-            free(dir);
-            return rc;
-        }
-        rc = SL_ENOTFOUND;
-    }
-    if (rc != 0 && (rc = storage_partition_meta_write(dir, topic_id)) < 0) {
+    if (meta_rc != 0 && (rc = storage_partition_meta_write(dir, topic_id)) < 0) {
         LOG_ERROR("broker", "cannot write %s/partition.metadata: %s", dir, sl_strerror(rc));
         storage_log_close(log);
         free(dir);

@@ -89,7 +89,8 @@ char *partition_dir_name(const char *log_dir, const char *topic, int32_t index);
  * it, reloads the leader-epoch cache and rebuilds producer state from the log.
  * hw_checkpoint is the persisted high watermark (-1 unknown).  Returns 0 and
  * the partition (owned by the caller, released with partition_close) or a
- * negative SL_E* code.
+ * negative SL_E* code: SL_EEXISTS when the directory's partition.metadata
+ * names another topic id (left untouched: the caller decides what it is).
  */
 int partition_open(const char *log_dir, const char *topic, int32_t index,
                    const struct uuid *topic_id, const struct partition_config *cfg,

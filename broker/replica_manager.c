@@ -1,11 +1,15 @@
 /*
  * Hosted partitions, kept in step with the metadata image (replica_manager.h).
  *
- * On start the image is complete (the quorum replays synchronously), so the
- * manager reconciles once: every partition assigned to this broker is opened
- * and given its leadership state, and partition directories the image no
- * longer knows (topics deleted while the node was down) are removed.  After
- * that, image deltas drive changes.
+ * After a restart the metadata image is replayed while the node catches up
+ * with the quorum, so what it says early on is old or incomplete.  The manager
+ * therefore stays inactive (it ignores image deltas and opens no log) until
+ * the node has replayed its own registration of this incarnation (KIP-631's
+ * initial catch-up).  Activation then reconciles once: directories of
+ * partitions the caught-up image does not assign here are renamed aside as
+ * stray (never deleted), and every assigned partition is opened and given its
+ * leadership state.  After that, image deltas drive changes.  Checkpoints
+ * keep the entries of every partition whose log is on disk, loaded or not.
  */
 #include "replica_manager.h"
 
@@ -24,6 +28,9 @@
 #include "err.h"
 #include "log.h"
 #include "metadata_image.h"
+#include "partition_meta.h"
+#include "fileutil.h"
+#include "sl_assert.h"
 #include "node.h"
 #include "isr_updates.h"
 #include "partition.h"
@@ -39,8 +46,12 @@
 struct replica_manager {
     struct node *node;
     const char *log_dir;
-    struct strmap parts;                /* "topic partition" -> struct partition */
-    struct strmap recovery_points, hws; /* from checkpoints at start: key -> int64_t* */
+    bool active;         /* replica_manager_activate ran: deltas apply */
+    struct strmap parts; /* "topic partition" -> struct partition */
+    /* Checkpointed values, key -> int64_t*: loaded at start, refreshed from the hosted
+     * partitions before each write, dropped only with the partition's directory. */
+    struct strmap recovery_points, hws;
+    struct strmap strays; /* directory names set aside as stray -> rm (a marker) */
     struct partition **flush_list;
     size_t nflush, cap_flush;
     struct event *flush_ev;
@@ -72,12 +83,27 @@ static void load_checkpoint(struct replica_manager *rm, const char *name, struct
     free(path);
 }
 
-static int64_t take_checkpoint(struct strmap *m, const char *key)
+static int64_t checkpoint_value(struct strmap *m, const char *key)
 {
-    int64_t *v = strmap_del(m, key);
-    int64_t r = v ? *v : -1;
-    free(v);
-    return r;
+    int64_t *v = strmap_get(m, key);
+    return v ? *v : -1;
+}
+
+static void checkpoint_set(struct strmap *m, const char *key, int64_t value)
+{
+    int64_t *v = strmap_get(m, key);
+    if (!v) {
+        v = xmalloc(sizeof *v);
+        strmap_put(m, key, v);
+    }
+    *v = value;
+}
+
+/* The partition's directory is gone (deleted or renamed aside): forget its entries. */
+static void checkpoint_forget(struct replica_manager *rm, const char *key)
+{
+    free(strmap_del(&rm->recovery_points, key));
+    free(strmap_del(&rm->hws, key));
 }
 
 static void free_values(struct strmap *m)
@@ -90,19 +116,32 @@ static void free_values(struct strmap *m)
     strmap_free(m);
 }
 
-/* Writes one checkpoint file with a value per hosted partition. */
+/*
+ * Writes one checkpoint file: the current value of every hosted partition and
+ * the last known value of every partition whose log is on disk but not
+ * (yet) loaded, so a restart that has not caught up never loses an entry.
+ */
 static void write_checkpoint(struct replica_manager *rm, const char *name, bool hw)
 {
-    size_t n = rm->parts.count, i = 0;
-    struct storage_checkpoint_entry *e = xcalloc(n ? n : 1, sizeof *e);
+    struct strmap *m = hw ? &rm->hws : &rm->recovery_points;
     size_t it = 0;
     const char *k;
     void *v;
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
-        e[i].topic = p->topic;
-        e[i].partition = p->index;
-        e[i].offset = hw ? p->high_watermark : storage_log_recovery_point(p->log);
+        checkpoint_set(m, k, hw ? p->high_watermark : storage_log_recovery_point(p->log));
+    }
+    struct storage_checkpoint_entry *e = xcalloc(m->count ? m->count : 1, sizeof *e);
+    char **topics = xcalloc(m->count ? m->count : 1, sizeof *topics);
+    size_t i = 0;
+    it = 0;
+    while (strmap_next(m, &it, &k, &v)) {
+        const char *space = strrchr(k, ' ');
+        SL_ASSERT(space != NULL);
+        topics[i] = xstrndup(k, (size_t)(space - k));
+        e[i].topic = topics[i];
+        e[i].partition = (int32_t)atoi(space + 1);
+        e[i].offset = *(int64_t *)v;
         i++;
     }
     char *path = xasprintf("%s/%s", rm->log_dir, name);
@@ -110,6 +149,9 @@ static void write_checkpoint(struct replica_manager *rm, const char *name, bool 
     if (rc < 0)
         LOG_WARN("broker", "cannot write %s: %s", path, sl_strerror(rc));
     free(path);
+    for (size_t j = 0; j < i; j++)
+        free(topics[j]);
+    free(topics);
     free(e);
 }
 
@@ -183,6 +225,10 @@ static void apply_state(struct replica_manager *rm, struct partition *p,
     replica_fetchers_follow(rm->fetchers, p->topic, p->index, p->is_leader ? -1 : mp->leader);
 }
 
+static void rename_stray(struct replica_manager *rm, const char *name, const char *key,
+                         const char *why);
+static void scan_strays(struct replica_manager *rm);
+
 /* Opens (if needed) the local replica of t/mp and applies its state. */
 static void ensure_partition(struct replica_manager *rm, const struct mi_topic *t,
                              const struct mi_partition *mp)
@@ -193,9 +239,18 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
     if (!p) {
         struct partition_config pc;
         resolve_config(rm, t->name, &pc);
-        int64_t rp = take_checkpoint(&rm->recovery_points, key);
-        int64_t hw = take_checkpoint(&rm->hws, key);
-        if (partition_open(rm->log_dir, t->name, mp->partition_id, &t->id, &pc, rp, hw, &p) < 0)
+        int64_t rp = checkpoint_value(&rm->recovery_points, key);
+        int64_t hw = checkpoint_value(&rm->hws, key);
+        int rc = partition_open(rm->log_dir, t->name, mp->partition_id, &t->id, &pc, rp, hw, &p);
+        if (rc == SL_EEXISTS) {
+            /* An earlier topic's data under this name: set it aside, start afresh. */
+            char name[300];
+            snprintf(name, sizeof name, "%s-%d", t->name, mp->partition_id);
+            rename_stray(rm, name, key, "it belongs to an earlier topic of the same name");
+            scan_strays(rm);
+            rc = partition_open(rm->log_dir, t->name, mp->partition_id, &t->id, &pc, -1, -1, &p);
+        }
+        if (rc < 0)
             return; /* logged; the partition stays offline on this broker */
         strmap_put(&rm->parts, key, p);
     }
@@ -223,12 +278,15 @@ static void drop_partition(struct replica_manager *rm, const char *topic, int32_
     replica_fetchers_follow(rm->fetchers, topic, index, -1);
     LOG_INFO("broker", "deleting partition %s-%d", topic, index);
     partition_delete(p);
+    checkpoint_forget(rm, key);
 }
 
 static void on_topic_created(void *ctx, const struct metadata_image *img, const struct mi_topic *t)
 {
     (void)img;
     struct replica_manager *rm = ctx;
+    if (!rm->active)
+        return;
     for (int32_t i = 0; i < t->npartitions; i++)
         if (hosts(&t->partitions[i], rm->node->node_id))
             ensure_partition(rm, t, &t->partitions[i]);
@@ -241,7 +299,7 @@ static void on_partition_changed(void *ctx, const struct metadata_image *img,
     (void)img;
     (void)old;
     struct replica_manager *rm = ctx;
-    if (!now)
+    if (!now || !rm->active)
         return;
     if (hosts(now, rm->node->node_id))
         ensure_partition(rm, t, now);
@@ -254,7 +312,7 @@ static void on_broker_changed(void *ctx, const struct metadata_image *img,
 {
     (void)img;
     struct replica_manager *rm = ctx;
-    if (!old || !now || old->epoch == now->epoch || now->id == rm->node->node_id)
+    if (!rm->active || !old || !now || old->epoch == now->epoch || now->id == rm->node->node_id)
         return;
     int64_t mono = clock_mono_ms();
     size_t it = 0;
@@ -268,6 +326,8 @@ static void on_topic_deleted(void *ctx, const struct metadata_image *img, const 
 {
     (void)img;
     struct replica_manager *rm = ctx;
+    if (!rm->active)
+        return;
     for (int32_t i = 0; i < t->npartitions; i++)
         drop_partition(rm, t->name, t->partitions[i].partition_id);
 }
@@ -279,7 +339,7 @@ static void on_config_changed(void *ctx, const struct metadata_image *img, int8_
     (void)key;
     (void)value;
     struct replica_manager *rm = ctx;
-    if (resource_type != 2)
+    if (!rm->active || resource_type != 2)
         return;
     struct partition_config pc;
     resolve_config(rm, resource_name, &pc);
@@ -293,68 +353,168 @@ static void on_config_changed(void *ctx, const struct metadata_image *img, int8_
     }
 }
 
-/* Is `name` a partition directory ("<topic>-<n>") that the image does not assign here? */
-static bool is_stray_dir(struct replica_manager *rm, const char *name)
+/*
+ * Splits a partition directory name "<topic>-<n>" into its topic and index.
+ * Returns false for anything else (the metadata log, stray or deleted dirs).
+ */
+static bool parse_partition_dir(const char *name, char *topic, size_t cap, int32_t *index)
 {
     const char *dash = strrchr(name, '-');
-    if (!dash || dash == name || !dash[1])
+    if (!dash || dash == name || !dash[1] || strlen(dash + 1) > 9)
         return false;
     for (const char *c = dash + 1; *c; c++)
         if (*c < '0' || *c > '9')
             return false;
-    if (strcmp(name, "__cluster_metadata-0") == 0)
-        return false;
-    char topic[256];
     size_t tl = (size_t)(dash - name);
-    if (tl >= sizeof topic)
+    if (tl >= cap || strcmp(name, "__cluster_metadata-0") == 0)
         return false;
     memcpy(topic, name, tl);
     topic[tl] = '\0';
-    char key[300];
-    part_key(key, sizeof key, topic, (int32_t)atoi(dash + 1));
-    return strmap_get(&rm->parts, key) == NULL;
+    *index = (int32_t)atoi(dash + 1);
+    return true;
 }
 
-static void remove_tree(const char *dir)
+/*
+ * Why the partition directory `name` (holding topic id `id`) is stray in the
+ * caught-up image, or NULL when the image assigns it to this broker
+ * (LogManager.findStrayReplicas, KIP-858 / Kafka 3.7): decided by topic id,
+ * so a topic deleted and re-created under the same name is told apart.
+ */
+static const char *stray_reason(struct replica_manager *rm, const char *topic, int32_t index,
+                                const struct uuid *id)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char *path = xasprintf("%s/%s", dir, de->d_name);
-        unlink(path);
-        free(path);
-    }
-    closedir(d);
-    rmdir(dir);
+    const struct mi_topic *t = metadata_image_topic_by_id(rm->node->image, id);
+    if (!t)
+        return "its topic id is not in the metadata";
+    if (strcmp(t->name, topic) != 0)
+        return "its topic id belongs to a topic of another name";
+    const struct mi_partition *mp = metadata_image_partition(t, index);
+    if (!mp)
+        return "the topic has no such partition";
+    if (!hosts(mp, rm->node->node_id))
+        return "the partition is not assigned to this broker";
+    return NULL;
 }
 
-/* Removes logs of topics deleted while this node was down (KRaft stray logs). */
-void replica_manager_remove_stray_logs(struct replica_manager *rm)
+/* Renames <log_dir>/<name> to <name>.<uuid>-stray (Kafka 3.7's naming); never deletes. */
+static void rename_stray(struct replica_manager *rm, const char *name, const char *key,
+                         const char *why)
+{
+    struct uuid u = uuid_random();
+    char ustr[UUID_STR_LEN + 1];
+    uuid_to_string(&u, ustr);
+    char *from = xasprintf("%s/%s", rm->log_dir, name);
+    char *to_name = xasprintf("%s.%s-stray", name, ustr);
+    char *to = xasprintf("%s/%s", rm->log_dir, to_name);
+    if (rename(from, to) != 0) {
+        LOG_ERROR("broker", "stray log %s (%s) could not be renamed aside: %s; left in place", from,
+                  why, strerror(errno));
+    } else {
+        storage_parent_dir_fsync(to);
+        LOG_WARN("broker",
+                 "stray log %s: %s; renamed to %s and kept (remove it by hand once you are sure "
+                 "it is not needed)",
+                 from, why, to_name);
+        checkpoint_forget(rm, key);
+    }
+    free(to);
+    free(to_name);
+    free(from);
+}
+
+/* Notes every directory already renamed aside as stray (earlier runs), for the operator. */
+static void scan_strays(struct replica_manager *rm)
 {
     DIR *d = opendir(rm->log_dir);
     if (!d)
         return;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *path = xasprintf("%s/%s", rm->log_dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && is_stray_dir(rm, de->d_name)) {
-            LOG_INFO("broker", "removing stray log %s (its topic no longer exists)", path);
-            remove_tree(path);
-        }
-        free(path);
+        size_t len = strlen(de->d_name);
+        if (len > 6 && strcmp(de->d_name + len - 6, "-stray") == 0 &&
+            !strmap_get(&rm->strays, de->d_name))
+            strmap_put(&rm->strays, de->d_name, rm); /* a marker: the key is what counts */
     }
     closedir(d);
 }
 
+/* Renames aside the partition directories the caught-up image does not assign here. */
+static void set_strays_aside(struct replica_manager *rm)
+{
+    DIR *d = opendir(rm->log_dir);
+    if (!d) {
+        LOG_ERROR("broker", "cannot list %s: %s", rm->log_dir, strerror(errno));
+        return;
+    }
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        names = xrealloc(names, sizeof *names * (n + 1));
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        char topic[256], key[300];
+        int32_t index;
+        char *path = xasprintf("%s/%s", rm->log_dir, names[i]);
+        struct stat st;
+        if (parse_partition_dir(names[i], topic, sizeof topic, &index) && stat(path, &st) == 0 &&
+            S_ISDIR(st.st_mode)) {
+            part_key(key, sizeof key, topic, index);
+            struct uuid id;
+            int rc = storage_partition_meta_read(path, &id);
+            if (rc < 0) {
+                /* Without its topic id nothing can tell whose data this is: keep it. */
+                LOG_WARN("broker", "%s has no readable partition.metadata (%s); leaving it alone",
+                         path, sl_strerror(rc));
+            } else {
+                const char *why = stray_reason(rm, topic, index, &id);
+                if (why)
+                    rename_stray(rm, names[i], key, why);
+            }
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    scan_strays(rm);
+}
+
+void replica_manager_activate(struct replica_manager *rm)
+{
+    if (rm->active)
+        return;
+    rm->active = true;
+    set_strays_aside(rm);
+    replica_manager_sync(rm);
+    LOG_INFO("broker", "metadata caught up at offset %lld: hosting %zu partition(s) from %s",
+             (long long)metadata_image_offset(rm->node->image), rm->parts.count, rm->log_dir);
+}
+
+bool replica_manager_is_active(const struct replica_manager *rm)
+{
+    return rm->active;
+}
+
+size_t replica_manager_stray_logs(const struct replica_manager *rm, const char ***names)
+{
+    if (names) {
+        *names = xcalloc(rm->strays.count ? rm->strays.count : 1, sizeof **names);
+        size_t it = 0, i = 0;
+        const char *k;
+        void *v;
+        while (strmap_next(&rm->strays, &it, &k, &v))
+            (*names)[i++] = k;
+    }
+    return rm->strays.count;
+}
+
 void replica_manager_sync(struct replica_manager *rm)
 {
+    SL_ASSERT(rm->active);
     const struct metadata_image *img = rm->node->image;
     size_t nt = metadata_image_topic_count(img);
     for (size_t i = 0; i < nt; i++)
@@ -416,7 +576,7 @@ struct replica_manager *replica_manager_create(struct node *node)
     int64_t now = clock_wall_ms();
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
 
-    replica_manager_sync(rm);
+    scan_strays(rm);
     struct metadata_listener ml = {
         .ctx = rm,
         .topic_created = on_topic_created,
@@ -426,7 +586,9 @@ struct replica_manager *replica_manager_create(struct node *node)
         .config_changed = on_config_changed,
     };
     metadata_image_add_listener(node->image, &ml);
-    LOG_INFO("broker", "loaded %zu partition(s) from %s", rm->parts.count, rm->log_dir);
+    LOG_INFO("broker",
+             "%zu partition checkpoint(s) in %s; logs open once the metadata has caught up",
+             rm->hws.count, rm->log_dir);
     return rm;
 }
 
@@ -451,6 +613,7 @@ void replica_manager_destroy(struct replica_manager *rm)
     strmap_free(&rm->parts);
     free_values(&rm->recovery_points);
     free_values(&rm->hws);
+    strmap_free(&rm->strays);
     free(rm->flush_list);
     event_free(rm->flush_ev);
     free(rm);

@@ -9,6 +9,8 @@
 #ifndef SLUICE_BROKER_REPLICA_MANAGER_H
 #define SLUICE_BROKER_REPLICA_MANAGER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct node;
@@ -40,16 +42,31 @@ int16_t replica_manager_lookup_leader(struct replica_manager *rm, const char *to
 /* Queues p for the next group commit (one fsync per log after the current loop pass). */
 void replica_manager_request_flush(struct replica_manager *rm, struct partition *p);
 
-/* Re-synchronises hosted partitions with the metadata image (called on image changes). */
+/* Re-synchronises hosted partitions with the metadata image.  Only once active. */
 void replica_manager_sync(struct replica_manager *rm);
 
 /*
- * Removes partition directories the metadata image does not assign to this
- * broker (topics deleted while it was down).  Call only once the image has
- * caught up with the metadata log (the broker is registered and unfenced),
- * never from an image that is still replaying.
+ * Starts acting on the metadata image.  Call once, when the image has caught
+ * up with the metadata log as of this broker's current registration (KIP-631:
+ * it holds the broker's own RegisterBrokerRecord of this incarnation), never
+ * from an image that is still replaying.  Partition directories the image
+ * does not assign here, judged by topic id, are renamed aside as
+ * "<dir>.<uuid>-stray" (never deleted; Kafka 3.7 does the same), then every
+ * assigned partition is opened and given its state; image deltas apply from
+ * then on.  A second call does nothing.
  */
-void replica_manager_remove_stray_logs(struct replica_manager *rm);
+void replica_manager_activate(struct replica_manager *rm);
+
+/* Whether replica_manager_activate ran. */
+bool replica_manager_is_active(const struct replica_manager *rm);
+
+/*
+ * Number of stray partition directories set aside in the log directory (by
+ * this run or earlier ones).  With names non-NULL, *names gets an array of
+ * their directory names (the array is the caller's to free, the strings stay
+ * the manager's and live until it is destroyed).
+ */
+size_t replica_manager_stray_logs(const struct replica_manager *rm, const char ***names);
 
 /* Periodic work: retention, time-based flush, checkpoints.  Called by the node's timer. */
 void replica_manager_tick(struct replica_manager *rm, int64_t now_ms);

@@ -141,8 +141,11 @@ static int corrupt(struct dctx *c)
 
 /*
  * Reads a length prefix.  Non-flexible: int16 (strings) or int32 (bytes,
- * arrays) where -1 is null; flexible: uvarint(len + 1) where 0 is null.
- * Returns the length (>= 0), -1 for null, or -2 on malformed input.
+ * arrays); flexible: uvarint(len + 1).  As in Kafka's generated parsers, any
+ * negative length is null: Kafka reads the prefix into a Java int (the uvarint
+ * minus 1, wrapping like Java's int) and tests `length < 0`, so a non-flexible
+ * -2 or a compact prefix above 2^31 is null too, not an error.  Returns the
+ * length (>= 0), -1 for null, or -2 on malformed (truncated) input.
  */
 static int64_t read_len(struct dctx *c, bool wide)
 {
@@ -150,12 +153,13 @@ static int64_t read_len(struct dctx *c, bool wide)
         uint32_t u = rbuf_uvarint(c->r);
         if (c->r->err)
             return -2;
-        return (int64_t)u - 1;
+        uint32_t n = u - 1u; /* 0 wraps to UINT32_MAX: null */
+        return n > INT32_MAX ? -1 : (int64_t)n;
     }
     int64_t n = wide ? rbuf_i32(c->r) : rbuf_i16(c->r);
-    if (c->r->err || n < -1)
+    if (c->r->err)
         return -2;
-    return n;
+    return n < 0 ? -1 : n;
 }
 
 /* Minimum encoded size of one value of `type`, for bounding array counts. */

@@ -35,12 +35,11 @@ int proto_req_header_decode_ex(struct rbuf *r, struct proto_req_header *h, struc
     h->api_key = rbuf_i16(r);
     h->api_version = rbuf_i16(r);
     h->correlation_id = rbuf_i32(r);
-    /* client_id: always int16 length, -1 = null, even in header v2. */
+    /* client_id: always an int16 length, even in header v2; any negative
+     * length is null, as in Kafka's RequestHeaderData. */
     int16_t n = rbuf_i16(r);
-    if (r->err || n < -1) {
-        rbuf_fail(r);
+    if (r->err)
         return SL_ECORRUPT;
-    }
     if (n >= 0) {
         const uint8_t *p = rbuf_take(r, (size_t)n);
         if (!p)

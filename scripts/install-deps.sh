@@ -31,6 +31,8 @@ packages=(
     check
     # compatibility tests with real Kafka clients
     librdkafka-dev kcat python3-kafka python3-confluent-kafka
+    # the current clients of tests/requirements-clients.txt, in a virtualenv
+    python3-venv
     # the admin web page test (headless)
     chromium
 )

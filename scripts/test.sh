@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds Sluice and runs its tests:
-#   1. build/       every default suite (unit, integration, compat) but chaos
-#                   (tests/chaos: minutes long, needs root; run it by hand)
+#   1. build/       every default suite (unit, integration, compat); before it,
+#                   build/venv-clients gets the current Kafka clients of
+#                   tests/requirements-clients.txt (skipped tests when offline);
+#                   suite chaos is left out (minutes long, needs root: tests/chaos)
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build, running
 #                   the unit and integration suites
 #   3. tests/system/docker_cluster_test.sh (one test) when a docker engine answers
@@ -81,6 +83,36 @@ if ! ./scripts/install-deps.sh; then
     failed=$((failed + 1))
     finish
 fi
+
+# client_venv DIR: creates or updates the virtualenv DIR with the pinned
+# clients of tests/requirements-clients.txt.  A stamp holding the file's hash
+# makes reruns instant; pip's cache makes a reinstall cheap.  On failure (e.g.
+# no network) DIR/bin/python is left without the clients and the compat test
+# test_current_clients skips, which meson and this script count as skipped.
+client_venv() {
+    local dir="$1" req=tests/requirements-clients.txt
+    local stamp="$dir/.requirements.sha256" want
+    want="$(sha256sum "$req" | cut -d' ' -f1)"
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    local py=/usr/bin/python3
+    if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
+        py=python3
+    fi
+    echo "==> client virtualenv $dir ($req)"
+    rm -f "$stamp"
+    if { [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"; } &&
+        "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req"; then
+        echo "$want" >"$stamp"
+    else
+        echo "test.sh: could not install $req into $dir:" \
+            "test_current_clients will be skipped" >&2
+    fi
+}
+
+mkdir -p build
+client_venv build/venv-clients
 
 if build build; then
     run_tests build --no-suite chaos

@@ -145,6 +145,7 @@ class SluiceNode:
         self.log_path = os.path.join(self.tmpdir, "node.log")
         self.kafka_port, self.controller_port, self.admin_port = free_ports(3)
         self.overrides = dict(overrides or {})
+        self.env = {}  # extra environment variables for the process
         self.proc = None
         self._logf = None
         self.apis = {}
@@ -181,7 +182,8 @@ class SluiceNode:
                          .encode())
         self._logf.flush()
         self.proc = subprocess.Popen(self.command(), stdout=self._logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmpdir)
+                                     stdin=subprocess.DEVNULL, cwd=self.tmpdir,
+                                     env={**os.environ, **self.env})
         if self not in _live_nodes:
             _live_nodes.append(self)
         return self

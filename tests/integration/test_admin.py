@@ -60,13 +60,16 @@ class Resp:
 def http(node, method, path, body=None, headers=None, timeout=30):
     """One request on a fresh connection (http.client); returns Resp."""
     c = httpclient.HTTPConnection("127.0.0.1", node.admin_port, timeout=timeout)
+    headers = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"  # writes must be JSON (issue 13)
     try:
         data = body
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
         elif isinstance(body, str):
             data = body.encode()
-        c.request(method, path, body=data, headers=headers or {})
+        c.request(method, path, body=data, headers=headers)
         r = c.getresponse()
         return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
     finally:
@@ -552,7 +555,8 @@ def t_http_semantics():
     s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
     try:
         body = json.dumps({"name": "kt"}).encode()
-        s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                  b"Content-Type: application/json\r\n"
                   b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
         interim = s.recv(100)
         check(interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), f"interim {interim!r}")
@@ -571,7 +575,8 @@ def t_http_semantics():
     s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
     try:
         body = json.dumps({"name": "piped", "partitions": 2}).encode()
-        s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+        s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                   b"GET /v1/topics/piped HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                   % (len(body), body))
         rd = ResponseReader(s)
@@ -586,7 +591,8 @@ def t_http_semantics():
     # and the node is unharmed.
     s = socket.create_connection(("127.0.0.1", node.admin_port), timeout=15)
     body = json.dumps({"name": "orphan", "partitions": 1}).encode()
-    s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+    s.sendall(b"POST /v1/topics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
               % (len(body), body))
     s.close()
     wait_until(lambda: "orphan" in [t["topic_name"] for t in get(node, "/v1/topics")],

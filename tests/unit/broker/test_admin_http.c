@@ -3,7 +3,8 @@
  * where a head ends (CRLF and bare LF, partial input), the request line,
  * header fields and their limits (each protocol error with its status),
  * keep-alive rules, Expect, Content-Length, and the target decoded into
- * path segments and query parameters.
+ * path segments and query parameters; and the guards against cross-site
+ * writes (admin_guard.c): Content-Type, Host and Origin decisions.
  */
 #include <check.h>
 #include <event2/buffer.h>
@@ -224,6 +225,170 @@ START_TEST(test_kafka_error_status)
 }
 END_TEST
 
+START_TEST(test_content_type)
+{
+    ck_assert(admin_content_type_is_json("application/json"));
+    ck_assert(admin_content_type_is_json("Application/JSON"));
+    ck_assert(admin_content_type_is_json("application/json; charset=utf-8"));
+    ck_assert(admin_content_type_is_json("application/json;charset=UTF-8"));
+    ck_assert(admin_content_type_is_json(" application/json "));
+    ck_assert(!admin_content_type_is_json(NULL));
+    ck_assert(!admin_content_type_is_json(""));
+    ck_assert(!admin_content_type_is_json("text/plain"));
+    ck_assert(!admin_content_type_is_json("application/x-www-form-urlencoded"));
+    ck_assert(!admin_content_type_is_json("multipart/form-data; boundary=x"));
+    ck_assert(!admin_content_type_is_json("application/jsonx"));
+    ck_assert(!admin_content_type_is_json("application/json-patch+json"));
+    ck_assert(!admin_content_type_is_json("text/plain; a=application/json"));
+}
+END_TEST
+
+START_TEST(test_authority_and_hosts)
+{
+    char h[256];
+    int port;
+    ck_assert(admin_authority_split("LocalHost:9644", h, sizeof h, &port));
+    ck_assert_str_eq(h, "localhost");
+    ck_assert_int_eq(port, 9644);
+    ck_assert(admin_authority_split("node1.example.", h, sizeof h, &port));
+    ck_assert_str_eq(h, "node1.example");
+    ck_assert_int_eq(port, -1);
+    ck_assert(admin_authority_split("[::1]:80", h, sizeof h, &port));
+    ck_assert_str_eq(h, "::1");
+    ck_assert_int_eq(port, 80);
+    ck_assert(!admin_authority_split("", h, sizeof h, &port));
+    ck_assert(!admin_authority_split(":9644", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("a:", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("a:65536", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("a:1x", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("a b", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("[::1", h, sizeof h, &port));
+    ck_assert(!admin_authority_split("::1", h, sizeof h, &port)); /* IPv6 needs brackets */
+    ck_assert(!admin_authority_split("evil@host", h, sizeof h, &port));
+
+    const char *names[] = {"localhost", "127.0.0.1", "::1", "Node1.Example", "[fe80::1]", ""};
+    size_t n = sizeof names / sizeof names[0];
+    ck_assert(admin_host_in("localhost", names, n));
+    ck_assert(admin_host_in("node1.example", names, n));
+    ck_assert(admin_host_in("node1.example.", names, n));
+    ck_assert(admin_host_in("0:0:0:0:0:0:0:1", names, n)); /* ::1 by value */
+    ck_assert(admin_host_in("fe80:0::1", names, n));
+    ck_assert(!admin_host_in("127.0.0.2", names, n));
+    ck_assert(!admin_host_in("evil.example", names, n));
+    ck_assert(!admin_host_in("node1.example.evil", names, n));
+    ck_assert(!admin_host_in("", names, n));
+    const char *any[] = {"localhost", "*"};
+    ck_assert(admin_host_in("evil.example", any, 2));
+}
+END_TEST
+
+START_TEST(test_origin)
+{
+    ck_assert(admin_origin_matches_host("http://127.0.0.1:9644", "127.0.0.1:9644"));
+    ck_assert(admin_origin_matches_host("HTTP://LocalHost:9644", "localhost:9644"));
+    ck_assert(admin_origin_matches_host("http://localhost", "localhost:80"));
+    ck_assert(admin_origin_matches_host("http://localhost:80", "localhost"));
+    ck_assert(admin_origin_matches_host("https://admin.example", "admin.example"));
+    ck_assert(admin_origin_matches_host("http://[::1]:9644", "[::1]:9644"));
+    ck_assert(!admin_origin_matches_host("http://evil", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("evil", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("null", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("http://127.0.0.1:9645", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("http://127.0.0.1", "127.0.0.1:9644"));
+    ck_assert(!admin_origin_matches_host("https://localhost", "localhost:80"));
+    ck_assert(!admin_origin_matches_host("ftp://localhost:9644", "localhost:9644"));
+    ck_assert(!admin_origin_matches_host("http://localhost:9644/x", "localhost:9644"));
+    ck_assert(!admin_origin_matches_host("http://localhost:9644", NULL));
+    ck_assert(!admin_origin_matches_host(NULL, "localhost:9644"));
+}
+END_TEST
+
+/* The guard's answer for a request head (parsed) against a fixed list of names. */
+static int guard_of(const char *text)
+{
+    static const char *const names[] = {"localhost", "127.0.0.1", "::1", "node1"};
+    int st;
+    struct admin_request *r = parse(text, &st);
+    ck_assert_int_eq(st, 0);
+    char why[256] = "";
+    st = admin_request_guard(r, names, 4, why, sizeof why);
+    if (st)
+        ck_assert_msg(why[0], "a refusal needs a reason (status %d)", st);
+    admin_request_free(r);
+    return st;
+}
+
+START_TEST(test_guard)
+{
+    /* Reads are never guarded. */
+    ck_assert_int_eq(guard_of("GET /v1/topics HTTP/1.1\r\nHost: evil.example\r\n"
+                              "Origin: http://evil"),
+                     0);
+    ck_assert_int_eq(guard_of("HEAD / HTTP/1.1"), 0);
+    ck_assert_int_eq(guard_of("OPTIONS /v1/topics HTTP/1.1\r\nOrigin: http://evil"), 0);
+    /* Same-origin JSON writes pass; a body-less write needs no Content-Type. */
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: 127.0.0.1:9644\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 2"),
+                     0);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: node1:9644\r\n"
+                              "Origin: http://node1:9644\r\n"
+                              "Content-Type: application/json; charset=utf-8\r\n"
+                              "Content-Length: 2"),
+                     0);
+    ck_assert_int_eq(guard_of("DELETE /v1/topics/a HTTP/1.1\r\nHost: localhost:9644"), 0);
+    ck_assert_int_eq(guard_of("POST /v1/partitions/a/0/transfer_leadership?target=1 HTTP/1.1\r\n"
+                              "Host: [::1]:9644"),
+                     0);
+    /* Content-Type: text/plain, forms, none with a body, two of them. */
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Type: text/plain\r\nContent-Length: 2"),
+                     415);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Length: 2"),
+                     415);
+    ck_assert_int_eq(guard_of("PUT /v1/topics HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Type: application/x-www-form-urlencoded\r\n"
+                              "Content-Length: 2"),
+                     415);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Type: application/json\r\nContent-Type: text/plain\r\n"
+                              "Content-Length: 2"),
+                     415);
+    ck_assert_int_eq(guard_of("POST /x HTTP/1.1\r\nHost: localhost\r\n"
+                              "Content-Type: text/plain\r\nContent-Length: 0"),
+                     415);
+    /* Foreign or opaque Origin, also on a body-less DELETE. */
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: localhost:9644\r\n"
+                              "Origin: http://evil\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 2"),
+                     403);
+    ck_assert_int_eq(guard_of("DELETE /v1/topics/a HTTP/1.1\r\nHost: localhost:9644\r\n"
+                              "Origin: null"),
+                     403);
+    ck_assert_int_eq(guard_of("DELETE /v1/topics/a HTTP/1.1\r\nHost: localhost:9644\r\n"
+                              "Origin: http://localhost:9644\r\nOrigin: http://localhost:9644"),
+                     403);
+    /* Host not a name of the node (DNS rebinding), missing, malformed. */
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: evil.example\r\n"
+                              "Origin: evil\r\nContent-Type: text/plain\r\nContent-Length: 2"),
+                     403);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: evil.example:9644\r\n"
+                              "Origin: http://evil.example:9644\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 2"),
+                     403);
+    ck_assert_int_eq(guard_of("BREW /v1/topics HTTP/1.1\r\nHost: 10.0.0.9"), 403);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.0\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 2"),
+                     403);
+    ck_assert_int_eq(guard_of("POST /v1/topics HTTP/1.1\r\nHost: a b\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 2"),
+                     400);
+    /* A second Host field is a protocol error for every method (RFC 9112 section 3.2). */
+    ck_assert_int_eq(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b"), 400);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("broker_admin_http");
@@ -234,6 +399,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_parse_errors);
     tcase_add_test(tc, test_topic_names_and_ids);
     tcase_add_test(tc, test_kafka_error_status);
+    tcase_add_test(tc, test_content_type);
+    tcase_add_test(tc, test_authority_and_hosts);
+    tcase_add_test(tc, test_origin);
+    tcase_add_test(tc, test_guard);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -771,21 +771,41 @@ START_TEST(test_malformed_input)
     rbuf_init(&r, "\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00", 11);
     struct t_all_structs ds;
     ck_assert_int_eq(proto_decode(&t_structs_schema, 0, false, &r, &ds, &a), SL_ECORRUPT);
-    /* Flexible compact array with n+1 = 2^32-1 (5-byte uvarint). */
+    /* Flexible compact array with n+1 = 2^32-1 (5-byte uvarint): Kafka reads it as
+     * a Java int (-1), minus 1 is negative: null where nullable, refused elsewhere;
+     * never an allocation.  n+1 = 2^31 gives length 2^31-1: beyond the buffer. */
     rbuf_init(&r, "\xff\xff\xff\xff\x0f\x00", 6);
+    ck_assert_int_eq(proto_decode(&t_arr_schema, 0, true, &r, &d, &a), 0);
+    ck_assert_int_eq(d.arr.n, -1);
+    rbuf_init(&r, "\xff\xff\xff\xff\x0f\x00", 6);
+    ck_assert_int_eq(proto_decode(&t_ints_schema, 0, true, &r, &di, &a), SL_ECORRUPT);
+    arena_free(&a);
+    rbuf_init(&r, "\x80\x80\x80\x80\x08\x00", 6);
     ck_assert_int_eq(proto_decode(&t_arr_schema, 0, true, &r, &d, &a), SL_ECORRUPT);
+    ck_assert_uint_eq(a.used, 0);
     /* Over-long uvarint (6 bytes) and one that overflows 32 bits. */
     rbuf_init(&r, "\x81\x80\x80\x80\x80\x00", 6);
     ck_assert_int_eq(proto_decode(&t_str_schema, 0, true, &r, &d, &a), SL_ECORRUPT);
     rbuf_init(&r, "\x81\x80\x80\x80\x10\x00", 6);
     ck_assert_int_eq(proto_decode(&t_str_schema, 0, true, &r, &d, &a), SL_ECORRUPT);
-    /* Negative lengths other than -1. */
+    /* Negative lengths other than -1 are null, as in Kafka's parsers (`length < 0`):
+     * accepted where the field is nullable, refused where it is not. */
     rbuf_init(&r, "\xff\xfe", 2);
-    ck_assert_int_eq(proto_decode(&t_str_schema, 0, false, &r, &d, &a), SL_ECORRUPT);
+    ck_assert_int_eq(proto_decode(&t_str_schema, 0, false, &r, &d, &a), 0);
+    ck_assert_ptr_null(d.s.s);
     rbuf_init(&r, "\xff\xff\xff\xfe", 4);
-    ck_assert_int_eq(proto_decode(&t_bytes_schema, 0, false, &r, &d, &a), SL_ECORRUPT);
+    ck_assert_int_eq(proto_decode(&t_bytes_schema, 0, false, &r, &d, &a), 0);
+    ck_assert_int_eq(d.b.len, -1);
+    ck_assert_ptr_null(d.b.p);
     rbuf_init(&r, "\x80\x00\x00\x00", 4);
-    ck_assert_int_eq(proto_decode(&t_arr_schema, 0, false, &r, &d, &a), SL_ECORRUPT);
+    ck_assert_int_eq(proto_decode(&t_arr_schema, 0, false, &r, &d, &a), 0);
+    ck_assert_int_eq(d.arr.n, -1);
+    rbuf_init(&r, "\x80\x00", 2);
+    ck_assert_int_eq(proto_decode(&t_str_nn_schema, 0, false, &r, &d, &a), SL_ECORRUPT);
+    rbuf_init(&r, "\xff\xff\xff\xf0", 4);
+    ck_assert_int_eq(proto_decode(&t_bytes_nn_schema, 0, false, &r, &d, &a), SL_ECORRUPT);
+    rbuf_init(&r, "\xff\xff\xff\xfe", 4);
+    ck_assert_int_eq(proto_decode(&t_ints_schema, 0, false, &r, &di, &a), SL_ECORRUPT);
     /* Lengths beyond the buffer. */
     rbuf_init(&r,
               "\x00\x05"
