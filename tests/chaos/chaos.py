@@ -232,6 +232,7 @@ def main():
             "duplicates_idempotent": ti["duplicates"],
             "duplicates_plain": tn["duplicates"],
             "reordered": ti["reordered"],
+            "fatal_producer_errors": ti["fatal_error_count"] + tn["fatal_error_count"],
             "vanished_reads": ti["vanished_reads"] + tn["vanished_reads"],
             "unknown_values": ti["unknown_values"] + tn["unknown_values"],
             "hw_regressions": len(poller.regressions),
@@ -253,6 +254,7 @@ def main():
         an = result["anomalies"]
         for k in ("lost", "wrong_offset", "duplicates_idempotent", "reordered",
                   "vanished_reads", "unknown_values", "hw_regressions", "crashes",
+                  "fatal_producer_errors",
                   "stray_log_lines", "stray_dirs"):
             if summary[k]:
                 an.append(f"{k}: {summary[k]}")
@@ -286,6 +288,7 @@ def main():
             f"wrong_offset={s.get('wrong_offset')} dup_idem={s.get('duplicates_idempotent')} "
             f"dup_plain={s.get('duplicates_plain')} reordered={s.get('reordered')} "
             f"vanished={s.get('vanished_reads')} hw_regressions={s.get('hw_regressions')} "
+            f"fatal_producer_errors={s.get('fatal_producer_errors')} "
             f"max_unavail={s.get('longest_unavailability_s')}s faults={s.get('faults')} "
             f"anomalies={len(result['anomalies'])} -> {path}")
     print(line, flush=True)

@@ -17,6 +17,9 @@ Anomalies (any makes the run fail):
                     does not hold at o
   hw_regressions    a high watermark lower than one seen before
   unknown_values    a record no writer produced
+  (chaos.py adds: fatal_producer_errors, e.g. OUT_OF_ORDER_SEQUENCE_NUMBER,
+  which an acks=all idempotent producer gets only when the partition leader's
+  log or producer state lacks what it had acknowledged; crashes; strays)
 Informational: duplicates of the non-idempotent writer, failures, availability.
 """
 
@@ -121,6 +124,8 @@ def check_topic(final, writer, idempotent, reads):
         "acked": len(acks),
         "failed": len(writer.failures),
         "unresolved": writer.unresolved,
+        "abandoned_after_fatal": writer.abandoned,
+        "fatal_error_count": len(writer.fatal),
         "producers_created": writer.producers,
         "fatal_errors": writer.fatal[:EXAMPLES],
         "failure_kinds": dict(collections.Counter(f[2] for f in writer.failures).most_common(10)),

@@ -17,7 +17,7 @@ except ImportError as e:  # confluent-kafka missing
 
 def writer(acks, tag="i", failures=()):
     return types.SimpleNamespace(tag=tag, acks=acks, failures=list(failures), sent=len(acks),
-                                 unresolved=0, producers=1, fatal=[])
+                                 unresolved=0, abandoned=0, producers=1, fatal=[])
 
 
 def expect(cond, msg):

@@ -54,6 +54,7 @@ class Writer(threading.Thread):
         self.producers = 0
         self.need_new = False
         self.unresolved = 0
+        self.abandoned = 0  # still queued in a producer dropped after a fatal error
 
     def _conf(self):
         c = {"bootstrap.servers": self.bootstrap, "acks": "all",
@@ -90,38 +91,54 @@ class Writer(threading.Thread):
         self.need_new = False
         return Producer(conf)
 
+    def _fatal(self, e):
+        with self.lock:
+            self.fatal.append((round(time.monotonic() - self.t0, 3), str(e)))
+            self.need_new = True
+
+    def _drain(self, p, timeout):
+        """Flush `p` (a producer in fatal state raises: then its messages have
+        failed through their callbacks); returns how many are still queued."""
+        try:
+            return p.flush(timeout)
+        except KafkaException as e:
+            self._fatal(e)
+            try:
+                return len(p)
+            except Exception:  # noqa: BLE001
+                return 0
+
     def run(self):
         p = self._new_producer()
         seq = 0
         interval = 1.0 / self.rate
         next_t = time.monotonic()
         while not self.stop_ev.is_set():
-            if self.need_new:
-                # A fatal (idempotence) error: the producer is unusable; its
-                # outstanding messages fail.  Drain it and start a new one.
-                p.flush(35)
-                p = self._new_producer()
-            now = time.monotonic()
-            if now < next_t:
-                p.poll(min(next_t - now, 0.1))
-                continue
-            next_t += interval
-            if next_t < now - 1.0:  # fell behind (queue full): do not burst
-                next_t = now
-            v = f"{self.tag}-{seq}"
             try:
-                p.produce(self.topic, v.encode(), partition=seq % self.partitions,
-                          on_delivery=self._cb)
-                seq += 1
-                self.sent = seq
-            except BufferError:
-                p.poll(0.2)
-            except KafkaException as e:
-                with self.lock:
-                    self.fatal.append((round(time.monotonic() - self.t0, 3), str(e)))
-                    self.need_new = True
-            p.poll(0)
-        self.unresolved = p.flush(60)
+                if self.need_new:
+                    # A fatal (idempotence) error: the producer is unusable; its
+                    # outstanding messages fail.  Drain it and start a new one.
+                    self.abandoned += self._drain(p, 35)
+                    p = self._new_producer()
+                now = time.monotonic()
+                if now < next_t:
+                    p.poll(min(next_t - now, 0.1))
+                    continue
+                next_t += interval
+                if next_t < now - 1.0:  # fell behind (queue full): do not burst
+                    next_t = now
+                v = f"{self.tag}-{seq}"
+                try:
+                    p.produce(self.topic, v.encode(), partition=seq % self.partitions,
+                              on_delivery=self._cb)
+                    seq += 1
+                    self.sent = seq
+                except BufferError:
+                    p.poll(0.2)
+                p.poll(0)
+            except KafkaException as e:  # fatal: from produce(), poll() or flush()
+                self._fatal(e)
+        self.unresolved = self._drain(p, 60)
 
     def stop(self):
         self.stop_ev.set()
