@@ -17,9 +17,9 @@ Anomalies (any makes the run fail):
                     does not hold at o
   hw_regressions    a high watermark lower than one seen before
   unknown_values    a record no writer produced
-  (chaos.py adds: fatal_producer_errors, e.g. OUT_OF_ORDER_SEQUENCE_NUMBER,
-  which an acks=all idempotent producer gets only when the partition leader's
-  log or producer state lacks what it had acknowledged; crashes; strays)
+  (chaos.py adds crashes and stray logs, and reports fatal producer errors,
+  e.g. OUT_OF_ORDER_SEQUENCE_NUMBER, as warnings: a deposed leader resumed
+  after SIGSTOP can answer that before it learns of its successor)
 Informational: duplicates of the non-idempotent writer, failures, availability.
 """
 
