@@ -12,6 +12,7 @@ Exit status: 0 no anomaly, 1 anomalies (or the run broke), 77 skipped
 
 import argparse
 import gc
+import gzip
 import json
 import os
 import random
@@ -251,6 +252,12 @@ def main():
                        "nemesis_errors": nem.errors, "stray_log_lines": strays[:50],
                        "stray_dirs": stray_dirs, "suspicious_log_lines": bad_lines[:50],
                        "reader_errors": reader.errors[:20]})
+        # The whole history, for diagnosis: history.json.gz beside result.json.
+        with gzip.open(os.path.join(out, "history.json.gz"), "wt") as f:
+            json.dump({"acks": {"i": w_idem.acks, "n": w_plain.acks},
+                       "failures": {"i": w_idem.failures, "n": w_plain.failures},
+                       "fatal": {"i": w_idem.fatal, "n": w_plain.fatal},
+                       "reads": reader.reads, "faults": nem.faults}, f)
         an = result["anomalies"]
         for k in ("lost", "wrong_offset", "duplicates_idempotent", "reordered",
                   "vanished_reads", "unknown_values", "hw_regressions", "crashes",
