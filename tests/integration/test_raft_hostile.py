@@ -105,6 +105,35 @@ def step_empty_cluster_id():
     check(quorum_epoch() == epoch_before, "empty cluster id moved the quorum epoch")
 
 
+def uvarint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def compact_string(b):
+    return uvarint(len(b) + 1) + b
+
+
+def step_broker_registration_cluster_id():
+    """BrokerRegistration v0 (flexible) with our cluster id plus an embedded NUL
+    and a suffix must be INCONSISTENT_CLUSTER_ID, not a registration."""
+    with open(os.path.join(node.data_dir, "meta.properties")) as f:
+        cid = dict(ln.strip().split("=", 1) for ln in f if "=" in ln)["cluster.id"]
+    body = (i32(77) + compact_string(cid.encode() + b"\x00evil") + bytes(16)
+            + uvarint(1) + uvarint(1) + b"\x00" + b"\x00")  # no listeners/features, null rack
+    with KafkaConn("127.0.0.1", node.controller_port, timeout=30) as c:
+        r = Reader(c.request(62, 0, body, flexible_header=True))
+        r.take(1)  # response header tags
+        r.i32()  # throttle_time_ms
+        err = r.i16()
+    check(err == ERR_INCONSISTENT_CLUSTER_ID,
+          f"BrokerRegistration with '{cid}\\0evil': expected INCONSISTENT_CLUSTER_ID (104), got {err}")
+
+
 def step_still_serves():
     create_topic(node.bootstrap, "after-hostile-raft", 2)
     check(quorum_epoch() == epoch_before,
@@ -127,6 +156,8 @@ if __name__ == "__main__":
         ("BeginQuorumEpoch v0 from a non-voter with epoch INT32_MAX is refused",
          step_begin_quorum_epoch_from_non_voter),
         ("an empty cluster id is INCONSISTENT_CLUSTER_ID", step_empty_cluster_id),
+        ("BrokerRegistration with a NUL-suffixed cluster id is refused",
+         step_broker_registration_cluster_id),
         ("the node still creates topics", step_still_serves),
         ("after a restart the Kafka port opens and the epoch is sane", step_restart),
     ], keep_going=lambda: node is not None and node.running())
