@@ -30,7 +30,7 @@
 #include "metadata_image.h"
 #include "partition_meta.h"
 #include "fileutil.h"
-#include "sl_assert.h"
+#include "invariant.h"
 #include "node.h"
 #include "isr_updates.h"
 #include "partition.h"

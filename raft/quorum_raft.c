@@ -801,12 +801,47 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
     free(observers);
 }
 
+/*
+ * KafkaRaftClient.handleDescribeQuorumRequest: a request for anything but
+ * __cluster_metadata-0 gets UNKNOWN_TOPIC_OR_PARTITION on every partition it
+ * named.
+ */
+static void describe_quorum_unknown(const struct describe_quorum_req *r, quorum_raft_reply_fn reply,
+                                    void *ctx)
+{
+    struct arena a = ARENA_INIT;
+    struct describe_quorum_resp resp = {0};
+    int32_t nt = r->topics.n > 0 ? r->topics.n : 0;
+    resp.topics.n = nt;
+    resp.topics.v = arena_alloc(&a, (size_t)(nt ? nt : 1) * sizeof *resp.topics.v);
+    for (int32_t i = 0; i < nt; i++) {
+        struct describe_quorum_resp_topic *t = &resp.topics.v[i];
+        memset(t, 0, sizeof *t);
+        t->topic_name = r->topics.v[i].topic_name;
+        int32_t np = r->topics.v[i].partitions.n > 0 ? r->topics.v[i].partitions.n : 0;
+        t->partitions.n = np;
+        t->partitions.v = arena_alloc(&a, (size_t)(np ? np : 1) * sizeof *t->partitions.v);
+        for (int32_t j = 0; j < np; j++)
+            t->partitions.v[j] = (struct describe_quorum_resp_partition){
+                .partition_index = r->topics.v[i].partitions.v[j].partition_index,
+                .error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                .leader_id = -1,
+                .leader_epoch = -1,
+                .high_watermark = -1};
+    }
+    reply(ctx, &proto_describe_quorum_resp_schema, &resp);
+    arena_free(&a);
+}
+
 int quorum_raft_handle(struct quorum *qq, int16_t api_key, int16_t version, const void *req,
                        quorum_raft_reply_fn reply, void *ctx)
 {
     struct quorum_raft *q = qr_of(qq);
     if (api_key == KAPI_DESCRIBE_QUORUM) {
-        describe_quorum(q, reply, ctx);
+        if (raft_wire_describe_quorum_ok(req))
+            describe_quorum(q, reply, ctx);
+        else
+            describe_quorum_unknown(req, reply, ctx);
         return 0;
     }
     struct raft_msg m;
