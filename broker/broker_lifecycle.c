@@ -16,6 +16,7 @@
 #include "messages.h"
 #include "metadata_image.h"
 #include "node.h"
+#include "replica_manager.h"
 #include "quorum.h"
 #include "xalloc.h"
 
@@ -218,6 +219,9 @@ static void send_heartbeat(struct broker_lifecycle *bl)
         .broker_epoch = n->broker_epoch,
         .current_metadata_offset = metadata_image_offset(n->image),
         .want_shut_down = bl->shutting_down,
+        /* A broker whose log dir failed asks to stay fenced (KIP-631 wantFence), so that
+         * the controller moves its leaderships to replicas that can serve. */
+        .want_fence = replica_manager_log_dir_offline(n->rm),
     };
     struct call_ctx *cc = xcalloc(1, sizeof *cc);
     cc->bl = bl;
@@ -252,7 +256,8 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         bl->last_sent_ms = now_ms;
         bl->inflight = true;
         controller_broker_heartbeat(n->controller, n->node_id, n->broker_epoch,
-                                    metadata_image_offset(n->image), false, bl->shutting_down,
+                                    metadata_image_offset(n->image),
+                                    replica_manager_log_dir_offline(n->rm), bl->shutting_down,
                                     clock_mono_ms(), on_local_heartbeat, bl);
         return;
     }
