@@ -211,6 +211,16 @@ static void send_registration(struct broker_lifecycle *bl)
     free(ls);
 }
 
+/*
+ * A broker whose log dir failed asks to stay fenced (KIP-631 wantFence), so that
+ * the controller moves its leaderships to replicas that can serve; once it shuts
+ * down it asks for that only (a fenced broker is let go at once).
+ */
+static bool wants_fence(const struct broker_lifecycle *bl)
+{
+    return replica_manager_log_dir_offline(bl->node->rm) && !bl->shutting_down;
+}
+
 static void send_heartbeat(struct broker_lifecycle *bl)
 {
     struct node *n = bl->node;
@@ -219,9 +229,7 @@ static void send_heartbeat(struct broker_lifecycle *bl)
         .broker_epoch = n->broker_epoch,
         .current_metadata_offset = metadata_image_offset(n->image),
         .want_shut_down = bl->shutting_down,
-        /* A broker whose log dir failed asks to stay fenced (KIP-631 wantFence), so that
-         * the controller moves its leaderships to replicas that can serve. */
-        .want_fence = replica_manager_log_dir_offline(n->rm),
+        .want_fence = wants_fence(bl),
     };
     struct call_ctx *cc = xcalloc(1, sizeof *cc);
     cc->bl = bl;
@@ -256,9 +264,8 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         bl->last_sent_ms = now_ms;
         bl->inflight = true;
         controller_broker_heartbeat(n->controller, n->node_id, n->broker_epoch,
-                                    metadata_image_offset(n->image),
-                                    replica_manager_log_dir_offline(n->rm), bl->shutting_down,
-                                    clock_mono_ms(), on_local_heartbeat, bl);
+                                    metadata_image_offset(n->image), wants_fence(bl),
+                                    bl->shutting_down, clock_mono_ms(), on_local_heartbeat, bl);
         return;
     }
     if (now_ms - bl->last_sent_ms < (n->broker_epoch < 0 ? RETRY_MS : interval))

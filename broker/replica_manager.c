@@ -206,8 +206,9 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
             /* The replica is offline on this broker (KAFKA_STORAGE_ERROR to clients); a
              * log that cannot be created or read is a failure of its log dir (Kafka's
              * LogManager.getOrCreateLog reports it to the LogDirFailureChannel). */
-            LOG_ERROR("broker", "%s-%d: cannot open its log: %s; the replica is offline", t->name,
-                      mp->partition_id, sl_strerror(rc));
+            if (!rm->dir_offline)
+                LOG_ERROR("broker", "%s-%d: cannot open its log: %s; the replica is offline",
+                          t->name, mp->partition_id, sl_strerror(rc));
             strmap_put(&rm->unopened, key, rm); /* any non-NULL value */
             if (rc == SL_EIO)
                 replica_manager_fail_log_dir(rm);
