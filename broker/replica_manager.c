@@ -111,8 +111,12 @@ static void write_checkpoint(struct replica_manager *rm, const char *name, bool 
     }
     char *path = xasprintf("%s/%s", rm->log_dir, name);
     int rc = storage_checkpoint_write(path, e, i);
-    if (rc < 0)
-        LOG_WARN("broker", "cannot write %s: %s", path, sl_strerror(rc));
+    if (rc < 0) {
+        /* Kafka's OffsetCheckpointFile reports a failed write to the LogDirFailureChannel. */
+        LOG_ERROR("broker", "cannot write %s: %s", path, sl_strerror(rc));
+        if (rc == SL_EIO)
+            replica_manager_fail_log_dir(rm);
+    }
     free(path);
     free(e);
 }
