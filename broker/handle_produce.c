@@ -85,6 +85,12 @@ static void part_check(struct pending_part *pp)
         part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
         return;
     }
+    if (partition_offline(p)) {
+        /* The log failed after the append (its fsync, or the log dir): what was
+         * appended may not survive, so it is not acknowledged. */
+        part_done(pp, KERR_KAFKA_STORAGE_ERROR);
+        return;
+    }
     if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
         pp->wait_flush = false;
     if (pp->wait_hw) {
@@ -236,6 +242,8 @@ void handle_produce(struct request *req)
                 }
             }
             op->error_code = err;
+            if (err == KERR_KAFKA_STORAGE_ERROR)
+                replica_manager_check_storage(n->rm); /* the whole log dir goes offline */
             if (err != KERR_NONE) {
                 any_error = true;
                 LOG_DEBUG("broker", "produce to %s-%d: %s", rt->name.s, rp->index,

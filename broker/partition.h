@@ -114,6 +114,17 @@ void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id
                          int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
                          int nreplicas, const int32_t *isr, int nisr);
 
+/*
+ * True when the replica is offline: a write, sync or file operation of its
+ * log failed (or its log dir failed), so it serves nothing and writes nothing
+ * until the broker restarts and recovers it (Kafka's offline replica:
+ * produce, fetch and the other partition requests answer KAFKA_STORAGE_ERROR).
+ */
+static inline bool partition_offline(const struct partition *p)
+{
+    return storage_log_failed(p->log);
+}
+
 static inline int64_t partition_leo(const struct partition *p)
 {
     return storage_log_end_offset(p->log);

@@ -447,6 +447,23 @@ static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
 /* ---- notifications ---- */
 
 /* Hands the core's snapshot to the listener; delivery continues at its end. */
+/*
+ * The quorum cannot go on (its log, quorum-state or state machine failed): it
+ * stops for good and tells the listener, whose process exits.  Kafka treats
+ * these as fatal faults (KafkaRaftClientDriver hands them to the process
+ * terminating fault handler): a voter that can no longer record its vote or
+ * its log must not look alive.
+ */
+static void quorum_fail(struct quorum_raft *q, const char *what)
+{
+    if (q->failed)
+        return;
+    q->failed = true;
+    LOG_ERROR("raft", "FATAL: %s; the metadata quorum stops", what);
+    if (q->l.on_fatal)
+        q->l.on_fatal(q->l.ctx, what);
+}
+
 static void load_pending_snapshot(struct quorum_raft *q)
 {
     q->pending_load = false;
@@ -458,9 +475,9 @@ static void load_pending_snapshot(struct quorum_raft *q)
     if (q->l.load_snapshot) {
         int rc = q->l.load_snapshot(q->l.ctx, id.end_offset, data, len);
         if (rc < 0) {
-            LOG_ERROR("raft", "the state machine rejected snapshot %lld-%d: %s; the quorum stops",
+            LOG_ERROR("raft", "the state machine rejected snapshot %lld-%d: %s",
                       (long long)id.end_offset, id.epoch, sl_strerror(rc));
-            q->failed = true;
+            quorum_fail(q, "a metadata snapshot could not be loaded");
             return;
         }
     } else {
@@ -629,9 +646,8 @@ static void apply_outputs(struct quorum_raft *q)
         for (size_t i = 0; i < o->nops && !q->failed; i++) {
             int rc = apply_log_op(q, &o->ops[i]);
             if (rc < 0) {
-                LOG_ERROR("raft", "metadata log write failed: %s; the quorum stops",
-                          sl_strerror(rc));
-                q->failed = true;
+                LOG_ERROR("raft", "metadata log write failed: %s", sl_strerror(rc));
+                quorum_fail(q, "the metadata log could not be written");
                 break;
             }
             synced = o->ops[i].write_id;
@@ -639,10 +655,8 @@ static void apply_outputs(struct quorum_raft *q)
         }
         if (o->snapshot_loaded && !q->failed)
             q->pending_load = true;
-        if (wrote && !q->failed && storage_log_flush(q->log) < 0) {
-            LOG_ERROR("raft", "metadata log fsync failed; the quorum stops");
-            q->failed = true;
-        }
+        if (wrote && !q->failed && storage_log_flush(q->log) < 0)
+            quorum_fail(q, "the metadata log could not be synced to disk");
         uint64_t persisted = 0;
         bool persist = o->persist && !q->failed;
         if (persist) {
@@ -650,8 +664,7 @@ static void apply_outputs(struct quorum_raft *q)
                                       .leader_epoch = o->state.epoch,
                                       .voted_id = o->state.voted_id};
             if (quorum_state_write(q->dir, &st) < 0) {
-                LOG_ERROR("raft", "quorum-state write failed; the quorum stops");
-                q->failed = true;
+                quorum_fail(q, "the quorum-state file (the election state) could not be written");
                 persist = false;
             }
             persisted = o->persist_seq;
