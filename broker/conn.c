@@ -70,7 +70,7 @@
 /* Backoff after a failed accept() (EMFILE, ENFILE, ENOBUFS ...). */
 #define ACCEPT_BACKOFF_MIN_MS 100
 #define ACCEPT_BACKOFF_MAX_MS 1000
-/* At most one line per this period about refused connections of a listener. */
+/* At most one line per this period about refused or held-back connections of a listener. */
 #define REFUSED_LOG_PERIOD_MS 10000
 
 struct listener {
@@ -81,6 +81,7 @@ struct listener {
     struct event *ev_backoff; /* ends an accept-error backoff */
     int backoff_ms;           /* current backoff; 0 after a successful accept */
     long accept_errors;       /* failed accepts since the last log line */
+    int64_t limit_log_ms;     /* last "max.connections reached" log line */
     int64_t refused_log_ms;   /* last "refused" log line */
     long refused;             /* per-IP refusals since then */
     bool controller;          /* serves the controller APIs (own connection count) */
@@ -408,7 +409,7 @@ static void conn_update_reading(struct conn *c)
 static void conn_resume(struct conn *c)
 {
     conn_update_reading(c);
-    if (c->reading && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+    if (c->reading && !c->in_read && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -758,11 +759,14 @@ static void listener_update(struct listener *l)
         evconnlistener_enable(l->evl);
     } else {
         evconnlistener_disable(l->evl);
-        if (!backing_off)
+        int64_t now = clock_mono_ms();
+        if (!backing_off && (!l->limit_log_ms || now - l->limit_log_ms >= REFUSED_LOG_PERIOD_MS)) {
+            l->limit_log_ms = now;
             LOG_INFO("broker",
                      "listener %s: max.connections (%d) reached; accepting again once a "
                      "connection closes",
                      l->name, l->node->max_connections);
+        }
     }
     l->accepting = want;
 }
