@@ -190,6 +190,11 @@ void admin_metrics_get(struct admin_request *r)
           "Largest lag in messages of this node's replica fetchers (0 when none run).",
           replica_manager_fetcher_max_lag(n->rm));
     gauge(out, "sluice_connections", "Open Kafka client connections.", conn_count(n));
+    gauge(out, "sluice_request_queue_bytes",
+          "Bytes of requests being received, against queued.max.request.bytes.",
+          n->conn_request_bytes);
+    gauge(out, "sluice_request_queue_requests",
+          "Requests read and not yet answered, against queued.max.requests.", n->conn_requests);
     gauge(out, "sluice_admin_connections", "Open admin HTTP connections.",
           admin_server_connection_count(n));
     if (n->metrics) {
