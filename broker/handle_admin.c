@@ -163,21 +163,6 @@ void handle_create_topics(struct request *req)
 
 /* ---- DeleteTopics ---- */
 
-/*
- * The C string the controller is given for a requested topic name: the name
- * itself, or for a name holding a NUL byte its escaped form, which no topic
- * can have, so "ab\0x" is answered UNKNOWN_TOPIC_OR_PARTITION instead of
- * standing for (and deleting or growing) topic "ab".
- */
-static const char *topic_cname(struct request *req, struct kstr k)
-{
-    if (!proto_kstr_has_nul(k))
-        return k.s;
-    char buf[64 * 4 + 8];
-    proto_name_escape(k.s, (size_t)k.len, buf, sizeof buf);
-    return request_kstr(req, buf).s;
-}
-
 static void on_topics_deleted(void *ctx, const struct ctl_delete_topic_result *results, int32_t n)
 {
     struct request *req = ctx;
@@ -206,10 +191,10 @@ void handle_delete_topics(struct request *req)
     struct ctl_delete_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
     for (int32_t i = 0; i < nt; i++) {
         if (by_struct) {
-            topics[i].name = topic_cname(req, dr->topics.v[i].name);
+            topics[i].name = proto_kstr_cstr(dr->topics.v[i].name, &req->arena);
             topics[i].topic_id = dr->topics.v[i].topic_id;
         } else {
-            topics[i].name = topic_cname(req, dr->topic_names.v[i]);
+            topics[i].name = proto_kstr_cstr(dr->topic_names.v[i], &req->arena);
         }
     }
     int16_t refuse = KERR_NONE;
@@ -274,7 +259,7 @@ void handle_create_partitions(struct request *req)
     struct ctl_create_partitions_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
     for (int32_t i = 0; i < nt; i++) {
         struct create_partitions_req_topic *rt = &cr->topics.v[i];
-        topics[i].name = rt->name.s ? topic_cname(req, rt->name) : "";
+        topics[i].name = rt->name.s ? proto_kstr_cstr(rt->name, &req->arena) : "";
         topics[i].count = rt->count;
         int32_t na = rt->assignments.n > 0 ? rt->assignments.n : 0;
         struct ctl_assignment *as = request_alloc(req, (size_t)na, sizeof *as);

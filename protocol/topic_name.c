@@ -73,6 +73,15 @@ char *proto_topic_name_why(enum proto_topic_name_check rc, const char *s, size_t
     return why;
 }
 
+const char *proto_kstr_cstr(struct kstr k, struct arena *a)
+{
+    if (!proto_kstr_has_nul(k))
+        return k.s;
+    char buf[64 * 4 + 8];
+    proto_name_escape(k.s, (size_t)k.len, buf, sizeof buf);
+    return arena_strdup(a, buf);
+}
+
 bool proto_kstr_has_nul(struct kstr k)
 {
     return k.s && k.len > 0 && memchr(k.s, '\0', (size_t)k.len) != NULL;

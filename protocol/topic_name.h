@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "codec.h"
 
 #define PROTO_TOPIC_NAME_MAX 249
@@ -53,6 +54,14 @@ char *proto_topic_name_why(enum proto_topic_name_check rc, const char *s, size_t
  * (outlen >= 64 * 4 + 3 leaves room for every case).
  */
 void proto_name_escape(const char *s, size_t len, char *out, size_t outlen);
+
+/*
+ * A C string standing for k: k.s itself when k holds no NUL byte (NULL when
+ * k is null), else proto_name_escape's form, allocated in `a`.  For names
+ * handed to code that keys by C strings: "ab\0x" becomes "ab\\x00x", which
+ * names nothing, instead of "ab".
+ */
+const char *proto_kstr_cstr(struct kstr k, struct arena *a);
 
 /* True when the string holds a NUL byte, i.e. it cannot be used as a C string unchanged. */
 bool proto_kstr_has_nul(struct kstr k);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "codec.h"
 #include "topic_name.h"
 
@@ -82,6 +83,22 @@ START_TEST(test_messages_and_escape)
 }
 END_TEST
 
+START_TEST(test_kstr_cstr)
+{
+    struct arena a = ARENA_INIT;
+    struct kstr plain = {"orders", 6};
+    ck_assert_ptr_eq(proto_kstr_cstr(plain, &a), plain.s);
+    struct kstr null = {NULL, -1};
+    ck_assert_ptr_null(proto_kstr_cstr(null, &a));
+    /* "ab\0x" must not stand for "ab": it becomes a name nothing has. */
+    struct kstr nul = {"ab\0x", 4};
+    const char *c = proto_kstr_cstr(nul, &a);
+    ck_assert_str_eq(c, "ab\\x00x");
+    ck_assert_int_ne(chk(c, strlen(c)), PROTO_TOPIC_NAME_OK);
+    arena_free(&a);
+}
+END_TEST
+
 static Suite *topic_name_suite(void)
 {
     Suite *s = suite_create("topic_name");
@@ -90,6 +107,7 @@ static Suite *topic_name_suite(void)
     tcase_add_test(tc, test_illegal_names);
     tcase_add_test(tc, test_nul_inside_name);
     tcase_add_test(tc, test_messages_and_escape);
+    tcase_add_test(tc, test_kstr_cstr);
     suite_add_tcase(s, tc);
     return s;
 }
