@@ -15,8 +15,14 @@
 #include "log.h"
 #include "xalloc.h"
 
-/* Cap on the decompressed records of one batch when validating (bomb guard). */
-#define MAX_DECOMPRESSED_FACTOR 64
+/*
+ * Cap on the decompressed records of one batch when validating (bomb guard):
+ * 32 times max.message.bytes (32 MiB at the 1 MiB default), at least 16 MiB.
+ * A client batch is at most max.message.bytes compressed, and real producers
+ * fill batches by their uncompressed size (librdkafka's batch.size, the Java
+ * client's compression-ratio estimate), far below this.
+ */
+#define MAX_DECOMPRESSED_FACTOR 32
 #define MIN_DECOMPRESSED_CAP    (16 << 20)
 /* At most one ISR proposal per partition in this interval (retries after a rejection). */
 #define ISR_CHANGE_MIN_INTERVAL_MS 500
@@ -296,8 +302,23 @@ static size_t decompressed_cap(const struct partition *p)
     return cap < MIN_DECOMPRESSED_CAP ? MIN_DECOMPRESSED_CAP : cap;
 }
 
+/* True when the batch at records (header checked or not) declares a codec. */
+static bool batch_is_compressed(const uint8_t *records, size_t len)
+{
+    struct rb_header h;
+    return rb_header_parse(records, len, &h) == 0 &&
+           (h.attributes & RB_ATTR_COMPRESSION_MASK) != RB_COMPRESSION_NONE;
+}
+
 int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
                                 struct partition_append_result *res)
+{
+    return partition_append_client_bounded(p, records, len, now_ms, NULL, res);
+}
+
+int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
+                                        int64_t now_ms, size_t *decompressed_used,
+                                        struct partition_append_result *res)
 {
     memset(res, 0, sizeof *res);
     res->base_offset = -1;
@@ -309,8 +330,28 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
     if (!p->is_leader)
         return KERR_NOT_LEADER_OR_FOLLOWER;
 
+    /* The request's budget: what is left of max(request budget, this batch's cap). */
+    size_t cap = decompressed_cap(p);
+    bool compressed = batch_is_compressed(records, len);
+    bool budget_bound = false;
+    if (decompressed_used && compressed) {
+        size_t budget = cap > PARTITION_REQUEST_DECOMPRESS_BUDGET
+                            ? cap
+                            : (size_t)PARTITION_REQUEST_DECOMPRESS_BUDGET;
+        size_t left = *decompressed_used < budget ? budget - *decompressed_used : 0;
+        if (left < cap) {
+            cap = left;
+            budget_bound = true;
+        }
+        if (cap == 0) {
+            res->error_message = "the request's records decompress to more than the broker "
+                                 "validates in one request";
+            return KERR_RECORD_LIST_TOO_LARGE;
+        }
+    }
+
     struct rb_limits lim = {
-        .max_decompressed_bytes = decompressed_cap(p),
+        .max_decompressed_bytes = cap,
         .max_batch_bytes = (size_t)p->cfg.max_message_bytes,
         .require_zero_base_offset = true,
         .require_keys = p->cfg.compact,
@@ -321,9 +362,17 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
     };
     struct rb_info info;
     int16_t kerr = KERR_NONE;
-    if (rb_validate(records, len, &lim, &info, &kerr) < 0) {
+    int vrc = rb_validate(records, len, &lim, &info, &kerr);
+    if (decompressed_used)
+        *decompressed_used += info.decompress_work;
+    if (vrc < 0) {
         res->record_error_index = info.error_record_index;
         res->error_message = info.error_message;
+        if (info.decompress_over_cap && budget_bound) {
+            res->error_message = "the request's records decompress to more than the broker "
+                                 "validates in one request";
+            return KERR_RECORD_LIST_TOO_LARGE;
+        }
         return kerr != KERR_NONE ? kerr : KERR_CORRUPT_MESSAGE;
     }
     if (info.transactional)

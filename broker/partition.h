@@ -155,6 +155,28 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
                                 struct partition_append_result *res);
 
 /*
+ * Decompression one Produce request may cause, summed over its partitions:
+ * validating a compressed batch runs on the event loop, so a request of many
+ * small batches that each inflate to the per-batch cap would stall every
+ * other connection.  A topic whose per-batch cap is larger gets that instead.
+ */
+#define PARTITION_REQUEST_DECOMPRESS_BUDGET (64u << 20)
+
+/*
+ * partition_append_client within a request's decompression budget:
+ * *decompressed_used is the decompression the request's earlier batches
+ * cost and grows by this batch's.  A compressed batch is validated with the
+ * smaller of its own cap and what is left of max(budget, its cap); when
+ * nothing is left, or it inflates past what was left, the answer is
+ * RECORD_LIST_TOO_LARGE (the request, not the batch, is too large).  A batch
+ * over its own cap is INVALID_RECORD as in partition_append_client.
+ * decompressed_used NULL means no budget.
+ */
+int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
+                                        int64_t now_ms, size_t *decompressed_used,
+                                        struct partition_append_result *res);
+
+/*
  * Reads whole batches from `offset` (see storage_log_read) up to the high
  * watermark (consumers) or the log end (replicas).  Returns a Kafka error:
  * OFFSET_OUT_OF_RANGE when offset is below the log start or above the log
