@@ -29,6 +29,8 @@
  */
 #include "conn.h"
 
+#include "accept_backoff.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +70,6 @@
 #define OUTPUT_LOW_WATER      (64u << 10)
 
 /* Backoff after a failed accept() (EMFILE, ENFILE, ENOBUFS ...). */
-#define ACCEPT_BACKOFF_MIN_MS 100
-#define ACCEPT_BACKOFF_MAX_MS 1000
 /* At most one line per this period about refused or held-back connections of a listener. */
 #define REFUSED_LOG_PERIOD_MS 10000
 
@@ -78,13 +78,12 @@ struct listener {
     const struct api_table *apis;
     char *name;
     struct evconnlistener *evl;
-    struct event *ev_backoff; /* ends an accept-error backoff */
-    int backoff_ms;           /* current backoff; 0 after a successful accept */
-    long accept_errors;       /* failed accepts since the last log line */
-    int64_t limit_log_ms;     /* last "max.connections reached" log line */
-    int64_t refused_log_ms;   /* last "refused" log line */
-    long refused;             /* per-IP refusals since then */
-    bool controller;          /* serves the controller APIs (own connection count) */
+    struct accept_backoff backoff; /* pauses accepting after accept() failures */
+    char *backoff_what;            /* "listener NAME" for its log lines */
+    int64_t limit_log_ms;          /* last "max.connections reached" log line */
+    int64_t refused_log_ms;        /* last "refused" log line */
+    long refused;                  /* per-IP refusals since then */
+    bool controller;               /* serves the controller APIs (own connection count) */
     bool backing_off;
     bool accepting;
 };
@@ -778,39 +777,19 @@ static void listeners_update(struct node *n)
             listener_update(n->listeners[i]);
 }
 
-static void on_backoff_done(evutil_socket_t fd, short what, void *arg)
+static void set_backing_off(void *ctx, bool paused)
 {
-    (void)fd;
-    (void)what;
-    struct listener *l = arg;
-    l->backing_off = false;
+    struct listener *l = ctx;
+    l->backing_off = paused;
     listener_update(l);
 }
 
-/*
- * accept() failed for a reason other than a vanished client (EMFILE at the
- * open-file limit, ENFILE, ENOBUFS): the pending connection stays readable,
- * so retrying at once would spin.  Stop accepting for a backoff that doubles
- * up to ACCEPT_BACKOFF_MAX_MS, and log once per backoff period.
- */
+/* accept() failed for a reason other than a vanished client: pause (accept_backoff.h). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
     (void)evl;
     struct listener *l = arg;
-    int err = EVUTIL_SOCKET_ERROR();
-    l->accept_errors++;
-    if (l->backing_off)
-        return;
-    l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : ACCEPT_BACKOFF_MIN_MS;
-    if (l->backoff_ms > ACCEPT_BACKOFF_MAX_MS)
-        l->backoff_ms = ACCEPT_BACKOFF_MAX_MS;
-    l->backing_off = true;
-    listener_update(l);
-    struct timeval tv = {l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000};
-    evtimer_add(l->ev_backoff, &tv);
-    LOG_WARN("broker", "listener %s: accept failed (%s, %ld time(s)); pausing accepts for %d ms",
-             l->name, evutil_socket_error_to_string(err), l->accept_errors, l->backoff_ms);
-    l->accept_errors = 0;
+    accept_backoff_failed(&l->backoff, EVUTIL_SOCKET_ERROR());
 }
 
 static void format_peer(const struct sockaddr *sa, char *peer, size_t peerlen, char *host,
@@ -871,7 +850,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     (void)salen;
     struct listener *l = arg;
     struct node *n = l->node;
-    l->backoff_ms = 0;
+    accept_backoff_succeeded(&l->backoff);
     char peer[64], host[64];
     format_peer(sa, peer, sizeof peer, host, sizeof host);
     int per_ip = n->cfg->max_connections_per_ip;
@@ -940,18 +919,20 @@ struct listener *listener_open(struct node *node, const char *name, const char *
     l->name = xstrdup(name);
     l->controller = apis == &broker_controller_apis;
     l->accepting = true;
-    l->ev_backoff = evtimer_new(node->base, on_backoff_done, l);
+    l->backoff_what = xasprintf("listener %s", name);
+    int backoff_rc =
+        accept_backoff_init(&l->backoff, node->base, l->backoff_what, set_backing_off, l);
     l->evl =
         evconnlistener_new_bind(node->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
                                 1024, res->ai_addr, (int)res->ai_addrlen);
     evutil_freeaddrinfo(res);
-    if (!l->evl || !l->ev_backoff) {
+    if (!l->evl || backoff_rc < 0) {
         LOG_ERROR("broker", "listener %s: cannot listen on %s:%d: %s", name, host, port,
                   strerror(errno));
         if (l->evl)
             evconnlistener_free(l->evl);
-        if (l->ev_backoff)
-            event_free(l->ev_backoff);
+        accept_backoff_free(&l->backoff);
+        free(l->backoff_what);
         free(l->name);
         free(l);
         return NULL;
@@ -970,7 +951,8 @@ void listener_close(struct listener *l)
         if (n->listeners[i] == l)
             n->listeners[i] = NULL;
     evconnlistener_free(l->evl);
-    event_free(l->ev_backoff);
+    accept_backoff_free(&l->backoff);
+    free(l->backoff_what);
     free(l->name);
     free(l);
 }
