@@ -84,6 +84,14 @@ struct repl_sim_opts {
                                  * Kafka's one connection to the controller) */
     bool no_isr_check;          /* skip invariant (f), to see whether a run goes on to
                                  * lose data */
+    bool buggy_catchup;         /* the broker before issue 12's fix: it acts on its
+                                 * metadata image while replaying it after a restart
+                                 * (stale records of an earlier incarnation included),
+                                 * deletes its log as stray when the partial image
+                                 * lacks the partition, keeps HW checkpoint entries of
+                                 * loaded partitions only, and never asks to stay
+                                 * fenced; the invariants must catch it */
+    bool no_replay_lag;         /* every restart replays the image at once (no lag) */
     bool verbose;               /* print every event to stderr */
     int trace_tail;             /* on a failure, print the last trace_tail events (0: none) */
 };
@@ -107,8 +115,13 @@ struct repl_sim_stats {
     uint64_t crashes;
     uint64_t crashes_unflushed; /* of them, without flush on every append */
     uint64_t pauses;
-    uint64_t isr_changes;  /* AlterPartition requests committed */
-    uint64_t alter_errors; /* AlterPartition requests refused */
+    uint64_t isr_changes;     /* AlterPartition requests committed */
+    uint64_t alter_errors;    /* AlterPartition requests refused */
+    uint64_t lagged_restarts; /* restarts whose image replay started from an old state */
+    uint64_t stale_records;   /* images replayed before catching up that show an
+                               * earlier incarnation's registration */
+    uint64_t strays_deleted;  /* logs deleted as stray (--buggy-catchup) */
+    uint64_t strays_aside;    /* logs set aside as stray by the caught-up rule */
     int64_t max_recovery_ms;
 };
 
