@@ -9,6 +9,10 @@
  *    it with flush on every append); truncation is durable at once; the
  *    epoch cache is written through (as storage_leader_epoch_* does) and cut
  *    to the log end on restart; the HW checkpoint is written periodically.
+ *  - metadata: the controller's states as a log of images (struct mdstate,
+ *    s->hist); pushes and answers carry the offset of the image they show;
+ *    a replica's image is hist[view], replayed in order after a lagging
+ *    restart (replay_step); md_act is the broker's rule for acting on it.
  *  - controller: registrations with broker epochs, heartbeats and sessions
  *    (fencing removes a broker from the ISR unless it is the last member,
  *    then the partition has no leader until that broker is back), elections
@@ -595,8 +599,11 @@ static void check_leader_start(struct sim *s, const struct replica *r)
         }
     fail(s,
          "(h) replica %d starts leading epoch %d with LEO %" PRId64 " holding %" PRId64
-         " of the %" PRId64 " committed records (%d running replica(s) {%s} hold more)",
-         r->id, r->md.leader_epoch, r->leo, r->verified, s->ncm, holders, who);
+         " of the %" PRId64
+         " committed records (%d running replica(s) {%s} hold more; the controller is at "
+         "epoch %d)",
+         r->id, r->md.leader_epoch, r->leo, r->verified, s->ncm, holders, who,
+         s->c.ps.leader_epoch);
 }
 
 /* (b): a replica's HW never moves backwards within one process lifetime. */
