@@ -146,6 +146,9 @@ def case_fd_limit():
             socks.append(socket.create_connection(("127.0.0.1", node.kafka_port), timeout=10))
         wait_until(lambda: open_fds(node.pid) >= limit - 1, 30,
                    what=f"the node to reach its open-file limit {limit}")
+        # The admin listener meets the same limit (it spun there too).
+        for _ in range(20):
+            socks.append(socket.create_connection(("127.0.0.1", node.admin_port), timeout=10))
         lines0, cpu0, t0 = log_lines(node), proc_cpu_seconds(node.pid), time.monotonic()
         time.sleep(3.0)  # the measurement window: CPU and log growth at the limit
         lines1, cpu1, t1 = log_lines(node), proc_cpu_seconds(node.pid), time.monotonic()
@@ -160,6 +163,8 @@ def case_fd_limit():
             s.close()
     wait_until(lambda: served(node, timeout=5), 30,
                what="a fresh client served after the connections closed")
+    wait_until(lambda: metric(node, "sluice_partitions") is not None, 30,
+               what="the admin API serving again after the connections closed")
     node.check_healthy("after the open-file limit")
     node.stop()
 
