@@ -151,7 +151,7 @@ static json_t *offsets_json(struct node *n, const struct group *g)
         json_object_set_new(e, "partition", json_integer(o->partition));
         json_object_set_new(e, "offset", json_integer(o->offset));
         json_object_set_new(e, "leader_epoch", admin_json_int_or_null(o->leader_epoch));
-        json_object_set_new(e, "metadata", json_string(o->metadata));
+        json_object_set_new(e, "metadata", json_stringn(o->metadata, (size_t)o->metadata_len));
         json_object_set_new(e, "commit_timestamp", json_integer(o->commit_ts));
         struct partition *p = NULL;
         bool led = n->rm &&

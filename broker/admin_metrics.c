@@ -41,14 +41,21 @@ static bool topic_exists(void *ctx, const char *topic)
 static void render_partitions(struct node *n, struct evbuffer *out)
 {
     const struct metadata_image *img = n->image;
-    int64_t hosted = 0, leaders = 0, under = 0, under_min_isr = 0;
+    int64_t hosted = 0, leaders = 0, under = 0, under_min_isr = 0, offline_here = 0;
     size_t nt = metadata_image_topic_count(img);
     struct evbuffer *per = evbuffer_new();
     for (size_t i = 0; i < nt; i++) {
         const struct mi_topic *t = metadata_image_topic_at(img, i);
         for (int32_t p = 0; p < t->npartitions; p++) {
             struct partition *part = NULL;
-            if (!n->rm || replica_manager_lookup(n->rm, t->name, p, &part) != KERR_NONE)
+            int16_t err = n->rm ? replica_manager_lookup(n->rm, t->name, p, &part)
+                                : KERR_NOT_LEADER_OR_FOLLOWER;
+            if (err == KERR_KAFKA_STORAGE_ERROR) {
+                hosted++;
+                offline_here++;
+                continue;
+            }
+            if (err != KERR_NONE)
                 continue;
             hosted++;
             if (!part->is_leader)
@@ -67,6 +74,12 @@ static void render_partitions(struct node *n, struct evbuffer *out)
     }
     gauge(out, "sluice_partitions", "Partition replicas hosted by this node (PartitionCount).",
           hosted);
+    gauge(out, "sluice_offline_replicas",
+          "Replicas hosted here that are offline after a storage error (KAFKA_STORAGE_ERROR).",
+          offline_here);
+    gauge(out, "sluice_offline_log_dirs",
+          "Log dirs of this node that failed with an I/O error (OfflineLogDirectoryCount).",
+          replica_manager_log_dir_offline(n->rm) ? 1 : 0);
     gauge(out, "sluice_leader_partitions", "Partitions led by this node (LeaderCount).", leaders);
     gauge(out, "sluice_under_replicated_partitions",
           "Partitions led by this node whose ISR is smaller than their replica set.", under);
@@ -177,6 +190,11 @@ void admin_metrics_get(struct admin_request *r)
           "Largest lag in messages of this node's replica fetchers (0 when none run).",
           replica_manager_fetcher_max_lag(n->rm));
     gauge(out, "sluice_connections", "Open Kafka client connections.", conn_count(n));
+    gauge(out, "sluice_request_queue_bytes",
+          "Bytes of requests being received, against queued.max.request.bytes.",
+          n->conn_request_bytes);
+    gauge(out, "sluice_request_queue_requests",
+          "Requests read and not yet answered, against queued.max.requests.", n->conn_requests);
     gauge(out, "sluice_admin_connections", "Open admin HTTP connections.",
           admin_server_connection_count(n));
     if (n->metrics) {

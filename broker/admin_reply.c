@@ -4,7 +4,6 @@
  * with the Kafka error beside it when there is one), the HTTP status of each
  * Kafka error, the not-the-controller answer, and small parsers.
  */
-#include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include "admin_internal.h"
 #include "kafka.h"
 #include "node.h"
+#include "topic_name.h"
 #include "xalloc.h"
 
 void admin_reply_raw(struct admin_request *r, int status, const char *content_type,
@@ -211,26 +211,8 @@ bool admin_parse_id(const char *s, int32_t *out)
 bool admin_topic_name_valid(const char *name, char *why, size_t whylen)
 {
     size_t len = strlen(name);
-    if (len == 0) {
-        snprintf(why, whylen, "Topic name is illegal, it can't be empty");
-        return false;
-    }
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-        snprintf(why, whylen, "Topic name cannot be \".\" or \"..\"");
-        return false;
-    }
-    if (len > 249) {
-        snprintf(why, whylen, "Topic name is illegal, it can't be longer than 249 characters");
-        return false;
-    }
-    for (const char *p = name; *p; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-') {
-            snprintf(why, whylen,
-                     "Topic name \"%.64s\" is illegal, it contains a character other than ASCII "
-                     "alphanumerics, '.', '_' and '-'",
-                     name);
-            return false;
-        }
-    }
-    return true;
+    enum proto_topic_name_check rc = proto_topic_name_check(name, len);
+    if (rc != PROTO_TOPIC_NAME_OK)
+        proto_topic_name_why(rc, name, len, why, whylen);
+    return rc == PROTO_TOPIC_NAME_OK;
 }

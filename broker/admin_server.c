@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "accept_backoff.h"
 #include "admin_internal.h"
 #include "broker_config.h"
 #include "err.h"
@@ -59,9 +60,10 @@ struct admin_server {
     char **names;           /* this node's names and addresses, for the Host guard */
     size_t nnames;
     struct evconnlistener *evl;
-    struct admin_conn *conns;     /* every open connection, rejected ones included */
-    struct admin_write *settling; /* forwarded writes waiting for the image (admin_writes.c) */
-    int nconns;                   /* connections counted against the limit */
+    struct accept_backoff backoff; /* pauses accepting after accept() failures */
+    struct admin_conn *conns;      /* every open connection, rejected ones included */
+    struct admin_write *settling;  /* forwarded writes waiting for the image (admin_writes.c) */
+    int nconns;                    /* connections counted against the limit */
     int nrejecting;
 };
 
@@ -511,12 +513,30 @@ static void conn_process(struct admin_conn *c)
 /* ------------------------------------------------------------------------ */
 /* Accepting                                                                */
 
+static void set_paused(void *ctx, bool paused)
+{
+    struct admin_server *s = ctx;
+    if (paused)
+        evconnlistener_disable(s->evl);
+    else
+        evconnlistener_enable(s->evl);
+}
+
+/* accept() failed (EMFILE at the open-file limit...): pause instead of spinning. */
+static void on_accept_error(struct evconnlistener *evl, void *arg)
+{
+    (void)evl;
+    struct admin_server *s = arg;
+    accept_backoff_failed(&s->backoff, EVUTIL_SOCKET_ERROR());
+}
+
 static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
     (void)evl;
     (void)salen;
     struct admin_server *s = arg;
+    accept_backoff_succeeded(&s->backoff);
     bool over = s->nconns >= ADMIN_MAX_CONNECTIONS;
     if (over && s->nrejecting >= MAX_REJECTING) {
         evutil_closesocket(fd);
@@ -648,12 +668,15 @@ int admin_server_start(struct node *n)
         n->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         128, res->ai_addr, (int)res->ai_addrlen);
     evutil_freeaddrinfo(res);
-    if (!s->evl) {
+    if (!s->evl || accept_backoff_init(&s->backoff, n->base, "admin listener", set_paused, s) < 0) {
         LOG_ERROR("admin", "admin.listener: cannot listen on %s:%d: %s", cfg->admin_host,
                   cfg->admin_port, strerror(errno));
+        if (s->evl)
+            evconnlistener_free(s->evl);
         free(s);
         return SL_EIO;
     }
+    evconnlistener_set_error_cb(s->evl, on_accept_error);
     names_build(s, cfg);
     n->admin = s;
     LOG_INFO("admin", "admin API on http://%s:%d/", *cfg->admin_host ? cfg->admin_host : "*",
@@ -667,6 +690,7 @@ void admin_server_stop(struct node *n)
     if (s) {
         admin_writes_stop(n);
         evconnlistener_free(s->evl);
+        accept_backoff_free(&s->backoff);
         while (s->conns)
             conn_free(s->conns);
         names_free(s);

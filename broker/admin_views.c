@@ -86,6 +86,9 @@ static json_t *local_disk_space(const struct node *n, bool *low)
         json_object_set_new(d, "path", json_string(n->cfg->data_dirs.v[i]));
         json_object_set_new(d, "free", json_integer((json_int_t)avail));
         json_object_set_new(d, "total", json_integer((json_int_t)total));
+        /* The replica manager serves the first log dir (replica_manager.h). */
+        json_object_set_new(d, "offline",
+                            json_boolean(i == 0 && replica_manager_log_dir_offline(n->rm)));
         json_array_append_new(a, d);
         if (low && total > 0 && avail * 100 < total * DISK_ALERT_FREE_PERCENT)
             *low = true;
@@ -191,6 +194,9 @@ void admin_view_ready(struct admin_request *r)
         reason = "waiting for the broker registration to commit";
     else if (is_broker && !n->serving)
         reason = "waiting for the broker to be unfenced and its client listeners to open";
+    else if (is_broker && replica_manager_log_dir_offline(n->rm))
+        reason = "the log dir is offline after an I/O error: restart the broker once the disk "
+                 "is fixed";
     json_t *o = json_object();
     json_object_set_new(o, "ready", json_boolean(reason == NULL));
     json_object_set_new(o, "reason", reason ? json_string(reason) : json_null());
@@ -416,8 +422,13 @@ static json_t *partition_json(struct node *n, const struct mi_topic *t,
     json_object_set_new(o, "is_under_replicated", json_boolean(partition_under_replicated(mp)));
 
     struct partition *p = NULL;
-    if (n->rm && replica_manager_lookup(n->rm, t->name, mp->partition_id, &p) != KERR_NONE)
+    int16_t local = n->rm ? replica_manager_lookup(n->rm, t->name, mp->partition_id, &p)
+                          : KERR_NOT_LEADER_OR_FOLLOWER;
+    if (local != KERR_NONE)
         p = NULL;
+    /* This node's replica failed with an I/O error (its log dir is offline). */
+    json_object_set_new(o, "local_replica_offline",
+                        json_boolean(local == KERR_KAFKA_STORAGE_ERROR));
     /* Offsets come from this node's replica; offsets_from says whose view they are. */
     json_object_set_new(o, "log_start_offset",
                         p ? json_integer(partition_log_start(p)) : json_null());

@@ -563,7 +563,22 @@ static const struct bcfg_key keys[] = {
     K_INT("socket.request.max.bytes", socket_request_max_bytes, "104857600", 1, I32MAX, true, NULL,
           "Largest request the broker reads; bigger ones close the connection."),
     K_INT("max.connections", max_connections, "2147483647", 0, I32MAX, false, NULL,
-          "Connections the broker accepts at once."),
+          "Connections the broker accepts at once (KIP-402); beyond it the broker stops "
+          "accepting until one closes.  The CONTROLLER listener counts its own connections "
+          "against the same limit; with several broker listeners the inter-broker one may "
+          "exceed it by closing the least recently active connection of another listener."),
+    K_INT("max.connections.per.ip", max_connections_per_ip, "2147483647", 0, I32MAX, false, NULL,
+          "Connections accepted from one IP address; further ones are closed at once."),
+    K_LONG("connections.max.idle.ms", connections_max_idle_ms, "600000", -1, false, NULL,
+           "A connection with no request in flight that has neither completed a request nor "
+           "sent response bytes for this long is closed (bytes of an unfinished request do "
+           "not count as activity); -1 = never."),
+    K_LONG("socket.request.receive.timeout.ms", socket_request_receive_timeout_ms, "30000", -1,
+           true, NULL,
+           "Sluice-specific: a request whose bytes have started arriving must be complete "
+           "within this time or the connection is closed (slow senders cannot hold a "
+           "connection and its request memory); 30 s like the clients' request.timeout.ms; "
+           "-1 = never."),
     K_ENUM("log.message.timestamp.type", log_message_timestamp_type, "CreateTime",
            "CreateTime|LogAppendTime", false, "message.timestamp.type",
            "Whether record timestamps are the producer's or the broker's append time."),
@@ -580,7 +595,15 @@ static const struct bcfg_key keys[] = {
     K_INT("fetch.max.bytes", fetch_max_bytes, "57671680", 1024, I32MAX, true, NULL,
           "Largest Fetch response the broker builds."),
     K_INT("queued.max.requests", queued_max_requests, "500", 1, I32MAX, true, NULL,
-          "Requests read ahead per connection before the broker stops reading it."),
+          "Requests read and not yet answered, over all connections, before the broker stops "
+          "reading new ones.  Sluice runs a handler as soon as a request is read, so it counts "
+          "requests parked in a purgatory too (Kafka counts those waiting for a handler)."),
+    K_LONG("queued.max.request.bytes", queued_max_request_bytes, "104857600", -1, true, NULL,
+           "Bytes of requests being received, over all connections, before the broker stops "
+           "reading new ones (KIP-72; the size is reserved once a frame's length is read and "
+           "released once its handler has run).  Kafka's default is -1 (no limit); Sluice "
+           "bounds it by default to 100 MiB, the default socket.request.max.bytes, so the "
+           "largest request still fits.  -1 = no limit."),
 
     /* broker lifecycle and Raft (KIP-631, KIP-595) */
     K_INT("broker.heartbeat.interval.ms", broker_heartbeat_interval_ms, "2000", 1, I32MAX, true,
@@ -649,7 +672,6 @@ static const char *const kafka_ignored[] = {
     "log.cleaner.enable",
     "controller.quorum.bootstrap.servers",
     "security.inter.broker.protocol",
-    "connections.max.idle.ms",
     NULL,
 };
 

@@ -146,12 +146,16 @@ struct broker_config {
     int32_t message_max_bytes;
     int32_t socket_request_max_bytes;
     int32_t max_connections;
+    int32_t max_connections_per_ip;
+    int64_t connections_max_idle_ms;
+    int64_t socket_request_receive_timeout_ms;
     int log_message_timestamp_type; /* enum bcfg_timestamp_type */
     int64_t log_message_timestamp_before_max_ms;
     int64_t log_message_timestamp_after_max_ms;
     int compression_type; /* enum bcfg_compression */
     int32_t fetch_max_bytes;
     int32_t queued_max_requests;
+    int64_t queued_max_request_bytes;
 
     int32_t broker_heartbeat_interval_ms;
     int32_t broker_session_timeout_ms;

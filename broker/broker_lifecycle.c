@@ -16,6 +16,7 @@
 #include "messages.h"
 #include "metadata_image.h"
 #include "node.h"
+#include "replica_manager.h"
 #include "quorum.h"
 #include "xalloc.h"
 
@@ -210,6 +211,18 @@ static void send_registration(struct broker_lifecycle *bl)
     free(ls);
 }
 
+/*
+ * A broker whose log dir failed asks to stay fenced (KIP-631 wantFence), so that
+ * the controller moves its leaderships to replicas that can serve; once it shuts
+ * down it asks for that only (a fenced broker is let go at once).
+ */
+static bool wants_fence(const struct broker_lifecycle *bl)
+{
+    /* Not ready to lead or follow before the initial catch-up (Kafka's readyToUnfence). */
+    return !bl->shutting_down &&
+           (!node_metadata_caught_up(bl->node) || replica_manager_log_dir_offline(bl->node->rm));
+}
+
 static void send_heartbeat(struct broker_lifecycle *bl)
 {
     struct node *n = bl->node;
@@ -217,9 +230,8 @@ static void send_heartbeat(struct broker_lifecycle *bl)
         .broker_id = n->node_id,
         .broker_epoch = n->broker_epoch,
         .current_metadata_offset = metadata_image_offset(n->image),
-        /* Not ready to lead or follow before the initial catch-up (Kafka's readyToUnfence). */
-        .want_fence = !node_metadata_caught_up(n),
         .want_shut_down = bl->shutting_down,
+        .want_fence = wants_fence(bl),
     };
     struct call_ctx *cc = xcalloc(1, sizeof *cc);
     cc->bl = bl;
@@ -254,7 +266,7 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         bl->last_sent_ms = now_ms;
         bl->inflight = true;
         controller_broker_heartbeat(n->controller, n->node_id, n->broker_epoch,
-                                    metadata_image_offset(n->image), !node_metadata_caught_up(n),
+                                    metadata_image_offset(n->image), wants_fence(bl),
                                     bl->shutting_down, clock_mono_ms(), on_local_heartbeat, bl);
         return;
     }

@@ -2,7 +2,10 @@
  * Kafka client connections: listening sockets, frame reading with
  * socket.request.max.bytes enforced before allocation, and responses written
  * in request order (file slices go out with sendfile via libevent file
- * segments).
+ * segments).  Enforces the connection limits (max.connections,
+ * max.connections.per.ip, connections.max.idle.ms,
+ * socket.request.receive.timeout.ms) and the request budgets
+ * (queued.max.requests, queued.max.request.bytes); see conn.c.
  */
 #ifndef SLUICE_BROKER_CONN_H
 #define SLUICE_BROKER_CONN_H
@@ -21,7 +24,10 @@ struct listener;
  */
 struct listener *listener_open(struct node *node, const char *name, const char *host, int port,
                                const struct api_table *apis);
-/* Stops accepting; existing connections are closed too. */
+/*
+ * Stops accepting and frees the listener (its slot in node->listeners
+ * becomes NULL); its connections stay open until conn_close_all.
+ */
 void listener_close(struct listener *l);
 /* Closes every client connection of every listener (shutdown). */
 void conn_close_all(struct node *node);

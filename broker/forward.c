@@ -13,7 +13,6 @@
 #include "api_controller.h"
 #include "broker_config.h"
 #include "clock.h"
-#include "node.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
@@ -53,109 +52,167 @@ struct kc_conn *forward_controller_conn(struct node *n)
     return conn_to(n, leader);
 }
 
+/*
+ * One forwarded request: the decoded body stays in req's arena until the
+ * controller answers, so it can be sent again (BrokerToControllerRequestThread
+ * puts a request answered NOT_CONTROLLER back at the head of its queue).
+ */
 struct fwd {
+    struct node_delayed parked; /* first; linked while held */
     struct request *req;
-    const struct proto_schema *resp_schema;
+    const struct proto_schema *req_schema, *resp_schema;
+    const void *body;
+    int64_t deadline_ms;
 };
+
+static void fwd_hold(struct fwd *f);
+
+/* Whether the controller refused the request as not (or no longer) the active controller. */
+static bool answered_not_controller(int16_t api_key, const void *resp)
+{
+    switch (api_key) {
+    case KAPI_CREATE_TOPICS: {
+        const struct create_topics_resp *r = resp;
+        for (int32_t i = 0; i < r->topics.n; i++)
+            if (r->topics.v[i].error_code == KERR_NOT_CONTROLLER)
+                return true;
+        return false;
+    }
+    case KAPI_DELETE_TOPICS: {
+        const struct delete_topics_resp *r = resp;
+        for (int32_t i = 0; i < r->responses.n; i++)
+            if (r->responses.v[i].error_code == KERR_NOT_CONTROLLER)
+                return true;
+        return false;
+    }
+    case KAPI_CREATE_PARTITIONS: {
+        const struct create_partitions_resp *r = resp;
+        for (int32_t i = 0; i < r->results.n; i++)
+            if (r->results.v[i].error_code == KERR_NOT_CONTROLLER)
+                return true;
+        return false;
+    }
+    case KAPI_ALTER_CONFIGS:
+    case KAPI_INCREMENTAL_ALTER_CONFIGS: {
+        const struct alter_configs_resp *r = resp;
+        for (int32_t i = 0; i < r->responses.n; i++)
+            if (r->responses.v[i].error_code == KERR_NOT_CONTROLLER)
+                return true;
+        return false;
+    }
+    case PROTO_API_ELECT_LEADERS: {
+        const struct elect_leaders_resp *r = resp;
+        if (r->error_code == KERR_NOT_CONTROLLER)
+            return true;
+        for (int32_t i = 0; i < r->replica_election_results.n; i++)
+            for (int32_t j = 0; j < r->replica_election_results.v[i].partition_result.n; j++)
+                if (r->replica_election_results.v[i].partition_result.v[j].error_code ==
+                    KERR_NOT_CONTROLLER)
+                    return true;
+        return false;
+    }
+    default:
+        return false;
+    }
+}
 
 static void on_response(void *ctx, int err, const void *resp, struct arena *a)
 {
     (void)a;
     struct fwd *f = ctx;
     struct request *req = f->req;
-    const struct proto_schema *schema = f->resp_schema;
-    free(f);
     if (err < 0) {
+        free(f);
         /* The controller went away mid-request: closing makes the client reconnect,
          * refresh its metadata and retry, as with a lost connection. */
         request_close_connection(req, "forwarding to the controller failed");
         return;
     }
+    if (answered_not_controller(req->hdr.api_key, resp) && clock_mono_ms() < f->deadline_ms &&
+        !request_conn_closed(req)) {
+        /* Elected but not yet active, or already deposed: ask again once the quorum
+         * says who leads (the request's own deadline still holds). */
+        forward_close(req->node);
+        fwd_hold(f);
+        return;
+    }
+    const struct proto_schema *schema = f->resp_schema;
+    free(f);
     request_respond(req, schema, resp);
 }
 
-static bool send_to(struct kc_conn *c, struct request *req, const struct proto_schema *req_schema,
-                    const void *body, const struct proto_schema *resp_schema)
+static bool fwd_send(struct kc_conn *c, struct fwd *f)
 {
+    struct request *req = f->req;
     int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
-    struct fwd *f = xcalloc(1, sizeof *f);
-    f->req = req;
-    f->resp_schema = resp_schema;
-    if (kc_send(c, key, ver, proto_api_controller_is_flexible(key, ver), req_schema, body,
-                resp_schema, FORWARD_TIMEOUT_MS, on_response, f) < 0) {
-        free(f);
-        return false;
-    }
-    return true;
-}
-
-/* A forwarded request waiting for a controller to be known. */
-struct held {
-    struct node_delayed parked; /* first */
-    struct request *req;
-    const struct proto_schema *req_schema, *resp_schema;
-    const void *body; /* in req's arena */
-    int64_t deadline_ms;
-};
-
-static void held_free(struct held *h)
-{
-    node_delayed_remove(&h->parked);
-    free(h);
+    return kc_send(c, key, ver, proto_api_controller_is_flexible(key, ver), f->req_schema, f->body,
+                   f->resp_schema, FORWARD_TIMEOUT_MS, on_response, f) == 0;
 }
 
 /* Shutdown, or the deadline passed: the client reconnects and retries. */
 static void held_expire(struct node_delayed *d)
 {
-    struct held *h = (struct held *)d;
-    struct request *req = h->req;
-    held_free(h);
+    struct fwd *f = (struct fwd *)d;
+    struct request *req = f->req;
+    node_delayed_remove(&f->parked);
+    free(f);
     request_close_connection(req, "no active controller became known in time");
+}
+
+static void fwd_hold(struct fwd *f)
+{
+    node_delayed_add(f->req->node, &f->parked, held_expire);
+    f->parked.kind = "forward";
+    LOG_DEBUG("broker", "holding API %d until an active controller is known", f->req->hdr.api_key);
+}
+
+/*
+ * The connection to send forwarded requests on now, or NULL to keep holding
+ * them: no leader known, or this node leads but its controller is not active
+ * yet (the quorum names the leader before its epoch starts).
+ */
+static struct kc_conn *target(struct node *n)
+{
+    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
+    if (leader < 0 || (leader == n->node_id && !node_is_controller(n)))
+        return NULL;
+    return conn_to(n, leader);
 }
 
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema)
 {
     struct node *n = req->node;
-    int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
-    if (!proto_api_controller_version_supported(key, ver))
+    if (!proto_api_controller_version_supported(req->hdr.api_key, req->hdr.api_version))
         return false;
-    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
-    if (leader >= 0) {
-        struct kc_conn *c = forward_controller_conn(n);
-        return c && send_to(c, req, req_schema, body, resp_schema);
-    }
-    struct held *h = xcalloc(1, sizeof *h);
-    h->req = req;
-    h->req_schema = req_schema;
-    h->resp_schema = resp_schema;
-    h->body = body;
-    h->deadline_ms = clock_mono_ms() + FORWARD_TIMEOUT_MS;
-    node_delayed_add(n, &h->parked, held_expire);
-    h->parked.kind = "forward";
-    LOG_DEBUG("broker", "holding API %d until a controller is known", key);
+    struct fwd *f = xcalloc(1, sizeof *f);
+    f->req = req;
+    f->req_schema = req_schema;
+    f->resp_schema = resp_schema;
+    f->body = body;
+    f->deadline_ms = clock_mono_ms() + FORWARD_TIMEOUT_MS;
+    struct kc_conn *c = target(n);
+    if (c && fwd_send(c, f))
+        return true;
+    fwd_hold(f);
     return true;
 }
 
 void forward_retry_held(struct node *n)
 {
-    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
     int64_t now = clock_mono_ms();
     struct node_delayed *d = n->delayed.next;
     while (d != &n->delayed) {
         struct node_delayed *next = d->next;
         if (d->expire == held_expire) {
-            struct held *h = (struct held *)d;
-            struct kc_conn *c = leader >= 0 ? conn_to(n, leader) : NULL;
-            if (c) {
-                struct request *req = h->req;
-                const struct proto_schema *qs = h->req_schema, *rs = h->resp_schema;
-                const void *body = h->body;
-                held_free(h);
-                if (!send_to(c, req, qs, body, rs))
-                    request_close_connection(req, "forwarding to the controller failed");
-            } else if (now >= h->deadline_ms || request_conn_closed(h->req)) {
+            struct fwd *f = (struct fwd *)d;
+            struct kc_conn *c = target(n);
+            if (now >= f->deadline_ms || request_conn_closed(f->req)) {
                 held_expire(d);
+            } else if (c) {
+                node_delayed_remove(&f->parked);
+                if (!fwd_send(c, f))
+                    fwd_hold(f);
             }
         }
         d = next;

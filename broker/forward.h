@@ -26,11 +26,14 @@ struct kc_conn *forward_controller_conn(struct node *n);
 /*
  * Sends the decoded request `body` (of req's API and version, living in req's
  * arena) to the active controller and completes `req` with its response.
- * While no controller is known the request is held (forward_retry_held sends
- * it once one is, within FORWARD_TIMEOUT_MS, else the connection is closed so
- * the client retries, as with a controller lost mid-request).  Returns false
- * (and does nothing) when the controller listener does not serve this API
- * version or this node itself is the known controller; the caller then
+ * While no active controller is known, and when the controller answers
+ * NOT_CONTROLLER (elected but not yet active, or deposed), the request is
+ * held and sent again once one is (forward_retry_held), within
+ * FORWARD_TIMEOUT_MS; after that the connection is closed so the client
+ * retries, as with a controller lost mid-request (Kafka's
+ * BrokerToControllerRequestThread).  The caller calls this only when this
+ * node is not the active controller.  Returns false (and does nothing) when
+ * the controller listener does not serve this API version; the caller then
  * answers NOT_CONTROLLER itself.
  */
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,

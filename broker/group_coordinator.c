@@ -513,6 +513,7 @@ static void load_record(struct load_ctx *lc, const struct rb_record *rec, struct
             .offset = v.offset,
             .leader_epoch = v.leader_epoch,
             .metadata = (char *)v.metadata.s,
+            .metadata_len = v.metadata.len,
             .commit_ts = v.commit_timestamp,
             .expire_ts = v.expire_timestamp,
             .record_offset = rec->offset,

@@ -1400,7 +1400,9 @@ void group_offset_put(struct group *g, const struct group_offset *o)
     struct group_offset *n = xmalloc(sizeof *n);
     *n = *o;
     n->topic = xstrdup(o->topic);
-    n->metadata = xstrdup(o->metadata ? o->metadata : "");
+    /* Length-carrying: commit metadata is a Kafka string that may hold NUL bytes. */
+    n->metadata_len = o->metadata && o->metadata_len > 0 ? o->metadata_len : 0;
+    n->metadata = xstrndup(o->metadata ? o->metadata : "", (size_t)n->metadata_len);
     group_offset_free(strmap_put(&g->offsets, key, n));
 }
 

@@ -73,10 +73,11 @@ struct group_offset {
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch; /* -1 unknown */
-    char *metadata;       /* never NULL */
+    char *metadata;       /* never NULL; metadata_len bytes, NUL-terminated after them */
     int64_t commit_ts;
     int64_t expire_ts;     /* -1: none (retention applies) */
     int64_t record_offset; /* offset of the __consumer_offsets record that set it */
+    int32_t metadata_len;  /* the client's bytes exactly (they may hold NUL bytes) */
 };
 
 /* A member id handed out with MEMBER_ID_REQUIRED that has not joined yet (KIP-394). */

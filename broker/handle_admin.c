@@ -16,18 +16,45 @@
 #include "messages.h"
 #include "node.h"
 #include "request.h"
+#include "topic_name.h"
 
 /* ---- CreateTopics ---- */
 
-static void on_topics_created(void *ctx, const struct ctl_create_topic_result *results, int32_t n)
+/*
+ * A CreateTopics being answered.  Topics whose name or configs cannot be
+ * carried as C strings (a NUL byte) or whose name is illegal are refused here,
+ * on their length; the controller gets the others, in order, and its results
+ * are merged back into request order.
+ */
+struct create_ctx {
+    struct request *req;
+    const struct create_topics_req *cr;
+    int16_t *refused; /* per request topic: 0, or the error already decided */
+    const char **why; /* its message */
+};
+
+static void on_topics_created(void *arg, const struct ctl_create_topic_result *results, int32_t n)
 {
-    struct request *req = ctx;
+    struct create_ctx *ctx = arg;
+    struct request *req = ctx->req;
+    int32_t nt = ctx->cr->topics.n > 0 ? ctx->cr->topics.n : 0;
     struct create_topics_resp *resp = request_alloc(req, 1, sizeof *resp);
-    resp->topics.n = n;
-    resp->topics.v = request_alloc(req, (size_t)n, sizeof *resp->topics.v);
-    for (int32_t i = 0; i < n; i++) {
-        const struct ctl_create_topic_result *r = &results[i];
+    resp->topics.n = nt;
+    resp->topics.v = request_alloc(req, (size_t)nt, sizeof *resp->topics.v);
+    int32_t next = 0;
+    for (int32_t i = 0; i < nt; i++) {
         struct create_topics_resp_topic *ot = &resp->topics.v[i];
+        if (ctx->refused[i] != KERR_NONE || next >= n) {
+            ot->name = ctx->cr->topics.v[i].name;
+            ot->error_code =
+                ctx->refused[i] != KERR_NONE ? ctx->refused[i] : KERR_UNKNOWN_SERVER_ERROR;
+            ot->error_message = request_kstr(req, ctx->why[i]);
+            ot->num_partitions = -1;
+            ot->replication_factor = -1;
+            ot->configs.n = -1;
+            continue;
+        }
+        const struct ctl_create_topic_result *r = &results[next++];
         ot->name = request_kstr(req, r->name);
         ot->topic_id = r->topic_id;
         ot->error_code = r->error_code;
@@ -52,6 +79,32 @@ static void on_topics_created(void *ctx, const struct ctl_create_topic_result *r
     request_respond(req, &proto_create_topics_resp_schema, resp);
 }
 
+/*
+ * What the controller cannot be asked about: an illegal name (checked on its
+ * length, so "ab\0cd" is refused rather than created as "ab";
+ * INVALID_TOPIC_EXCEPTION, Topic.validate) or a config name or value with a
+ * NUL byte (INVALID_CONFIG: no config parses it).  Returns 0 when none.
+ */
+static int16_t create_refusal(struct request *req, const struct create_topics_req_topic *rt,
+                              const char **why)
+{
+    enum proto_topic_name_check rc = proto_topic_name_check_kstr(rt->name);
+    if (rc != PROTO_TOPIC_NAME_OK) {
+        char buf[512];
+        proto_topic_name_why(rc, rt->name.s, rt->name.s ? (size_t)rt->name.len : 0, buf,
+                             sizeof buf);
+        *why = request_kstr(req, buf).s;
+        return KERR_INVALID_TOPIC_EXCEPTION;
+    }
+    for (int32_t c = 0; c < rt->configs.n; c++)
+        if (proto_kstr_has_nul(rt->configs.v[c].name) ||
+            proto_kstr_has_nul(rt->configs.v[c].value)) {
+            *why = "Config names and values cannot contain a NUL byte";
+            return KERR_INVALID_CONFIG;
+        }
+    return KERR_NONE;
+}
+
 void handle_create_topics(struct request *req)
 {
     struct create_topics_req *cr = request_decode_body(req, &proto_create_topics_req_schema);
@@ -62,22 +115,26 @@ void handle_create_topics(struct request *req)
         forward_to_controller(req, &proto_create_topics_req_schema, cr,
                               &proto_create_topics_resp_schema))
         return;
+    struct create_ctx *ctx = request_alloc(req, 1, sizeof *ctx);
+    ctx->req = req;
+    ctx->cr = cr;
+    ctx->refused = request_alloc(req, (size_t)nt, sizeof *ctx->refused);
+    ctx->why = request_alloc(req, (size_t)nt, sizeof *ctx->why);
     if (!node_is_controller(req->node)) {
-        struct ctl_create_topic_result *res = request_alloc(req, (size_t)nt, sizeof *res);
-        for (int32_t i = 0; i < nt; i++) {
-            res[i].name = cr->topics.v[i].name.s;
-            res[i].error_code = KERR_NOT_CONTROLLER;
-            res[i].num_partitions = -1;
-            res[i].replication_factor = -1;
-        }
-        on_topics_created(req, res, nt);
+        for (int32_t i = 0; i < nt; i++)
+            ctx->refused[i] = KERR_NOT_CONTROLLER;
+        on_topics_created(ctx, NULL, 0);
         return;
     }
     struct ctl_create_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
+    int32_t nc_topics = 0;
     for (int32_t i = 0; i < nt; i++) {
         struct create_topics_req_topic *rt = &cr->topics.v[i];
-        struct ctl_create_topic *t = &topics[i];
-        t->name = rt->name.s ? rt->name.s : "";
+        ctx->refused[i] = create_refusal(req, rt, &ctx->why[i]);
+        if (ctx->refused[i] != KERR_NONE)
+            continue;
+        struct ctl_create_topic *t = &topics[nc_topics++];
+        t->name = rt->name.s;
         t->num_partitions = rt->num_partitions;
         t->replication_factor = rt->replication_factor;
         int32_t na = rt->assignments.n > 0 ? rt->assignments.n : 0;
@@ -100,8 +157,8 @@ void handle_create_topics(struct request *req)
         t->nconfigs = nc;
     }
     struct ctl_create_topics_req creq = {
-        .topics = topics, .ntopics = nt, .validate_only = cr->validate_only};
-    controller_create_topics(req->node->controller, &creq, on_topics_created, req);
+        .topics = topics, .ntopics = nc_topics, .validate_only = cr->validate_only};
+    controller_create_topics(req->node->controller, &creq, on_topics_created, ctx);
 }
 
 /* ---- DeleteTopics ---- */
@@ -134,10 +191,10 @@ void handle_delete_topics(struct request *req)
     struct ctl_delete_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
     for (int32_t i = 0; i < nt; i++) {
         if (by_struct) {
-            topics[i].name = dr->topics.v[i].name.s;
+            topics[i].name = proto_kstr_cstr(dr->topics.v[i].name, &req->arena);
             topics[i].topic_id = dr->topics.v[i].topic_id;
         } else {
-            topics[i].name = dr->topic_names.v[i].s;
+            topics[i].name = proto_kstr_cstr(dr->topic_names.v[i], &req->arena);
         }
     }
     int16_t refuse = KERR_NONE;
@@ -202,7 +259,7 @@ void handle_create_partitions(struct request *req)
     struct ctl_create_partitions_topic *topics = request_alloc(req, (size_t)nt, sizeof *topics);
     for (int32_t i = 0; i < nt; i++) {
         struct create_partitions_req_topic *rt = &cr->topics.v[i];
-        topics[i].name = rt->name.s ? rt->name.s : "";
+        topics[i].name = rt->name.s ? proto_kstr_cstr(rt->name, &req->arena) : "";
         topics[i].count = rt->count;
         int32_t na = rt->assignments.n > 0 ? rt->assignments.n : 0;
         struct ctl_assignment *as = request_alloc(req, (size_t)na, sizeof *as);

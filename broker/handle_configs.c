@@ -24,6 +24,7 @@
 #include "metadata_image.h"
 #include "node.h"
 #include "request.h"
+#include "topic_name.h"
 #include "topic_config.h"
 
 #define RESOURCE_TOPIC  2
@@ -53,7 +54,7 @@ static void describe_topic(struct request *req, const struct describe_configs_re
                            struct describe_configs_resp_result *out)
 {
     struct node *n = req->node;
-    const char *topic = r->resource_name.s ? r->resource_name.s : "";
+    const char *topic = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     if (!metadata_image_topic_by_name(n->image, topic)) {
         out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
         out->error_message = request_kstr(req, "unknown topic");
@@ -97,7 +98,7 @@ static void describe_broker(struct request *req, const struct describe_configs_r
                             struct describe_configs_resp_result *out)
 {
     struct node *n = req->node;
-    const char *name = r->resource_name.s ? r->resource_name.s : "";
+    const char *name = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     char self[16];
     snprintf(self, sizeof self, "%d", n->node_id);
     if (name[0] == '\0') {
@@ -221,12 +222,16 @@ void handle_incremental_alter_configs(struct request *req)
         int32_t nc = r->configs.n > 0 ? r->configs.n : 0;
         struct ctl_alter_config *cf = request_alloc(req, (size_t)nc, sizeof *cf);
         for (int32_t k = 0; k < nc; k++) {
-            cf[k].name = r->configs.v[k].name.s ? r->configs.v[k].name.s : "";
+            /* Names and values are judged on their length (topic_name.h): one holding a
+             * NUL byte is escaped, so it fails to match or parse instead of being cut. */
+            cf[k].name =
+                r->configs.v[k].name.s ? proto_kstr_cstr(r->configs.v[k].name, &req->arena) : "";
             cf[k].op = r->configs.v[k].config_operation;
-            cf[k].value = r->configs.v[k].value.s;
+            cf[k].value = proto_kstr_cstr(r->configs.v[k].value, &req->arena);
         }
         rs[i] = (struct ctl_alter_configs_resource){
-            r->resource_type, r->resource_name.s ? r->resource_name.s : "", cf, nc};
+            r->resource_type,
+            r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "", cf, nc};
     }
     struct ctl_alter_configs_req creq = {
         .resources = rs, .nresources = nr, .incremental = true, .validate_only = ar->validate_only};
@@ -245,12 +250,16 @@ void handle_alter_configs(struct request *req)
         int32_t nc = r->configs.n > 0 ? r->configs.n : 0;
         struct ctl_alter_config *cf = request_alloc(req, (size_t)nc, sizeof *cf);
         for (int32_t k = 0; k < nc; k++) {
-            cf[k].name = r->configs.v[k].name.s ? r->configs.v[k].name.s : "";
+            /* Names and values are judged on their length (topic_name.h): one holding a
+             * NUL byte is escaped, so it fails to match or parse instead of being cut. */
+            cf[k].name =
+                r->configs.v[k].name.s ? proto_kstr_cstr(r->configs.v[k].name, &req->arena) : "";
             cf[k].op = CTL_CONFIG_SET;
-            cf[k].value = r->configs.v[k].value.s;
+            cf[k].value = proto_kstr_cstr(r->configs.v[k].value, &req->arena);
         }
         rs[i] = (struct ctl_alter_configs_resource){
-            r->resource_type, r->resource_name.s ? r->resource_name.s : "", cf, nc};
+            r->resource_type,
+            r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "", cf, nc};
     }
     struct ctl_alter_configs_req creq = {.resources = rs,
                                          .nresources = nr,

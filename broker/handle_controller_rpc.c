@@ -45,7 +45,11 @@ static void broker_registration(struct request *req, const struct broker_registr
         on_registered(req, KERR_NOT_CONTROLLER, NULL, -1);
         return;
     }
-    if (!r->cluster_id.s || strcmp(r->cluster_id.s, n->cluster_id) != 0) {
+    /* Kafka's QuorumController: another cluster's id is INCONSISTENT_CLUSTER_ID; the
+     * comparison covers the whole length (an id with an embedded NUL is not ours). */
+    size_t cid_len = strlen(n->cluster_id);
+    if (!r->cluster_id.s || r->cluster_id.len < 0 || (size_t)r->cluster_id.len != cid_len ||
+        memcmp(r->cluster_id.s, n->cluster_id, cid_len) != 0) {
         on_registered(req, KERR_INCONSISTENT_CLUSTER_ID, NULL, -1);
         return;
     }

@@ -19,6 +19,7 @@
 #include "msg_elect_leaders.h"
 #include "node.h"
 #include "request.h"
+#include "topic_name.h"
 
 /* Groups results by topic, keeping the order in which topics first appear. */
 static void on_elected(void *ctx, int16_t error_code, const struct ctl_elect_result *res, int32_t n)
@@ -68,8 +69,8 @@ void handle_elect_leaders(struct request *req)
     for (int32_t i = 0; i < er->topic_partitions.n; i++) {
         const struct elect_leaders_req_topic *t = &er->topic_partitions.v[i];
         for (int32_t j = 0; j < t->partitions.n; j++)
-            parts[k++] =
-                (struct ctl_elect_partition){t->topic.s ? t->topic.s : "", t->partitions.v[j]};
+            parts[k++] = (struct ctl_elect_partition){
+                t->topic.s ? proto_kstr_cstr(t->topic, &req->arena) : "", t->partitions.v[j]};
     }
     if (!node_is_controller(n)) {
         struct ctl_elect_result *res = request_alloc(req, (size_t)k + 1, sizeof *res);

@@ -21,6 +21,7 @@
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"
+#include "topic_name.h"
 #include "xalloc.h"
 
 struct fetch_watch {
@@ -67,8 +68,10 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
             op->partition_index = rp->partition;
             op->high_watermark = -1;
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup_leader(n->rm, rt->topic.s, rp->partition,
-                                                        rp->current_leader_epoch, &p);
+            /* Looked up by its whole length: "ab\0x" names nothing, not topic "ab". */
+            int16_t err =
+                replica_manager_lookup_leader(n->rm, proto_kstr_cstr(rt->topic, &req->arena),
+                                              rp->partition, rp->current_leader_epoch, &p);
             if (err != KERR_NONE) {
                 op->error_code = err;
                 *hard_error = true;
@@ -216,8 +219,8 @@ static void arm_watches(struct delayed_fetch *df)
         struct fetch_req_topic *rt = &df->fr->topics.v[t];
         for (int32_t i = 0; i < rt->partitions.n; i++) {
             struct partition *p = NULL;
-            if (replica_manager_lookup(n->rm, rt->topic.s, rt->partitions.v[i].partition, &p) !=
-                KERR_NONE)
+            if (replica_manager_lookup(n->rm, proto_kstr_cstr(rt->topic, &df->req->arena),
+                                       rt->partitions.v[i].partition, &p) != KERR_NONE)
                 continue;
             struct fetch_watch *fw = &df->watches[k++];
             fw->df = df;

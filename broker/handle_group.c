@@ -32,10 +32,11 @@ static const char *str_or_empty(const char *s)
     return s ? s : "";
 }
 
-/* Kafka's rule for the group APIs: the group id must be a non-empty string. */
+/* Kafka's rule for the group APIs: the group id must be a non-empty string (no NUL:
+ * group_handlers.h). */
 static bool group_id_valid(struct kstr id)
 {
-    return id.s && id.len > 0;
+    return id.s && id.len > 0 && !group_ids_carry_nul(id);
 }
 
 /* The client's address as Kafka records it for members (InetAddress.toString()). */
@@ -97,6 +98,10 @@ void handle_join_group(struct request *req)
     }
     if (!group_id_valid(jr->group_id)) {
         join_fail(w, KERR_INVALID_GROUP_ID, member_id);
+        return;
+    }
+    if (member_ids_carry_nul(jr->member_id, jr->group_instance_id)) {
+        join_fail(w, KERR_UNKNOWN_MEMBER_ID, "");
         return;
     }
     struct group *g = NULL;
@@ -185,6 +190,13 @@ void handle_sync_group(struct request *req)
         sync_fail(w, KERR_INVALID_GROUP_ID);
         return;
     }
+    bool bad_assignment = false;
+    for (int32_t i = 0; i < sr->assignments.n; i++)
+        bad_assignment |= member_ids_carry_nul(sr->assignments.v[i].member_id, (struct kstr){0});
+    if (member_ids_carry_nul(sr->member_id, sr->group_instance_id) || bad_assignment) {
+        sync_fail(w, KERR_UNKNOWN_MEMBER_ID);
+        return;
+    }
     struct group *g = NULL;
     int16_t err = group_coordinator_lookup(gc, sr->group_id.s, false, &g);
     if (err == KERR_NONE && !g)
@@ -228,6 +240,8 @@ void handle_heartbeat(struct request *req)
         err = KERR_COORDINATOR_NOT_AVAILABLE;
     } else if (!group_id_valid(hr->group_id)) {
         err = KERR_INVALID_GROUP_ID;
+    } else if (member_ids_carry_nul(hr->member_id, hr->group_instance_id)) {
+        err = KERR_UNKNOWN_MEMBER_ID;
     } else {
         err = group_coordinator_lookup(gc, hr->group_id.s, false, &g);
         /* While the group is loading Kafka answers heartbeats blindly with NONE. */
@@ -269,6 +283,12 @@ void handle_leave_group(struct request *req)
         for (int i = 0; i < n; i++) {
             ms[i].member_id = str_or_empty(lr->members.v[i].member_id.s);
             ms[i].instance_id = lr->members.v[i].group_instance_id.s;
+            /* An id with a NUL byte names no member (group_handlers.h): "" finds none. */
+            if (member_ids_carry_nul(lr->members.v[i].member_id,
+                                     lr->members.v[i].group_instance_id)) {
+                ms[i].member_id = "";
+                ms[i].instance_id = NULL;
+            }
         }
     }
     int16_t *errors = request_alloc(req, (size_t)n, sizeof *errors);
@@ -278,6 +298,8 @@ void handle_leave_group(struct request *req)
         top = KERR_COORDINATOR_NOT_AVAILABLE;
     else if (!group_id_valid(lr->group_id))
         top = KERR_INVALID_GROUP_ID;
+    else if (ver < 3 && member_ids_carry_nul(lr->member_id, (struct kstr){0}))
+        top = KERR_UNKNOWN_MEMBER_ID;
     else
         top = group_coordinator_lookup(gc, lr->group_id.s, false, &g);
     bool with_members = top == KERR_NONE;
@@ -296,6 +318,12 @@ void handle_leave_group(struct request *req)
             resp->members.v[i].member_id = request_kstr(req, ms[i].member_id);
             resp->members.v[i].group_instance_id = request_kstr(req, ms[i].instance_id);
             resp->members.v[i].error_code = errors[i];
+            if (ver >= 3 && member_ids_carry_nul(lr->members.v[i].member_id,
+                                                 lr->members.v[i].group_instance_id)) {
+                resp->members.v[i].member_id = lr->members.v[i].member_id;
+                resp->members.v[i].group_instance_id = lr->members.v[i].group_instance_id;
+                resp->members.v[i].error_code = KERR_UNKNOWN_MEMBER_ID;
+            }
         }
     }
     /* Below v3 the one member's error is the answer's error. */
@@ -308,12 +336,14 @@ void handle_leave_group(struct request *req)
 static void describe_one(struct request *req, struct group_coordinator *gc, struct kstr id,
                          bool include_ops, struct describe_groups_resp_group *out)
 {
-    out->group_id = request_kstr(req, str_or_empty(id.s));
+    out->group_id = id.s ? id : request_kstr(req, ""); /* echoed with its length */
     out->authorized_operations = include_ops ? GROUP_AUTHORIZED_OPERATIONS : INT32_MIN;
     out->protocol_type = out->protocol_data = request_kstr(req, "");
     struct group *g = NULL;
-    int16_t err = gc ? group_coordinator_lookup(gc, str_or_empty(id.s), false, &g)
-                     : KERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t err = !gc ? KERR_COORDINATOR_NOT_AVAILABLE
+                  : group_ids_carry_nul(id)
+                      ? KERR_INVALID_GROUP_ID
+                      : group_coordinator_lookup(gc, str_or_empty(id.s), false, &g);
     if (err != KERR_NONE) {
         out->error_code = err;
         out->group_state = request_kstr(req, "");
@@ -498,10 +528,12 @@ void handle_delete_groups(struct request *req)
     for (int32_t i = 0; i < n; i++) {
         const char *id = str_or_empty(dr->groups_names.v[i].s);
         struct delete_groups_resp_result *r = &dc->resp->results.v[i];
-        r->group_id = request_kstr(req, id);
+        r->group_id = dr->groups_names.v[i].s ? dr->groups_names.v[i] : request_kstr(req, id);
         struct group *g = NULL;
-        int16_t err =
-            gc ? group_coordinator_lookup(gc, id, false, &g) : KERR_COORDINATOR_NOT_AVAILABLE;
+        int16_t err = !gc ? KERR_COORDINATOR_NOT_AVAILABLE
+                      : group_ids_carry_nul(dr->groups_names.v[i])
+                          ? KERR_INVALID_GROUP_ID
+                          : group_coordinator_lookup(gc, id, false, &g);
         if (err == KERR_NONE && !g)
             err = KERR_GROUP_ID_NOT_FOUND;
         if (err == KERR_NONE)

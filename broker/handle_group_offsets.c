@@ -69,8 +69,10 @@ static int16_t commit_group(struct request *req, struct group_coordinator *gc,
     *out = NULL;
     if (!gc)
         return KERR_COORDINATOR_NOT_AVAILABLE;
-    if (!cr->group_id.s)
+    if (!cr->group_id.s || group_ids_carry_nul(cr->group_id))
         return KERR_INVALID_GROUP_ID;
+    if (member_ids_carry_nul(cr->member_id, cr->group_instance_id))
+        return KERR_UNKNOWN_MEMBER_ID;
     struct group *g = NULL;
     int16_t err = group_coordinator_lookup(gc, cr->group_id.s, false, &g);
     if (err != KERR_NONE)
@@ -131,7 +133,8 @@ void handle_offset_commit(struct request *req)
             op->error_code = err;
             if (err != KERR_NONE)
                 continue;
-            if (!rt->name.s ||
+            /* Legal on its length first: "ab\0zzz" must not commit for topic "ab". */
+            if (!proto_topic_name_legal(rt->name) ||
                 !group_coordinator_partition_exists(gc, rt->name.s, rp->partition_index)) {
                 op->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
@@ -148,6 +151,7 @@ void handle_offset_commit(struct request *req)
                 .offset = rp->committed_offset,
                 .leader_epoch = rp->committed_leader_epoch,
                 .metadata = (char *)str_or_empty(rp->committed_metadata.s),
+                .metadata_len = rp->committed_metadata.s ? rp->committed_metadata.len : 0,
                 .commit_ts = now,
                 .expire_ts = expire,
             };
@@ -157,7 +161,7 @@ void handle_offset_commit(struct request *req)
             struct group_offset_value v = {
                 .offset = it->o.offset,
                 .leader_epoch = it->o.leader_epoch,
-                .metadata = {it->o.metadata, (int32_t)strlen(it->o.metadata)},
+                .metadata = {it->o.metadata, it->o.metadata_len},
                 .commit_timestamp = now,
                 .expire_timestamp = expire,
             };
@@ -195,7 +199,11 @@ static void fill_partition(struct request *req, const struct group_offset *o, in
     out->partition_index = index;
     out->committed_offset = o ? o->offset : -1;
     out->committed_leader_epoch = o ? o->leader_epoch : -1;
-    out->metadata = request_kstr(req, o ? o->metadata : "");
+    /* The committed bytes exactly, NUL bytes included (never via strlen). */
+    out->metadata =
+        o ? (struct kstr){arena_strndup(&req->arena, o->metadata, (size_t)o->metadata_len),
+                          o->metadata_len}
+          : request_kstr(req, "");
     out->error_code = KERR_NONE;
 }
 
@@ -214,8 +222,9 @@ static void fill_requested(struct request *req, const struct group *g,
         ot->partitions.v = request_alloc(req, (size_t)np, sizeof *ot->partitions.v);
         for (int32_t i = 0; i < np; i++) {
             int32_t pi = topics[t].partition_indexes.v[i];
-            const struct group_offset *o =
-                g && topics[t].name.s ? group_offset_get(g, topics[t].name.s, pi) : NULL;
+            const struct group_offset *o = g && proto_topic_name_legal(topics[t].name)
+                                               ? group_offset_get(g, topics[t].name.s, pi)
+                                               : NULL;
             fill_partition(req, o, pi, &ot->partitions.v[i]);
         }
     }
@@ -225,15 +234,17 @@ static void fill_requested(struct request *req, const struct group *g,
  * Fills one group's answer: the requested partitions (topics non-NULL) or
  * every committed offset (topics NULL).  Returns the group-level error.
  */
-static int16_t fetch_group(struct request *req, struct group_coordinator *gc, const char *group_id,
+static int16_t fetch_group(struct request *req, struct group_coordinator *gc, struct kstr group_id,
                            const struct offset_fetch_req_topic *topics, int32_t ntopics,
                            int32_t *nout, struct offset_fetch_resp_topic **out)
 {
     *nout = 0;
     *out = NULL;
     struct group *g = NULL;
-    int16_t err =
-        gc ? group_coordinator_lookup(gc, group_id, false, &g) : KERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t err = !gc ? KERR_COORDINATOR_NOT_AVAILABLE
+                  : group_ids_carry_nul(group_id)
+                      ? KERR_INVALID_GROUP_ID
+                      : group_coordinator_lookup(gc, str_or_empty(group_id.s), false, &g);
     if (err != KERR_NONE)
         return err;
     if (g && g->state == GROUP_DEAD)
@@ -287,9 +298,9 @@ void handle_offset_fetch(struct request *req)
             struct offset_fetch_req_group *rg = &fr->groups.v[i];
             struct offset_fetch_resp_group *og = &resp->groups.v[i];
             og->group_id = rg->group_id;
-            og->error_code = fetch_group(req, gc, str_or_empty(rg->group_id.s),
-                                         rg->topics.n >= 0 ? rg->topics.v : NULL, rg->topics.n,
-                                         &og->topics.n, &og->topics.v);
+            og->error_code =
+                fetch_group(req, gc, rg->group_id, rg->topics.n >= 0 ? rg->topics.v : NULL,
+                            rg->topics.n, &og->topics.n, &og->topics.v);
             if (og->error_code != KERR_NONE)
                 og->topics.n = 0;
         }
@@ -297,8 +308,8 @@ void handle_offset_fetch(struct request *req)
         return;
     }
     const struct offset_fetch_req_topic *topics = fr->topics.n >= 0 ? fr->topics.v : NULL;
-    int16_t err = fetch_group(req, gc, str_or_empty(fr->group_id.s), topics, fr->topics.n,
-                              &resp->topics.n, &resp->topics.v);
+    int16_t err =
+        fetch_group(req, gc, fr->group_id, topics, fr->topics.n, &resp->topics.n, &resp->topics.v);
     if (err != KERR_NONE) {
         if (ver >= 2) {
             resp->error_code = err;
@@ -356,7 +367,7 @@ void handle_offset_delete(struct request *req)
     int16_t err = KERR_NONE;
     if (!gc)
         err = KERR_COORDINATOR_NOT_AVAILABLE;
-    else if (!dr->group_id.s)
+    else if (!dr->group_id.s || group_ids_carry_nul(dr->group_id))
         err = KERR_INVALID_GROUP_ID;
     else
         err = group_coordinator_lookup(gc, dr->group_id.s, false, &g);
@@ -389,7 +400,8 @@ void handle_offset_delete(struct request *req)
         ot->partitions.n = np;
         ot->partitions.v = request_alloc(req, (size_t)np, sizeof *ot->partitions.v);
         const char *topic = str_or_empty(rt->name.s);
-        bool exists = group_coordinator_partition_exists(gc, topic, 0);
+        bool exists =
+            proto_topic_name_legal(rt->name) && group_coordinator_partition_exists(gc, topic, 0);
         bool subscribed = group_is_subscribed(g, topic);
         for (int32_t i = 0; i < np; i++) {
             int32_t pi = rt->partitions.v[i].partition_index;

@@ -5,7 +5,8 @@
  * INTERNAL/EXTERNAL pattern); fenced brokers are left out, as KRaft's
  * MetadataCache does.  Metadata auto-creates unknown topics when
  * auto.create.topics.enable and the request allow it, answering
- * LEADER_NOT_AVAILABLE until the topic exists.
+ * LEADER_NOT_AVAILABLE until the topic exists; at most
+ * AUTO_CREATE_MAX_PER_REQUEST per request, the rest wait for the retry.
  */
 #include <string.h>
 
@@ -20,21 +21,17 @@
 #include "metadata_image.h"
 #include "node.h"
 #include "request.h"
+#include "topic_name.h"
 
-/* Kafka's topic name rule (Topic.validate): 1-249 of [a-zA-Z0-9._-], not "." or "..". */
-static bool topic_name_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
+/*
+ * At most this many unknown topics are auto-created per Metadata request;
+ * the rest are answered LEADER_NOT_AVAILABLE, which clients retry, and are
+ * created by a later request.  Creating a topic opens its partitions' logs
+ * on the event loop, so thousands in one request would stall every other
+ * client (Kafka forwards the whole set as one CreateTopics to the
+ * controller; here the controller may be this very loop).
+ */
+#define AUTO_CREATE_MAX_PER_REQUEST 100
 
 static const struct mi_endpoint *endpoint_for(const struct mi_broker *b, const char *listener)
 {
@@ -96,20 +93,33 @@ static void on_auto_created(void *ctx, const struct ctl_create_topic_result *res
                                               : kafka_error_name(results[i].error_code));
 }
 
-/* Starts creating `name` with the broker defaults (auto.create.topics.enable). */
-static int16_t auto_create(struct request *req, const char *name)
+/*
+ * Starts creating the `n` topics in `names` (legal, distinct) with the broker
+ * defaults (auto.create.topics.enable), as one CreateTopics on the active
+ * controller, or one forwarded CreateTopics per topic from another broker.
+ * Writes each topic's answer (LEADER_NOT_AVAILABLE while it is being created,
+ * UNKNOWN_TOPIC_OR_PARTITION when no controller can be asked) into errs.
+ */
+static void auto_create(struct request *req, const char **names, int32_t n, int16_t *errs)
 {
-    struct node *n = req->node;
-    if (!topic_name_valid(name))
-        return KERR_INVALID_TOPIC_EXCEPTION;
-    if (!node_is_controller(n))
-        return forward_auto_create(n, name) ? KERR_LEADER_NOT_AVAILABLE
-                                            : KERR_UNKNOWN_TOPIC_OR_PARTITION;
-    struct ctl_create_topic t = {.name = name, .num_partitions = -1, .replication_factor = -1};
-    struct ctl_create_topics_req cr = {.topics = &t, .ntopics = 1};
-    LOG_INFO("broker", "auto-creating topic %s", name);
-    controller_create_topics(n->controller, &cr, on_auto_created, NULL);
-    return KERR_LEADER_NOT_AVAILABLE;
+    struct node *node = req->node;
+    if (n == 0)
+        return;
+    if (!node_is_controller(node)) {
+        for (int32_t i = 0; i < n; i++)
+            errs[i] = forward_auto_create(node, names[i]) ? KERR_LEADER_NOT_AVAILABLE
+                                                          : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    struct ctl_create_topic *t = request_alloc(req, (size_t)n, sizeof *t);
+    for (int32_t i = 0; i < n; i++) {
+        t[i] = (struct ctl_create_topic){
+            .name = names[i], .num_partitions = -1, .replication_factor = -1};
+        errs[i] = KERR_LEADER_NOT_AVAILABLE;
+        LOG_INFO("broker", "auto-creating topic %s", names[i]);
+    }
+    struct ctl_create_topics_req cr = {.topics = t, .ntopics = n};
+    controller_create_topics(node->controller, &cr, on_auto_created, NULL);
 }
 
 static void fill_brokers(struct request *req, struct metadata_resp *resp)
@@ -160,12 +170,25 @@ void handle_metadata(struct request *req)
         n->cfg->auto_create_topics_enable && (ver < 4 || mr->allow_auto_topic_creation);
     resp->topics.n = mr->topics.n;
     resp->topics.v = request_alloc(req, (size_t)mr->topics.n, sizeof *resp->topics.v);
+    /* Topics to auto-create (distinct, at most AUTO_CREATE_MAX_PER_REQUEST) and the
+     * response entries waiting for their answer (several when a name repeats). */
+    const char **create = request_alloc(req, AUTO_CREATE_MAX_PER_REQUEST, sizeof *create);
+    int16_t *create_err = request_alloc(req, AUTO_CREATE_MAX_PER_REQUEST, sizeof *create_err);
+    int32_t *create_of = request_alloc(req, (size_t)mr->topics.n, sizeof *create_of);
+    int32_t ncreate = 0;
     for (int32_t i = 0; i < mr->topics.n; i++) {
         struct metadata_req_topic *rt = &mr->topics.v[i];
         struct metadata_resp_topic *ot = &resp->topics.v[i];
         ot->topic_authorized_operations = INT32_MIN;
+        create_of[i] = -1;
         const struct mi_topic *t = NULL;
         if (rt->name.s) {
+            /* Checked on its length first: "ab\0zzz" must not find topic "ab". */
+            if (!proto_topic_name_legal(rt->name)) {
+                ot->name = rt->name;
+                ot->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+                continue;
+            }
             t = metadata_image_topic_by_name(img, rt->name.s);
         } else if (!uuid_is_zero(&rt->topic_id)) {
             t = metadata_image_topic_by_id(img, &rt->topic_id);
@@ -183,13 +206,21 @@ void handle_metadata(struct request *req)
             continue;
         }
         ot->name = rt->name;
-        if (!topic_name_valid(rt->name.s))
-            ot->error_code = KERR_INVALID_TOPIC_EXCEPTION;
-        else if (may_create)
-            ot->error_code = auto_create(req, rt->name.s);
-        else
-            ot->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        ot->error_code = may_create ? KERR_LEADER_NOT_AVAILABLE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        if (!may_create)
+            continue;
+        int32_t c = 0;
+        while (c < ncreate && strcmp(create[c], rt->name.s) != 0)
+            c++;
+        if (c == ncreate && ncreate < AUTO_CREATE_MAX_PER_REQUEST)
+            create[ncreate++] = rt->name.s;
+        /* Past the cap: LEADER_NOT_AVAILABLE without creating; the client's retry will. */
+        create_of[i] = c < ncreate ? c : -1;
     }
+    auto_create(req, create, ncreate, create_err);
+    for (int32_t i = 0; i < mr->topics.n; i++)
+        if (create_of[i] >= 0)
+            resp->topics.v[i].error_code = create_err[create_of[i]];
     request_respond(req, &proto_metadata_resp_schema, resp);
 }
 

@@ -13,6 +13,7 @@
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"
+#include "topic_name.h"
 
 #define LIST_OFFSETS_LATEST        (-1)
 #define LIST_OFFSETS_EARLIEST      (-2)
@@ -88,8 +89,8 @@ void handle_list_offsets(struct request *req)
         ot->partitions.n = rt->partitions.n;
         ot->partitions.v = request_alloc(req, (size_t)rt->partitions.n, sizeof *ot->partitions.v);
         for (int32_t i = 0; i < rt->partitions.n; i++)
-            list_one(req, lr->replica_id < 0, rt->name.s, &rt->partitions.v[i],
-                     &ot->partitions.v[i]);
+            list_one(req, lr->replica_id < 0, proto_kstr_cstr(rt->name, &req->arena),
+                     &rt->partitions.v[i], &ot->partitions.v[i]);
     }
     request_respond(req, &proto_list_offsets_resp_schema, resp);
 }

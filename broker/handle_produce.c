@@ -17,6 +17,7 @@
  */
 #include <event2/event.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "handlers.h"
@@ -29,6 +30,7 @@
 #include "record_batch.h"
 #include "replica_manager.h"
 #include "request.h"
+#include "topic_name.h"
 #include "xalloc.h"
 
 #define PRODUCE_ACCEPT_MIN 3
@@ -85,6 +87,12 @@ static void part_check(struct pending_part *pp)
         part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
         return;
     }
+    if (partition_offline(p)) {
+        /* The log failed after the append (its fsync, or the log dir): what was
+         * appended may not survive, so it is not acknowledged. */
+        part_done(pp, KERR_KAFKA_STORAGE_ERROR);
+        return;
+    }
     if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
         pp->wait_flush = false;
     if (pp->wait_hw) {
@@ -131,7 +139,78 @@ static void on_shutdown(struct node_delayed *d)
     on_timeout(-1, 0, d);
 }
 
-static void respond_all_error(struct request *req, struct produce_req *pr, int16_t err)
+/* One (topic, partition) entry of the request, for finding repeated partitions. */
+struct part_ref {
+    const struct kstr *topic;
+    int32_t index;
+    int32_t t, i; /* position in the request */
+};
+
+/* Orders by topic bytes, then partition; same_only stops there (same partition). */
+static int part_ref_order(const struct part_ref *a, const struct part_ref *b, bool same_only)
+{
+    int32_t la = a->topic->s ? a->topic->len : -1, lb = b->topic->s ? b->topic->len : -1;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    int c = la > 0 ? memcmp(a->topic->s, b->topic->s, (size_t)la) : 0;
+    if (c)
+        return c;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    if (same_only)
+        return 0;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* qsort order: by partition, then position in the request. */
+static int part_ref_cmp(const void *pa, const void *pb)
+{
+    return part_ref_order(pa, pb, false);
+}
+
+/*
+ * Which entries of the request to drop: every entry of a partition that the
+ * request repeats, except the last.  Kafka (KafkaApis.handleProduceRequest)
+ * collects the partitions into a map keyed by topic-partition, so a later
+ * entry replaces an earlier one, which is neither appended nor answered: a
+ * request naming one partition 200 times is validated and appended once.
+ * Names compare on their bytes and length.  Returns skip[t][i] in the
+ * request's arena.
+ */
+static bool **repeated_partitions(struct request *req, const struct produce_req *pr)
+{
+    bool **skip = request_alloc(req, (size_t)pr->topic_data.n, sizeof *skip);
+    size_t total = 0;
+    for (int32_t t = 0; t < pr->topic_data.n; t++) {
+        int32_t np = pr->topic_data.v[t].partition_data.n;
+        skip[t] = request_alloc(req, (size_t)(np > 0 ? np : 0), sizeof **skip);
+        total += (size_t)(np > 0 ? np : 0);
+    }
+    if (total < 2)
+        return skip;
+    struct part_ref *refs = xmalloc(total * sizeof *refs);
+    size_t k = 0;
+    for (int32_t t = 0; t < pr->topic_data.n; t++)
+        for (int32_t i = 0; i < pr->topic_data.v[t].partition_data.n; i++)
+            refs[k++] = (struct part_ref){&pr->topic_data.v[t].name,
+                                          pr->topic_data.v[t].partition_data.v[i].index, t, i};
+    qsort(refs, total, sizeof *refs, part_ref_cmp);
+    for (k = 0; k + 1 < total; k++)
+        if (part_ref_order(&refs[k], &refs[k + 1], true) == 0)
+            skip[refs[k].t][refs[k].i] = true;
+    free(refs);
+    return skip;
+}
+
+/*
+ * The response's shape: one topic per request topic, one partition per
+ * request partition not in `skip`, each answered `err` with offsets -1 until
+ * set.
+ */
+static struct produce_resp *response_new(struct request *req, const struct produce_req *pr,
+                                         bool **skip, int16_t err)
 {
     struct produce_resp *resp = request_alloc(req, 1, sizeof *resp);
     resp->responses.n = pr->topic_data.n;
@@ -140,11 +219,14 @@ static void respond_all_error(struct request *req, struct produce_req *pr, int16
         struct produce_req_topic *rt = &pr->topic_data.v[t];
         struct produce_resp_topic *ot = &resp->responses.v[t];
         ot->name = rt->name;
-        ot->partition_responses.n = rt->partition_data.n;
         ot->partition_responses.v =
             request_alloc(req, (size_t)rt->partition_data.n, sizeof *ot->partition_responses.v);
+        ot->partition_responses.n = 0;
         for (int32_t i = 0; i < rt->partition_data.n; i++) {
-            struct produce_resp_partition *op = &ot->partition_responses.v[i];
+            if (skip[t][i])
+                continue;
+            struct produce_resp_partition *op =
+                &ot->partition_responses.v[ot->partition_responses.n++];
             op->index = rt->partition_data.v[i].index;
             op->error_code = err;
             op->base_offset = -1;
@@ -152,7 +234,7 @@ static void respond_all_error(struct request *req, struct produce_req *pr, int16
             op->log_start_offset = -1;
         }
     }
-    request_respond(req, &proto_produce_resp_schema, resp);
+    return resp;
 }
 
 /*
@@ -178,40 +260,41 @@ void handle_produce(struct request *req)
     struct produce_req *pr = request_decode_body(req, &proto_produce_req_schema);
     if (!pr)
         return;
+    bool **skip = repeated_partitions(req, pr);
     if (req->hdr.api_version < PRODUCE_ACCEPT_MIN) {
-        respond_all_error(req, pr, KERR_UNSUPPORTED_VERSION);
+        request_respond(req, &proto_produce_resp_schema,
+                        response_new(req, pr, skip, KERR_UNSUPPORTED_VERSION));
         return;
     }
     int16_t acks = pr->acks;
     if (acks != 0 && acks != 1 && acks != -1) {
-        respond_all_error(req, pr, KERR_INVALID_REQUIRED_ACKS);
+        request_respond(req, &proto_produce_resp_schema,
+                        response_new(req, pr, skip, KERR_INVALID_REQUIRED_ACKS));
         return;
     }
 
     int64_t now = clock_wall_ms();
-    struct produce_resp *resp = request_alloc(req, 1, sizeof *resp);
-    resp->responses.n = pr->topic_data.n;
-    resp->responses.v = request_alloc(req, (size_t)pr->topic_data.n, sizeof *resp->responses.v);
+    struct produce_resp *resp = response_new(req, pr, skip, KERR_NONE);
     struct pending_part *parts = NULL;
     int nparts = 0, cap = 0;
     bool any_error = false;
+    size_t decompressed = 0; /* the request's decompression so far (bounded per request) */
 
     for (int32_t t = 0; t < pr->topic_data.n; t++) {
         struct produce_req_topic *rt = &pr->topic_data.v[t];
         struct produce_resp_topic *ot = &resp->responses.v[t];
-        ot->name = rt->name;
-        ot->partition_responses.n = rt->partition_data.n;
-        ot->partition_responses.v =
-            request_alloc(req, (size_t)rt->partition_data.n, sizeof *ot->partition_responses.v);
+        /* A name is looked up only when legal: "ab\0zzz" is not topic "ab". */
+        bool name_ok = proto_topic_name_legal(rt->name);
+        int32_t o = 0;
         for (int32_t i = 0; i < rt->partition_data.n; i++) {
+            if (skip[t][i])
+                continue;
             struct produce_req_partition *rp = &rt->partition_data.v[i];
-            struct produce_resp_partition *op = &ot->partition_responses.v[i];
-            op->index = rp->index;
-            op->base_offset = -1;
-            op->log_append_time_ms = -1;
-            op->log_start_offset = -1;
+            struct produce_resp_partition *op = &ot->partition_responses.v[o++];
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup_leader(n->rm, rt->name.s, rp->index, -1, &p);
+            int16_t err = name_ok
+                              ? replica_manager_lookup_leader(n->rm, rt->name.s, rp->index, -1, &p)
+                              : KERR_UNKNOWN_TOPIC_OR_PARTITION;
             if (err != KERR_UNKNOWN_TOPIC_OR_PARTITION &&
                 produce_compression_check(req->hdr.api_version, &rp->records) != KERR_NONE)
                 err = KERR_UNSUPPORTED_COMPRESSION_TYPE;
@@ -222,8 +305,8 @@ void handle_produce(struct request *req)
             struct partition_append_result ar;
             if (err == KERR_NONE) {
                 /* The batch is rewritten in place: the frame buffer is ours. */
-                err = partition_append_client(p, (uint8_t *)rp->records.p, (size_t)rp->records.len,
-                                              now, &ar);
+                err = partition_append_client_bounded(
+                    p, (uint8_t *)rp->records.p, (size_t)rp->records.len, now, &decompressed, &ar);
                 if (err != KERR_NONE) {
                     if (ar.error_message)
                         op->error_message = request_kstr(req, ar.error_message);
@@ -236,6 +319,8 @@ void handle_produce(struct request *req)
                 }
             }
             op->error_code = err;
+            if (err == KERR_KAFKA_STORAGE_ERROR)
+                replica_manager_check_storage(n->rm); /* the whole log dir goes offline */
             if (err != KERR_NONE) {
                 any_error = true;
                 LOG_DEBUG("broker", "produce to %s-%d: %s", rt->name.s, rp->index,

@@ -451,6 +451,19 @@ static int read_cluster_id(struct node *n)
     return 0;
 }
 
+/* The metadata quorum's storage failed: exit non-zero (quorum.h on_fatal) rather than run
+ * on as a node that never serves. */
+static void on_quorum_fatal(void *ctx, const char *what)
+{
+    struct node *n = ctx;
+    LOG_ERROR("broker",
+              "node %d stops with an error: %s (free space or fix %s, then start it again)",
+              n->node_id, what, n->cfg->metadata_dir);
+    n->exit_code = 1;
+    n->stopping = true;
+    event_base_loopexit(n->base, NULL);
+}
+
 int broker_node_run(const struct broker_config *cfg)
 {
     struct node node = {0}, *n = &node;
@@ -500,7 +513,8 @@ int broker_node_run(const struct broker_config *cfg)
                                  .on_commit = on_commit,
                                  .on_leader_change = on_leader_change,
                                  .write_snapshot = on_write_snapshot,
-                                 .load_snapshot = on_load_snapshot};
+                                 .load_snapshot = on_load_snapshot,
+                                 .on_fatal = on_quorum_fatal};
     char *qdir = xasprintf("%s/__cluster_metadata-0", cfg->metadata_dir);
     struct quorum_raft_voter *voters = xcalloc(cfg->voters.n ? cfg->voters.n : 1, sizeof *voters);
     for (size_t i = 0; i < cfg->voters.n; i++) {

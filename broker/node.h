@@ -59,8 +59,14 @@ struct node {
 
     struct listener *listeners[NODE_MAX_LISTENERS];
     int nlisteners;
-    struct conn *conns;
+    struct conn *conns; /* open client connections, most recently active first (conn.c) */
     int nconns;
+    /* Node-wide request budgets of conn.c (queued.max.request.bytes, queued.max.requests)
+     * and the connections waiting for them, first come first served. */
+    int64_t conn_request_bytes;
+    int conn_requests;
+    struct conn *conn_waiting, *conn_waiting_tail;
+    bool conn_wake_pending;
 
     int64_t broker_epoch;               /* -1 until the registration commits */
     struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */

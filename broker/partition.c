@@ -15,8 +15,14 @@
 #include "log.h"
 #include "xalloc.h"
 
-/* Cap on the decompressed records of one batch when validating (bomb guard). */
-#define MAX_DECOMPRESSED_FACTOR 64
+/*
+ * Cap on the decompressed records of one batch when validating (bomb guard):
+ * 32 times max.message.bytes (32 MiB at the 1 MiB default), at least 16 MiB.
+ * A client batch is at most max.message.bytes compressed, and real producers
+ * fill batches by their uncompressed size (librdkafka's batch.size, the Java
+ * client's compression-ratio estimate), far below this.
+ */
+#define MAX_DECOMPRESSED_FACTOR 32
 #define MIN_DECOMPRESSED_CAP    (16 << 20)
 /* At most one ISR proposal per partition in this interval (retries after a rejection). */
 #define ISR_CHANGE_MIN_INTERVAL_MS 500
@@ -120,6 +126,21 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
                  sl_strerror(rc));
     *out = p;
     return 0;
+}
+
+/*
+ * A leader-epoch checkpoint that cannot be written is an I/O failure of the
+ * log dir like any other (Kafka's LeaderEpochFileCache reports it to the
+ * LogDirFailureChannel): the replica goes offline rather than serve with a
+ * checkpoint that no longer matches its log.
+ */
+static void check_epoch_write(struct partition *p, int rc)
+{
+    if (rc == 0)
+        return;
+    LOG_ERROR("broker", "%s-%d: cannot write leader-epoch-checkpoint: %s; the replica goes offline",
+              p->topic, p->index, sl_strerror(rc));
+    storage_log_mark_failed(p->log);
 }
 
 static void partition_free(struct partition *p)
@@ -235,7 +256,8 @@ void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id
     bool new_leadership = p->is_leader && (!was_leader || leader_epoch != old_epoch);
     if (new_leadership) {
         /* KIP-101: a new leader epoch starts at the current log end offset. */
-        storage_leader_epoch_assign(p->epochs, leader_epoch, partition_leo(p));
+        check_epoch_write(p,
+                          storage_leader_epoch_assign(p->epochs, leader_epoch, partition_leo(p)));
         LOG_INFO("broker", "%s-%d: leader at epoch %d (log end offset %lld, high watermark %lld)",
                  p->topic, p->index, leader_epoch, (long long)partition_leo(p),
                  (long long)p->high_watermark);
@@ -280,19 +302,56 @@ static size_t decompressed_cap(const struct partition *p)
     return cap < MIN_DECOMPRESSED_CAP ? MIN_DECOMPRESSED_CAP : cap;
 }
 
+/* True when the batch at records (header checked or not) declares a codec. */
+static bool batch_is_compressed(const uint8_t *records, size_t len)
+{
+    struct rb_header h;
+    return rb_header_parse(records, len, &h) == 0 &&
+           (h.attributes & RB_ATTR_COMPRESSION_MASK) != RB_COMPRESSION_NONE;
+}
+
 int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
                                 struct partition_append_result *res)
+{
+    return partition_append_client_bounded(p, records, len, now_ms, NULL, res);
+}
+
+int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
+                                        int64_t now_ms, size_t *decompressed_used,
+                                        struct partition_append_result *res)
 {
     memset(res, 0, sizeof *res);
     res->base_offset = -1;
     res->last_offset = -1;
     res->log_append_time = -1;
     res->record_error_index = -1;
+    if (partition_offline(p))
+        return KERR_KAFKA_STORAGE_ERROR;
     if (!p->is_leader)
         return KERR_NOT_LEADER_OR_FOLLOWER;
 
+    /* The request's budget: what is left of max(request budget, this batch's cap). */
+    size_t cap = decompressed_cap(p);
+    bool compressed = batch_is_compressed(records, len);
+    bool budget_bound = false;
+    if (decompressed_used && compressed) {
+        size_t budget = cap > PARTITION_REQUEST_DECOMPRESS_BUDGET
+                            ? cap
+                            : (size_t)PARTITION_REQUEST_DECOMPRESS_BUDGET;
+        size_t left = *decompressed_used < budget ? budget - *decompressed_used : 0;
+        if (left < cap) {
+            cap = left;
+            budget_bound = true;
+        }
+        if (cap == 0) {
+            res->error_message = "the request's records decompress to more than the broker "
+                                 "validates in one request";
+            return KERR_RECORD_LIST_TOO_LARGE;
+        }
+    }
+
     struct rb_limits lim = {
-        .max_decompressed_bytes = decompressed_cap(p),
+        .max_decompressed_bytes = cap,
         .max_batch_bytes = (size_t)p->cfg.max_message_bytes,
         .require_zero_base_offset = true,
         .require_keys = p->cfg.compact,
@@ -303,9 +362,17 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
     };
     struct rb_info info;
     int16_t kerr = KERR_NONE;
-    if (rb_validate(records, len, &lim, &info, &kerr) < 0) {
+    int vrc = rb_validate(records, len, &lim, &info, &kerr);
+    if (decompressed_used)
+        *decompressed_used += info.decompress_work;
+    if (vrc < 0) {
         res->record_error_index = info.error_record_index;
         res->error_message = info.error_message;
+        if (info.decompress_over_cap && budget_bound) {
+            res->error_message = "the request's records decompress to more than the broker "
+                                 "validates in one request";
+            return KERR_RECORD_LIST_TOO_LARGE;
+        }
         return kerr != KERR_NONE ? kerr : KERR_CORRUPT_MESSAGE;
     }
     if (info.transactional)
@@ -340,16 +407,26 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
         res->log_append_time = now_ms;
     }
     int rc = storage_log_append(p->log, records, len, now_ms);
+    /* All or nothing: the batch is in producer state exactly when it is in the log.
+     * A failed append leaves the log end where it was (the segment is cut back); an
+     * fsync that failed after the data went in leaves it in the log. */
+    bool in_log = partition_leo(p) > base;
+    if (in_log && info.producer_id >= 0)
+        producer_state_update(&p->producers, info.producer_id, info.producer_epoch,
+                              info.base_sequence, info.records_count, base,
+                              base + info.last_offset_delta,
+                              p->cfg.log_append_time ? now_ms : info.max_timestamp);
     if (rc < 0) {
-        LOG_ERROR("broker", "%s-%d: append failed: %s", p->topic, p->index, sl_strerror(rc));
+        LOG_ERROR("broker", "%s-%d: append at offset %lld failed (%s): %s; the replica is offline",
+                  p->topic, p->index, (long long)base,
+                  in_log ? "written, not synced" : "not written", sl_strerror(rc));
+        storage_log_mark_failed(p->log);
+        if (in_log)
+            partition_watch_fire_all(p);
         return KERR_KAFKA_STORAGE_ERROR;
     }
     res->base_offset = base;
     res->last_offset = base + info.last_offset_delta;
-    if (info.producer_id >= 0)
-        producer_state_update(&p->producers, info.producer_id, info.producer_epoch,
-                              info.base_sequence, info.records_count, base, res->last_offset,
-                              p->cfg.log_append_time ? now_ms : info.max_timestamp);
     partition_maybe_advance_hw(p);
     partition_watch_fire_all(p);
     return KERR_NONE;
@@ -362,6 +439,8 @@ int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, b
     memset(out, 0, sizeof *out);
     out->fd = -1;
     out->first_offset = out->next_offset = offset;
+    if (partition_offline(p))
+        return KERR_KAFKA_STORAGE_ERROR;
     /* Out of range is judged against the log (Kafka: logStartOffset..logEndOffset); a
      * consumer between the high watermark and the log end just gets nothing yet. */
     if (offset < partition_log_start(p) || offset > partition_leo(p))
@@ -634,6 +713,8 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
                                  int64_t now_ms, int64_t *appended)
 {
     *appended = 0;
+    if (partition_offline(p))
+        return KERR_KAFKA_STORAGE_ERROR;
     size_t pos = 0, start = 0;
     const uint8_t *batch;
     size_t blen;
@@ -661,16 +742,17 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
             rc = SL_ECORRUPT;
             break;
         }
-        storage_leader_epoch_assign(p->epochs, h.partition_leader_epoch, h.base_offset);
+        check_epoch_write(
+            p, storage_leader_epoch_assign(p->epochs, h.partition_leader_epoch, h.base_offset));
         next = rb_header_last_offset(&h) + 1;
         end = pos;
     }
     if (end > start) {
         int arc = storage_log_append(p->log, records + start, end - start, now_ms);
         if (arc < 0) {
-            LOG_ERROR("broker", "%s-%d: replica append failed: %s", p->topic, p->index,
-                      sl_strerror(arc));
-            storage_leader_epoch_truncate_from_end(p->epochs, partition_leo(p));
+            LOG_ERROR("broker", "%s-%d: replica append failed: %s; the replica is offline",
+                      p->topic, p->index, sl_strerror(arc));
+            storage_log_mark_failed(p->log);
             return KERR_KAFKA_STORAGE_ERROR;
         }
         size_t q = start;
@@ -701,10 +783,11 @@ int partition_truncate_to(struct partition *p, int64_t offset)
     int rc = storage_log_truncate_to(p->log, offset);
     if (rc < 0) {
         LOG_ERROR("broker", "%s-%d: truncation failed: %s", p->topic, p->index, sl_strerror(rc));
+        storage_log_mark_failed(p->log);
         return rc;
     }
     int64_t leo = partition_leo(p);
-    storage_leader_epoch_truncate_from_end(p->epochs, leo);
+    check_epoch_write(p, storage_leader_epoch_truncate_from_end(p->epochs, leo));
     producer_state_truncate(&p->producers, leo);
     if (p->high_watermark > leo)
         p->high_watermark = leo;
@@ -730,7 +813,7 @@ int partition_restart_at(struct partition *p, int64_t offset)
     int rc = storage_log_truncate_fully(p->log, offset);
     if (rc < 0)
         return rc;
-    storage_leader_epoch_clear(p->epochs);
+    check_epoch_write(p, storage_leader_epoch_clear(p->epochs));
     producer_state_truncate(&p->producers, 0);
     p->high_watermark = offset;
     partition_watch_fire_all(p);
@@ -745,7 +828,8 @@ void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t l
     if (leader_log_start > partition_log_start(p) && leader_log_start <= leo &&
         leader_log_start <= leader_hw) {
         if (storage_log_advance_start_offset(p->log, leader_log_start) == 0)
-            storage_leader_epoch_truncate_from_start(p->epochs, leader_log_start);
+            check_epoch_write(
+                p, storage_leader_epoch_truncate_from_start(p->epochs, leader_log_start));
     }
     int64_t hw = repl_follower_hw(p->high_watermark, leader_hw, leo);
     if (hw != p->high_watermark) {

@@ -114,6 +114,17 @@ void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id
                          int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
                          int nreplicas, const int32_t *isr, int nisr);
 
+/*
+ * True when the replica is offline: a write, sync or file operation of its
+ * log failed (or its log dir failed), so it serves nothing and writes nothing
+ * until the broker restarts and recovers it (Kafka's offline replica:
+ * produce, fetch and the other partition requests answer KAFKA_STORAGE_ERROR).
+ */
+static inline bool partition_offline(const struct partition *p)
+{
+    return storage_log_failed(p->log);
+}
+
 static inline int64_t partition_leo(const struct partition *p)
 {
     return storage_log_end_offset(p->log);
@@ -142,6 +153,28 @@ struct partition_append_result {
  */
 int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
                                 struct partition_append_result *res);
+
+/*
+ * Decompression one Produce request may cause, summed over its partitions:
+ * validating a compressed batch runs on the event loop, so a request of many
+ * small batches that each inflate to the per-batch cap would stall every
+ * other connection.  A topic whose per-batch cap is larger gets that instead.
+ */
+#define PARTITION_REQUEST_DECOMPRESS_BUDGET (64u << 20)
+
+/*
+ * partition_append_client within a request's decompression budget:
+ * *decompressed_used is the decompression the request's earlier batches
+ * cost and grows by this batch's.  A compressed batch is validated with the
+ * smaller of its own cap and what is left of max(budget, its cap); when
+ * nothing is left, or it inflates past what was left, the answer is
+ * RECORD_LIST_TOO_LARGE (the request, not the batch, is too large).  A batch
+ * over its own cap is INVALID_RECORD as in partition_append_client.
+ * decompressed_used NULL means no budget.
+ */
+int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
+                                        int64_t now_ms, size_t *decompressed_used,
+                                        struct partition_append_result *res);
 
 /*
  * Reads whole batches from `offset` (see storage_log_read) up to the high

@@ -30,7 +30,7 @@
 #include "metadata_image.h"
 #include "partition_meta.h"
 #include "fileutil.h"
-#include "sl_assert.h"
+#include "invariant.h"
 #include "node.h"
 #include "isr_updates.h"
 #include "partition.h"
@@ -51,7 +51,9 @@ struct replica_manager {
     /* Checkpointed values, key -> int64_t*: loaded at start, refreshed from the hosted
      * partitions before each write, dropped only with the partition's directory. */
     struct strmap recovery_points, hws;
-    struct strmap strays; /* directory names set aside as stray -> rm (a marker) */
+    struct strmap strays;   /* directory names set aside as stray -> rm (a marker) */
+    struct strmap unopened; /* assigned here, log could not be opened: key -> rm */
+    bool dir_offline;       /* the log dir failed (replica_manager_check_storage) */
     struct partition **flush_list;
     size_t nflush, cap_flush;
     struct event *flush_ev;
@@ -123,6 +125,8 @@ static void free_values(struct strmap *m)
  */
 static void write_checkpoint(struct replica_manager *rm, const char *name, bool hw)
 {
+    if (rm->dir_offline)
+        return; /* Kafka checkpoints live log dirs only */
     struct strmap *m = hw ? &rm->hws : &rm->recovery_points;
     size_t it = 0;
     const char *k;
@@ -146,8 +150,12 @@ static void write_checkpoint(struct replica_manager *rm, const char *name, bool 
     }
     char *path = xasprintf("%s/%s", rm->log_dir, name);
     int rc = storage_checkpoint_write(path, e, i);
-    if (rc < 0)
-        LOG_WARN("broker", "cannot write %s: %s", path, sl_strerror(rc));
+    if (rc < 0) {
+        /* Kafka's OffsetCheckpointFile reports a failed write to the LogDirFailureChannel. */
+        LOG_ERROR("broker", "cannot write %s: %s", path, sl_strerror(rc));
+        if (rc == SL_EIO)
+            replica_manager_fail_log_dir(rm);
+    }
     free(path);
     for (size_t j = 0; j < i; j++)
         free(topics[j]);
@@ -241,7 +249,9 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
         resolve_config(rm, t->name, &pc);
         int64_t rp = checkpoint_value(&rm->recovery_points, key);
         int64_t hw = checkpoint_value(&rm->hws, key);
-        int rc = partition_open(rm->log_dir, t->name, mp->partition_id, &t->id, &pc, rp, hw, &p);
+        int rc = rm->dir_offline ? SL_EIO
+                                 : partition_open(rm->log_dir, t->name, mp->partition_id, &t->id,
+                                                  &pc, rp, hw, &p);
         if (rc == SL_EEXISTS) {
             /* An earlier topic's data under this name: set it aside, start afresh. */
             char name[300];
@@ -250,8 +260,19 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
             scan_strays(rm);
             rc = partition_open(rm->log_dir, t->name, mp->partition_id, &t->id, &pc, -1, -1, &p);
         }
-        if (rc < 0)
-            return; /* logged; the partition stays offline on this broker */
+        if (rc < 0) {
+            /* The replica is offline on this broker (KAFKA_STORAGE_ERROR to clients); a
+             * log that cannot be created or read is a failure of its log dir (Kafka's
+             * LogManager.getOrCreateLog reports it to the LogDirFailureChannel). */
+            if (!rm->dir_offline)
+                LOG_ERROR("broker", "%s-%d: cannot open its log: %s; the replica is offline",
+                          t->name, mp->partition_id, sl_strerror(rc));
+            strmap_put(&rm->unopened, key, rm); /* any non-NULL value */
+            if (rc == SL_EIO)
+                replica_manager_fail_log_dir(rm);
+            return;
+        }
+        strmap_del(&rm->unopened, key);
         strmap_put(&rm->parts, key, p);
     }
     apply_state(rm, p, mp);
@@ -271,6 +292,7 @@ static void drop_partition(struct replica_manager *rm, const char *topic, int32_
 {
     char key[300];
     part_key(key, sizeof key, topic, index);
+    strmap_del(&rm->unopened, key);
     struct partition *p = strmap_del(&rm->parts, key);
     if (!p)
         return;
@@ -425,6 +447,8 @@ static void rename_stray(struct replica_manager *rm, const char *name, const cha
 /* Notes every directory already renamed aside as stray (earlier runs), for the operator. */
 static void scan_strays(struct replica_manager *rm)
 {
+    if (rm->dir_offline)
+        return; /* nothing is written to a failed log dir */
     DIR *d = opendir(rm->log_dir);
     if (!d)
         return;
@@ -532,8 +556,10 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
         struct partition *p = rm->flush_list[--rm->nflush];
         p->flush_pending = false;
         int rc = partition_flush(p);
-        if (rc < 0)
+        if (rc < 0) {
             LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
+            replica_manager_check_storage(rm);
+        }
     }
 }
 
@@ -611,6 +637,7 @@ void replica_manager_destroy(struct replica_manager *rm)
     while (strmap_next(&rm->parts, &it, &k, &v))
         partition_close(v);
     strmap_free(&rm->parts);
+    strmap_free(&rm->unopened);
     free_values(&rm->recovery_points);
     free_values(&rm->hws);
     strmap_free(&rm->strays);
@@ -628,10 +655,16 @@ int16_t replica_manager_lookup(struct replica_manager *rm, const char *topic, in
     char key[300];
     part_key(key, sizeof key, topic, index);
     struct partition *p = strmap_get(&rm->parts, key);
+    if (p && partition_offline(p)) {
+        replica_manager_check_storage(rm);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
     if (p) {
         *out = p;
         return KERR_NONE;
     }
+    if (strmap_get(&rm->unopened, key) != NULL)
+        return KERR_KAFKA_STORAGE_ERROR;
     const struct mi_topic *t = metadata_image_topic_by_name(rm->node->image, topic);
     if (!t || index < 0 || index >= t->npartitions)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -660,10 +693,11 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
         struct partition *p = v;
         if (p->is_leader)
             isr_updates_maybe_propose(rm->node, p, mono);
-        int rc = storage_log_maybe_flush(p->log, now_ms);
+        int rc = partition_offline(p) ? 0 : storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
     }
+    replica_manager_check_storage(rm);
     if (now_ms - rm->last_retention_ms >= cfg->log_retention_check_interval_ms) {
         rm->last_retention_ms = now_ms;
         it = 0;
@@ -671,7 +705,8 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
             struct partition *p = v;
             int deleted = 0;
             /* Kafka never deletes data above the high watermark. */
-            if (storage_log_enforce_retention_below(p->log, now_ms, p->high_watermark, &deleted) ==
+            if (!partition_offline(p) &&
+                storage_log_enforce_retention_below(p->log, now_ms, p->high_watermark, &deleted) ==
                     0 &&
                 deleted > 0) {
                 LOG_INFO("broker", "%s-%d: retention deleted %d segment(s); log start offset %lld",
@@ -689,6 +724,53 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
         rm->last_rp_ckpt_ms = now_ms;
         write_checkpoint(rm, RECOVERY_CHECKPOINT, false);
     }
+}
+
+void replica_manager_fail_log_dir(struct replica_manager *rm)
+{
+    if (rm->dir_offline)
+        return;
+    rm->dir_offline = true;
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(&rm->parts, &it, &k, &v))
+        storage_log_mark_failed(((struct partition *)v)->log);
+    LOG_ERROR("broker",
+              "LOG DIR %s IS OFFLINE after an I/O error: its %zu replica(s) answer "
+              "KAFKA_STORAGE_ERROR and nothing more is written to it; the broker asks to be "
+              "fenced so that leadership moves to other replicas.  Free space or fix the disk, "
+              "then restart the broker to recover the logs",
+              rm->log_dir, rm->parts.count + rm->unopened.count);
+    /* Waiters (long polls, acks=all and fsync-on-append produces) answer now. */
+    it = 0;
+    while (strmap_next(&rm->parts, &it, &k, &v))
+        partition_watch_fire_all(v);
+}
+
+void replica_manager_check_storage(struct replica_manager *rm)
+{
+    if (!rm || rm->dir_offline)
+        return;
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(&rm->parts, &it, &k, &v)) {
+        if (partition_offline(v)) {
+            replica_manager_fail_log_dir(rm);
+            return;
+        }
+    }
+}
+
+bool replica_manager_log_dir_offline(const struct replica_manager *rm)
+{
+    return rm && rm->dir_offline;
+}
+
+const char *replica_manager_log_dir(const struct replica_manager *rm)
+{
+    return rm->log_dir;
 }
 
 int replica_manager_partition_count(const struct replica_manager *rm)

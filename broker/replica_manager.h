@@ -25,8 +25,10 @@ void replica_manager_destroy(struct replica_manager *rm);
 
 /*
  * Finds the local replica of topic/index.  Returns KERR_NONE with *out set,
- * UNKNOWN_TOPIC_OR_PARTITION when the image has no such partition, or
- * NOT_LEADER_OR_FOLLOWER when the partition exists but is not hosted here.
+ * KAFKA_STORAGE_ERROR when the replica is hosted here but offline (its log
+ * failed or could not be opened), UNKNOWN_TOPIC_OR_PARTITION when the image
+ * has no such partition, or NOT_LEADER_OR_FOLLOWER when the partition exists
+ * but is not hosted here.
  */
 int16_t replica_manager_lookup(struct replica_manager *rm, const char *topic, int32_t index,
                                struct partition **out);
@@ -74,6 +76,30 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms);
 /* The largest lag (leader high watermark minus local LEO, in offsets) over this broker's
  * followers, as their last fetch answers showed it; 0 when it follows nothing. */
 int64_t replica_manager_fetcher_max_lag(const struct replica_manager *rm);
+
+/*
+ * Log dir failure (Kafka's LogDirFailureChannel / ReplicaManager.handleLogDirFailure).
+ * When a write, sync or file operation of any hosted log fails, or a log
+ * cannot be created, the log dir goes offline as a whole: every hosted
+ * replica is taken offline (replica_manager_lookup answers
+ * KAFKA_STORAGE_ERROR, nothing more is written to the dir, checkpoints
+ * included), waiters are woken, the failure is logged at ERROR and shown by
+ * the admin API and metrics, and the broker's heartbeats ask the controller
+ * to fence it (want_fence) so that leadership moves to replicas elsewhere.
+ * The state lasts until the broker restarts and recovers its logs.
+ *
+ * Kafka halts a broker whose last log dir failed; Sluice has one log dir and
+ * stays up instead, fenced, so that the failure stays visible (admin API,
+ * metrics) while the cluster routes around it: the same effect for clients.
+ *
+ * check_storage notices a replica whose log failed and fails the dir (call it
+ * after an I/O error; the tick calls it too); fail_log_dir fails it at once.
+ */
+void replica_manager_check_storage(struct replica_manager *rm);
+void replica_manager_fail_log_dir(struct replica_manager *rm);
+/* Whether the log dir is offline (false for NULL); its path. */
+bool replica_manager_log_dir_offline(const struct replica_manager *rm);
+const char *replica_manager_log_dir(const struct replica_manager *rm);
 
 /* Number of hosted partitions and of those led here (metrics, logs). */
 int replica_manager_partition_count(const struct replica_manager *rm);

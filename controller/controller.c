@@ -27,9 +27,9 @@
 #include "metadata_records.h"
 #include "placement.h"
 #include "topic_config.h"
+#include "topic_name.h"
 #include "xalloc.h"
 
-#define TOPIC_NAME_MAX         249
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"
 
 /* ---- records accumulated for one append ---- */
@@ -137,38 +137,16 @@ static uint32_t total_partitions(const struct controller *c)
     return (uint32_t)t;
 }
 
-/* Kafka's Topic.validate: returns true when legal, else writes the reason. */
+/* Kafka's Topic.validate (topic_name.h): returns true when legal, else writes the reason. */
 static bool topic_name_legal(struct arena *a, const char *name, const char **why)
 {
-    if (!name || !*name) {
-        *why = "Topic name is illegal, it can't be empty";
-        return false;
-    }
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-        *why = "Topic name cannot be \".\" or \"..\"";
-        return false;
-    }
-    size_t len = strlen(name);
-    if (len > TOPIC_NAME_MAX) {
-        *why = ctl_msgf(
-            a, "Topic name is illegal, it can't be longer than %d characters, topic name: %.*s",
-            TOPIC_NAME_MAX, 300, name);
-        return false;
-    }
-    for (const char *p = name; *p; p++) {
-        char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-        if (!ok) {
-            *why =
-                ctl_msgf(a,
-                         "Topic name \"%s\" is illegal, it contains a character other than ASCII "
-                         "alphanumerics, '.', '_' and '-'",
-                         name);
-            return false;
-        }
-    }
-    return true;
+    size_t len = name ? strlen(name) : 0;
+    enum proto_topic_name_check rc = proto_topic_name_check(name, len);
+    if (rc == PROTO_TOPIC_NAME_OK)
+        return true;
+    char buf[512];
+    *why = ctl_msgf(a, "%s", proto_topic_name_why(rc, name, len, buf, sizeof buf));
+    return false;
 }
 
 /* Kafka's Topic.hasCollision: names equal once '.' is read as '_'. */

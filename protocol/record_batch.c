@@ -393,6 +393,9 @@ int rb_validate(const uint8_t *p, size_t len, const struct rb_limits *lim, struc
     /* Every record, decompressing when needed. */
     struct rb_iter it;
     int rc = rb_iter_init(&it, p, len, lim->max_decompressed_bytes);
+    if (info->codec != RB_COMPRESSION_NONE && h.records_count > 0)
+        info->decompress_work = rc < 0 ? lim->max_decompressed_bytes : it.scratch.len;
+    info->decompress_over_cap = rc == SL_ETOOLARGE;
     if (rc < 0) {
         int16_t code = rc == SL_ETOOLARGE      ? KERR_INVALID_RECORD
                        : rc == SL_EUNSUPPORTED ? KERR_UNSUPPORTED_COMPRESSION_TYPE

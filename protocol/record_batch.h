@@ -156,6 +156,12 @@ struct rb_limits {
 struct rb_info {
     size_t batch_size;        /* total bytes, = batch_length + 12 */
     size_t uncompressed_size; /* bytes of the records section after decompression */
+    /*
+     * Bytes decompression produced or may have produced: the decompressed size,
+     * or the cap when decompression failed (work callers budget per request).
+     */
+    size_t decompress_work;
+    bool decompress_over_cap; /* the decompressed records exceeded the cap */
     int32_t records_count;
     int32_t last_offset_delta;
     enum rb_compression codec;

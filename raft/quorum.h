@@ -54,6 +54,15 @@ struct quorum_listener {
      */
     int (*write_snapshot)(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out);
     int (*load_snapshot)(void *ctx, int64_t end_offset, const uint8_t *data, size_t len);
+    /*
+     * Optional.  The quorum stopped for good because its storage failed (the
+     * metadata log, its fsync or the quorum-state file could not be written)
+     * or a snapshot could not be loaded; `what` says which.  Kafka treats this
+     * as fatal and exits: the listener should stop the process with an error
+     * rather than run on without a quorum.  Called once, from inside the quorum
+     * (the listener must not close it from the callback).
+     */
+    void (*on_fatal)(void *ctx, const char *what);
 };
 
 /* One replica of the quorum as the leader sees it (DescribeQuorum's ReplicaState). */

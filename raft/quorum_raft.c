@@ -447,6 +447,23 @@ static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
 /* ---- notifications ---- */
 
 /* Hands the core's snapshot to the listener; delivery continues at its end. */
+/*
+ * The quorum cannot go on (its log, quorum-state or state machine failed): it
+ * stops for good and tells the listener, whose process exits.  Kafka treats
+ * these as fatal faults (KafkaRaftClientDriver hands them to the process
+ * terminating fault handler): a voter that can no longer record its vote or
+ * its log must not look alive.
+ */
+static void quorum_fail(struct quorum_raft *q, const char *what)
+{
+    if (q->failed)
+        return;
+    q->failed = true;
+    LOG_ERROR("raft", "FATAL: %s; the metadata quorum stops", what);
+    if (q->l.on_fatal)
+        q->l.on_fatal(q->l.ctx, what);
+}
+
 static void load_pending_snapshot(struct quorum_raft *q)
 {
     q->pending_load = false;
@@ -458,9 +475,9 @@ static void load_pending_snapshot(struct quorum_raft *q)
     if (q->l.load_snapshot) {
         int rc = q->l.load_snapshot(q->l.ctx, id.end_offset, data, len);
         if (rc < 0) {
-            LOG_ERROR("raft", "the state machine rejected snapshot %lld-%d: %s; the quorum stops",
+            LOG_ERROR("raft", "the state machine rejected snapshot %lld-%d: %s",
                       (long long)id.end_offset, id.epoch, sl_strerror(rc));
-            q->failed = true;
+            quorum_fail(q, "a metadata snapshot could not be loaded");
             return;
         }
     } else {
@@ -629,9 +646,8 @@ static void apply_outputs(struct quorum_raft *q)
         for (size_t i = 0; i < o->nops && !q->failed; i++) {
             int rc = apply_log_op(q, &o->ops[i]);
             if (rc < 0) {
-                LOG_ERROR("raft", "metadata log write failed: %s; the quorum stops",
-                          sl_strerror(rc));
-                q->failed = true;
+                LOG_ERROR("raft", "metadata log write failed: %s", sl_strerror(rc));
+                quorum_fail(q, "the metadata log could not be written");
                 break;
             }
             synced = o->ops[i].write_id;
@@ -639,10 +655,8 @@ static void apply_outputs(struct quorum_raft *q)
         }
         if (o->snapshot_loaded && !q->failed)
             q->pending_load = true;
-        if (wrote && !q->failed && storage_log_flush(q->log) < 0) {
-            LOG_ERROR("raft", "metadata log fsync failed; the quorum stops");
-            q->failed = true;
-        }
+        if (wrote && !q->failed && storage_log_flush(q->log) < 0)
+            quorum_fail(q, "the metadata log could not be synced to disk");
         uint64_t persisted = 0;
         bool persist = o->persist && !q->failed;
         if (persist) {
@@ -650,8 +664,7 @@ static void apply_outputs(struct quorum_raft *q)
                                       .leader_epoch = o->state.epoch,
                                       .voted_id = o->state.voted_id};
             if (quorum_state_write(q->dir, &st) < 0) {
-                LOG_ERROR("raft", "quorum-state write failed; the quorum stops");
-                q->failed = true;
+                quorum_fail(q, "the quorum-state file (the election state) could not be written");
                 persist = false;
             }
             persisted = o->persist_seq;
@@ -801,12 +814,47 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
     free(observers);
 }
 
+/*
+ * KafkaRaftClient.handleDescribeQuorumRequest: a request for anything but
+ * __cluster_metadata-0 gets UNKNOWN_TOPIC_OR_PARTITION on every partition it
+ * named.
+ */
+static void describe_quorum_unknown(const struct describe_quorum_req *r, quorum_raft_reply_fn reply,
+                                    void *ctx)
+{
+    struct arena a = ARENA_INIT;
+    struct describe_quorum_resp resp = {0};
+    int32_t nt = r->topics.n > 0 ? r->topics.n : 0;
+    resp.topics.n = nt;
+    resp.topics.v = arena_alloc(&a, (size_t)(nt ? nt : 1) * sizeof *resp.topics.v);
+    for (int32_t i = 0; i < nt; i++) {
+        struct describe_quorum_resp_topic *t = &resp.topics.v[i];
+        memset(t, 0, sizeof *t);
+        t->topic_name = r->topics.v[i].topic_name;
+        int32_t np = r->topics.v[i].partitions.n > 0 ? r->topics.v[i].partitions.n : 0;
+        t->partitions.n = np;
+        t->partitions.v = arena_alloc(&a, (size_t)(np ? np : 1) * sizeof *t->partitions.v);
+        for (int32_t j = 0; j < np; j++)
+            t->partitions.v[j] = (struct describe_quorum_resp_partition){
+                .partition_index = r->topics.v[i].partitions.v[j].partition_index,
+                .error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                .leader_id = -1,
+                .leader_epoch = -1,
+                .high_watermark = -1};
+    }
+    reply(ctx, &proto_describe_quorum_resp_schema, &resp);
+    arena_free(&a);
+}
+
 int quorum_raft_handle(struct quorum *qq, int16_t api_key, int16_t version, const void *req,
                        quorum_raft_reply_fn reply, void *ctx)
 {
     struct quorum_raft *q = qr_of(qq);
     if (api_key == KAPI_DESCRIBE_QUORUM) {
-        describe_quorum(q, reply, ctx);
+        if (raft_wire_describe_quorum_ok(req))
+            describe_quorum(q, reply, ctx);
+        else
+            describe_quorum_unknown(req, reply, ctx);
         return 0;
     }
     struct raft_msg m;

@@ -121,7 +121,8 @@ void re_become_prospective(struct raft_node *n)
 static void become_candidate(struct raft_node *n)
 {
     if (n->epoch == INT32_MAX) {
-        rn_fault(n, "epoch space exhausted");
+        /* Only voters move epochs (voter_request_error); one of them went this far. */
+        rn_peer_fault(n, "epoch space exhausted");
         return;
     }
     leave_role(n);
@@ -134,6 +135,8 @@ static void become_candidate(struct raft_node *n)
 
 static void become_leader(struct raft_node *n)
 {
+    if (n->role != RAFT_CANDIDATE || n->voted_id != n->id || n->leader_id >= 0)
+        rn_fault(n, "leading an epoch this node did not win");
     leave_role(n);
     rn_set_state(n, n->epoch, n->voted_id, n->id);
     n->role = RAFT_LEADER;
@@ -143,12 +146,8 @@ static void become_leader(struct raft_node *n)
     struct wbuf w;
     wbuf_init(&w, 128);
     int rc = n->cfg.marker(n->cfg.marker_ctx, base, n->epoch, n->id, &w);
-    if (rc != 0 || w.len == 0) {
-        wbuf_free(&w);
+    if (rc != 0 || w.len == 0)
         rn_fault(n, "epoch marker could not be built");
-        re_become_resigned(n);
-        return;
-    }
     rn_op_append(n, base, base, n->epoch, w.data, w.len);
     wbuf_free(&w);
     n->epoch_start = base;
@@ -233,11 +232,30 @@ bool re_observe(struct raft_node *n, int32_t epoch, int32_t leader_id)
     if (epoch < n->epoch || leader_id < 0 || leader_id == n->id || leader_id == n->leader_id)
         return false;
     if (n->leader_id >= 0 || n->role == RAFT_RESIGNED || n->role == RAFT_LEADER) {
-        rn_fault(n, "two leaders in one epoch");
+        rn_peer_fault(n, "two leaders in one epoch");
         return false;
     }
     re_become_follower(n, epoch, leader_id);
     return true;
+}
+
+/*
+ * KIP-595 (KafkaRaftClient.validateVoterOnlyRequest, static voter sets):
+ * Vote, BeginQuorumEpoch and EndQuorumEpoch travel between voters only.  An
+ * older epoch is fenced, a negative sender id is invalid, and a request to an
+ * observer or from a node outside controller.quorum.voters is refused with
+ * INCONSISTENT_VOTER_SET, before anything moves: a non-voter can never change
+ * this node's epoch, vote or leader.
+ */
+static enum raft_error voter_request_error(const struct raft_node *n, int32_t sender, int32_t epoch)
+{
+    if (epoch < n->epoch)
+        return RAFT_E_FENCED_EPOCH;
+    if (sender < 0)
+        return RAFT_E_INVALID_REQUEST;
+    if (!n->voter || rn_voter_index(n, sender) < 0)
+        return RAFT_E_NOT_VOTER;
+    return RAFT_OK;
 }
 
 /* ---- timers ---- */
@@ -376,12 +394,18 @@ void re_on_vote(struct raft_node *n, const struct raft_msg *m)
     const struct raft_vote_req *v = &m->u.vote;
     int32_t cand = m->from;
     bool granted = false;
+    /*
+     * KafkaRaftClient.handleVoteRequest: a candidate bumps its epoch before
+     * asking, so its last log epoch is below the epoch it runs in (a
+     * prospective's pre-vote may equal it, KIP-996).
+     */
+    bool bad_epoch = v->pre_vote ? v->last_epoch > v->epoch : v->last_epoch >= v->epoch;
     enum raft_error err = RAFT_OK;
-    if (!n->voter || rn_voter_index(n, cand) < 0) {
-        err = RAFT_E_NOT_VOTER;
-    } else if (v->epoch < n->epoch) {
-        err = RAFT_E_FENCED_EPOCH;
-    } else {
+    if (v->end_offset < 0 || v->last_epoch < 0 || bad_epoch)
+        err = RAFT_E_INVALID_REQUEST;
+    else
+        err = voter_request_error(n, cand, v->epoch);
+    if (err == RAFT_OK) {
         if (!v->pre_vote && v->epoch > n->epoch)
             re_become_unattached(n, v->epoch);
         granted = grant(n, cand, v);
@@ -438,16 +462,14 @@ static void epoch_reply(struct raft_node *n, const struct raft_msg *m, enum raft
 void re_on_begin(struct raft_node *n, const struct raft_msg *m)
 {
     const struct raft_begin_epoch_req *b = &m->u.begin;
-    enum raft_error err = RAFT_OK;
-    if (b->leader_epoch < n->epoch) {
-        err = RAFT_E_FENCED_EPOCH;
-    } else if (rn_voter_index(n, b->leader_id) < 0) {
-        err = RAFT_E_NOT_VOTER;
+    enum raft_error err = voter_request_error(n, b->leader_id, b->leader_epoch);
+    if (err != RAFT_OK) {
+        /* refused: nothing moves */
     } else if (b->leader_epoch > n->epoch) {
         re_become_follower(n, b->leader_epoch, b->leader_id);
     } else if (n->leader_id != b->leader_id) {
         if (n->leader_id >= 0 || n->role == RAFT_LEADER || n->role == RAFT_RESIGNED) {
-            rn_fault(n, "two leaders in one epoch");
+            rn_peer_fault(n, "two leaders in one epoch");
             err = RAFT_E_INVALID_REQUEST;
         } else {
             re_become_follower(n, b->leader_epoch, b->leader_id);
@@ -472,10 +494,8 @@ static int64_t successor_backoff(const struct raft_node *n, int pos)
 void re_on_end(struct raft_node *n, const struct raft_msg *m)
 {
     const struct raft_end_epoch_req *e = &m->u.end;
-    enum raft_error err = RAFT_OK;
-    if (e->leader_epoch < n->epoch) {
-        err = RAFT_E_FENCED_EPOCH;
-    } else {
+    enum raft_error err = voter_request_error(n, e->leader_id, e->leader_epoch);
+    if (err == RAFT_OK) {
         if (e->leader_epoch > n->epoch)
             re_become_unattached(n, e->leader_epoch);
         else if ((n->role == RAFT_FOLLOWER || n->role == RAFT_PROSPECTIVE) &&

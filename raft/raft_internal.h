@@ -186,7 +186,18 @@ void rn_op_drop_prefix(struct raft_node *n, int64_t offset);
 void rn_op_reset(struct raft_node *n, int64_t offset);
 /* Advances the high watermark (never backwards). */
 void rn_set_hw(struct raft_node *n, int64_t hw);
-void rn_fault(struct raft_node *n, const char *what);
+/*
+ * This node broke one of its own invariants (a bug, never bad input): logs
+ * and aborts the process (invariant.h), in every build.
+ */
+_Noreturn void rn_fault(struct raft_node *n, const char *what);
+/*
+ * A message from a voter contradicts this node's state (two leaders in one
+ * epoch, a truncation below the high watermark): the caller refuses it.
+ * Logged and kept for raft_fault(), where the simulator, whose voters are
+ * all honest, fails on it.
+ */
+void rn_peer_fault(struct raft_node *n, const char *what);
 
 /* ---- raft_election.c ---- */
 

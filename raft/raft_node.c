@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invariant.h"
 #include "err.h"
 #include "log.h"
 #include "raft_internal.h"
@@ -67,12 +68,21 @@ int rn_majority(const struct raft_node *n)
     return n->cfg.nvoters / 2 + 1;
 }
 
-void rn_fault(struct raft_node *n, const char *what)
+_Noreturn void rn_fault(struct raft_node *n, const char *what)
+{
+    LOG_ERROR("raft", "node %" PRId32 " epoch %" PRId32 " role %s: invariant broken: %s", n->id,
+              n->epoch, raft_role_name(n->role), what);
+    sl_check_fail(__FILE__, __LINE__, what);
+}
+
+void rn_peer_fault(struct raft_node *n, const char *what)
 {
     if (!n->fault)
         n->fault = what;
-    LOG_ERROR("raft", "node %" PRId32 " epoch %" PRId32 ": invariant broken: %s", n->id, n->epoch,
-              what);
+    LOG_ERROR("raft",
+              "node %" PRId32 " epoch %" PRId32 ": refused a message that contradicts this node's "
+              "state: %s",
+              n->id, n->epoch, what);
 }
 
 /* ---- outputs ---- */
@@ -187,6 +197,15 @@ void rn_set_state(struct raft_node *n, int32_t epoch, int32_t voted_id, int32_t 
         return;
     if (epoch < n->epoch)
         rn_fault(n, "epoch moved backwards");
+    if (epoch == n->epoch && n->voted_id >= 0 && voted_id != n->voted_id)
+        rn_fault(n, "a second vote in one epoch");
+    if (epoch == n->epoch && n->leader_id >= 0 && leader_id >= 0 && leader_id != n->leader_id)
+        rn_fault(n, "two leaders in one epoch");
+    /* Raft safety rests on the voter set: only a voter votes, leads or is voted for. */
+    if (voted_id != n->voted_id && voted_id >= 0 && (!n->voter || rn_voter_index(n, voted_id) < 0))
+        rn_fault(n, "a vote for (or by) a non-voter");
+    if (leader_id != n->leader_id && leader_id >= 0 && rn_voter_index(n, leader_id) < 0)
+        rn_fault(n, "a leader outside the voter set");
     n->epoch = epoch;
     n->voted_id = voted_id;
     n->leader_id = leader_id;
@@ -210,6 +229,8 @@ uint64_t rn_op_append(struct raft_node *n, int64_t base, int64_t last, int32_t e
 
 void rn_op_truncate(struct raft_node *n, int64_t offset)
 {
+    if (offset < n->hw)
+        rn_fault(n, "truncation below the high watermark");
     int64_t end = rlog_truncate(&n->log, offset);
     for (size_t i = 0; i < n->npend; i++)
         if (n->pend[i].type == PEND_APPEND && n->pend[i].end > end)
@@ -245,6 +266,8 @@ void rn_op_reset(struct raft_node *n, int64_t offset)
 
 void rn_set_hw(struct raft_node *n, int64_t hw)
 {
+    SL_ASSERT_MSG(hw <= rlog_end(&n->log) || n->role != RAFT_LEADER,
+                  "leader high watermark beyond its log end");
     if (hw > n->hw) {
         n->hw = hw;
         n->out.hw_changed = true;
@@ -297,7 +320,8 @@ int raft_create(const struct raft_config *cfg, const struct raft_persisted *st,
     n->role = RAFT_UNATTACHED;
     n->epoch = st->epoch;
     n->voted_id = st->voted_id;
-    n->leader_id = st->leader_id;
+    /* A leader that is no longer a configured voter is forgotten (the epoch stays). */
+    n->leader_id = rn_voter_index(n, st->leader_id) >= 0 ? st->leader_id : -1;
     n->election_deadline = INT64_MAX;
     n->fetch_deadline = INT64_MAX;
     n->fetch_target = -1;
@@ -360,7 +384,7 @@ void raft_start(struct raft_node *n, int64_t now_ms)
         LOG_WARN("raft",
                  "node %" PRId32 ": log epoch %" PRId32 " is above quorum-state epoch %" PRId32,
                  n->id, last, n->epoch);
-        rn_set_state(n, last, n->id, -1);
+        rn_set_state(n, last, n->voter ? n->id : -1, -1);
     }
     if (n->voter && n->cfg.nvoters == 1) {
         re_become_prospective(n);
@@ -403,33 +427,58 @@ void raft_tick(struct raft_node *n, int64_t now_ms)
     rn_end(n);
 }
 
+/* A response's leader is unknown (-1) or a voter. */
+static bool leader_ok(const struct raft_node *n, int32_t leader_id)
+{
+    return leader_id == -1 || rn_voter_index(n, leader_id) >= 0;
+}
+
+/*
+ * Structural checks before any handler runs.  Every response answers a
+ * request this node sent, and nodes send requests to voters only: a response
+ * from a non-voter, or naming a non-voter as leader, is dropped (Kafka's
+ * QuorumState refuses to follow a leader outside the voter set).
+ */
 static bool msg_ok(const struct raft_node *n, const struct raft_msg *m)
 {
     if (m->to != n->id || m->from < 0 || m->from == n->id)
         return false;
     switch (m->type) {
-    case RAFT_MSG_VOTE:
-        return m->u.vote.epoch >= 0 && m->u.vote.last_epoch >= 0 && m->u.vote.end_offset >= 0;
     case RAFT_MSG_VOTE_RESPONSE:
-        return m->u.vote_resp.leader_epoch >= 0;
-    case RAFT_MSG_BEGIN_EPOCH:
-        return m->u.begin.leader_epoch >= 0 && m->u.begin.leader_id == m->from;
-    case RAFT_MSG_END_EPOCH:
-        return m->u.end.leader_epoch >= 0 && m->u.end.leader_id == m->from &&
-               m->u.end.nsuccessors >= 0 && m->u.end.nsuccessors <= RAFT_MAX_VOTERS;
     case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
     case RAFT_MSG_END_EPOCH_RESPONSE:
-        return m->u.epoch_resp.leader_epoch >= 0;
+    case RAFT_MSG_FETCH_RESPONSE:
+    case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
+        if (rn_voter_index(n, m->from) < 0)
+            return false;
+        break;
+    default:
+        break;
+    }
+    switch (m->type) {
+    case RAFT_MSG_VOTE:
+        return true; /* re_on_vote answers bad epochs and offsets with INVALID_REQUEST */
+    case RAFT_MSG_VOTE_RESPONSE:
+        return m->u.vote_resp.leader_epoch >= 0 && leader_ok(n, m->u.vote_resp.leader_id);
+    case RAFT_MSG_BEGIN_EPOCH:
+        return m->u.begin.leader_id == m->from; /* a negative epoch is fenced */
+    case RAFT_MSG_END_EPOCH:
+        return m->u.end.leader_id == m->from && m->u.end.nsuccessors >= 0 &&
+               m->u.end.nsuccessors <= RAFT_MAX_VOTERS;
+    case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
+    case RAFT_MSG_END_EPOCH_RESPONSE:
+        return m->u.epoch_resp.leader_epoch >= 0 && leader_ok(n, m->u.epoch_resp.leader_id);
     case RAFT_MSG_FETCH:
         return m->u.fetch.leader_epoch >= -1 && m->u.fetch.fetch_offset >= 0 &&
                m->u.fetch.last_fetched_epoch >= -1 && m->u.fetch.max_wait_ms >= 0;
     case RAFT_MSG_FETCH_RESPONSE:
-        return m->u.fetch_resp.leader_epoch >= 0 &&
+        return m->u.fetch_resp.leader_epoch >= 0 && leader_ok(n, m->u.fetch_resp.leader_id) &&
                (m->u.fetch_resp.nentries == 0 || m->u.fetch_resp.entries);
     case RAFT_MSG_FETCH_SNAPSHOT:
         return m->u.snap.leader_epoch >= -1;
     case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
-        return m->u.snap_resp.leader_epoch >= 0 && (m->u.snap_resp.len == 0 || m->u.snap_resp.data);
+        return m->u.snap_resp.leader_epoch >= 0 && leader_ok(n, m->u.snap_resp.leader_id) &&
+               (m->u.snap_resp.len == 0 || m->u.snap_resp.data);
     }
     return false;
 }

@@ -372,7 +372,7 @@ static void truncate_diverging(struct raft_node *n, struct raft_epoch_end div)
     bool below = false;
     struct raft_epoch_end own = rlog_end_for_epoch(&n->log, div.epoch, &below);
     if (below) {
-        rn_fault(n, "diverging epoch below the snapshot");
+        rn_peer_fault(n, "diverging epoch below the snapshot");
         fetch_backoff(n);
         return;
     }
@@ -382,7 +382,7 @@ static void truncate_diverging(struct raft_node *n, struct raft_epoch_end div)
     if (i >= 0)
         t = rlog_get(&n->log, (size_t)i)->base; /* whole batches only */
     if (t < n->hw || t < n->log.start) {
-        rn_fault(n, "truncation below the high watermark");
+        rn_peer_fault(n, "truncation below the high watermark");
         fetch_backoff(n);
         return;
     }

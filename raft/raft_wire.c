@@ -320,9 +320,55 @@ int raft_wire_response_to_msg(const struct raft_wire_call *call, const void *res
     }
 }
 
+static bool kstr_is(struct kstr k, const char *s)
+{
+    size_t n = strlen(s);
+    return k.s && k.len >= 0 && (size_t)k.len == n && memcmp(k.s, s, n) == 0;
+}
+
 static bool is_metadata_topic(struct kstr name)
 {
-    return name.s && strcmp(name.s, RAFT_WIRE_TOPIC) == 0;
+    return kstr_is(name, RAFT_WIRE_TOPIC);
+}
+
+/*
+ * KafkaRaftClient.hasValidClusterId: a request that carries a cluster id
+ * (an empty one included) must carry ours; a null one is accepted ("we
+ * don't enforce the cluster id if it is not provided"), which is how Kafka
+ * treats every Raft RPC: ClusterId is nullable in all versions of Vote,
+ * BeginQuorumEpoch and EndQuorumEpoch and a nullable tagged field of Fetch
+ * (v12+) and FetchSnapshot.  A null cluster id therefore protects nothing:
+ * the voter checks of the core (KIP-595) do.
+ */
+static bool cluster_id_ok(struct kstr got, const char *ours)
+{
+    return !got.s || kstr_is(got, ours ? ours : "");
+}
+
+/* The request's ClusterId field, or NULL for an API the core does not take. */
+static const struct kstr *request_cluster_id(int16_t api_key, const void *req)
+{
+    switch (api_key) {
+    case KAPI_VOTE:
+        return &((const struct vote_req *)req)->cluster_id;
+    case KAPI_BEGIN_QUORUM_EPOCH:
+        return &((const struct begin_quorum_epoch_req *)req)->cluster_id;
+    case KAPI_END_QUORUM_EPOCH:
+        return &((const struct end_quorum_epoch_req *)req)->cluster_id;
+    case KAPI_FETCH:
+        return &((const struct fetch_req *)req)->cluster_id;
+    case KAPI_FETCH_SNAPSHOT:
+        return &((const struct fetch_snapshot_req *)req)->cluster_id;
+    default:
+        return NULL;
+    }
+}
+
+bool raft_wire_describe_quorum_ok(const void *describe_quorum_req)
+{
+    const struct describe_quorum_req *r = describe_quorum_req;
+    return r->topics.n == 1 && is_metadata_topic(r->topics.v[0].topic_name) &&
+           r->topics.v[0].partitions.n == 1 && r->topics.v[0].partitions.v[0].partition_index == 0;
 }
 
 int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, int32_t self,
@@ -334,11 +380,17 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     memset(out, 0, sizeof *out);
     out->to = self;
     *kafka_error = KERR_NONE;
-    const struct kstr *cid = NULL;
+    const struct kstr *cid = request_cluster_id(api_key, req);
+    if (!cid)
+        return SL_ENOTFOUND;
+    /* KafkaRaftClient checks the cluster id first, then the topic partition. */
+    if (!cluster_id_ok(*cid, cluster_id)) {
+        *kafka_error = KERR_INCONSISTENT_CLUSTER_ID;
+        return SL_EINVAL;
+    }
     switch (api_key) {
     case KAPI_VOTE: {
         const struct vote_req *r = req;
-        cid = &r->cluster_id;
         if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
             r->topics.v[0].partitions.n != 1 || r->topics.v[0].partitions.v[0].partition_index)
             goto invalid;
@@ -353,7 +405,6 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_BEGIN_QUORUM_EPOCH: {
         const struct begin_quorum_epoch_req *r = req;
-        cid = &r->cluster_id;
         if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
             r->topics.v[0].partitions.n != 1)
             goto invalid;
@@ -366,7 +417,6 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_END_QUORUM_EPOCH: {
         const struct end_quorum_epoch_req *r = req;
-        cid = &r->cluster_id;
         if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
             r->topics.v[0].partitions.n != 1)
             goto invalid;
@@ -385,7 +435,6 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_FETCH: {
         const struct fetch_req *r = req;
-        cid = &r->cluster_id;
         if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic) ||
             r->topics.v[0].partitions.n != 1 || r->topics.v[0].partitions.v[0].partition != 0)
             goto invalid;
@@ -403,7 +452,6 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_FETCH_SNAPSHOT: {
         const struct fetch_snapshot_req *r = req;
-        cid = &r->cluster_id;
         if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].name) ||
             r->topics.v[0].partitions.n != 1)
             goto invalid;
@@ -419,11 +467,6 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     default:
         return SL_ENOTFOUND;
-    }
-    /* KIP-595: requests from another cluster are refused. */
-    if (cid && cid->s && cluster_id && strcmp(cid->s, cluster_id) != 0) {
-        *kafka_error = KERR_INCONSISTENT_CLUSTER_ID;
-        return SL_EINVAL;
     }
     return 0;
 invalid:

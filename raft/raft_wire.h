@@ -54,6 +54,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
                              const char *cluster_id, struct arena *a, struct raft_msg *out,
                              int16_t *kafka_error);
 
+/* Whether a DescribeQuorum request names exactly __cluster_metadata-0. */
+bool raft_wire_describe_quorum_ok(const void *describe_quorum_req);
+
 /*
  * Builds the wire response for api_key from the core's response message, or
  * an error response carrying `kafka_error` when m is NULL.  *resp is in `a`;

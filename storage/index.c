@@ -93,13 +93,13 @@ int storage_index_append(struct storage_index *ix, const uint8_t *entry)
 
 int storage_index_truncate(struct storage_index *ix, size_t n)
 {
-    if (n < ix->n)
-        ix->n = n;
     ix->dirty = true;
     if (ftruncate(ix->fd, (off_t)(n * ix->esize)) != 0) {
         LOG_ERROR("storage", "cannot truncate index %s: %s", ix->path, strerror(errno));
         return SL_EIO;
     }
+    if (n < ix->n)
+        ix->n = n;
     return 0;
 }
 

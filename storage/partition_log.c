@@ -35,7 +35,7 @@ struct storage_log {
     int64_t size_bytes;
     int64_t last_flush_ms; /* -1 until the first timed check */
     bool dir_dirty;        /* segment files created or removed since the last dir fsync */
-    bool io_failed;        /* a flush failed: never write the clean marker */
+    bool io_failed;        /* a write, sync or file operation failed: the log is offline */
     uint64_t generation;   /* bumped by truncation: flush jobs started before do not count */
 };
 
@@ -94,6 +94,22 @@ int64_t storage_log_unflushed_messages(const struct storage_log *l)
 bool storage_log_failed(const struct storage_log *l)
 {
     return l->io_failed;
+}
+
+void storage_log_mark_failed(struct storage_log *l)
+{
+    if (!l->io_failed)
+        LOG_ERROR("storage", "%s: taken offline after an I/O error", l->dir);
+    l->io_failed = true;
+}
+
+/* Refuses a change to a log that is offline (Kafka writes nothing to a failed log dir). */
+static bool refuse_offline(const struct storage_log *l, const char *what)
+{
+    if (!l->io_failed)
+        return false;
+    LOG_DEBUG("storage", "%s: %s refused: the log is offline after an I/O error", l->dir, what);
+    return true;
 }
 int storage_log_segment_count(const struct storage_log *l)
 {
@@ -411,9 +427,13 @@ void storage_log_close(struct storage_log *l)
 {
     if (l == NULL)
         return;
-    int rc = storage_segment_finish(active(l));
-    if (flush_all(l) != 0)
-        rc = SL_EIO;
+    int rc = SL_EIO;
+    if (!l->io_failed) {
+        /* An offline log is left as the failure left it: the next open recovers it. */
+        rc = storage_segment_finish(active(l));
+        if (flush_all(l) != 0)
+            rc = SL_EIO;
+    }
     if (rc == 0 && !l->io_failed) {
         char *marker = xasprintf("%s/%s", l->dir, CLEAN_MARKER);
         int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -499,13 +519,14 @@ static int roll(struct storage_log *l, int64_t base)
 {
     struct storage_segment *s = active(l);
     if (s->size == 0) {
-        /* An empty active segment is replaced rather than kept (Kafka's roll). */
-        l->nseg--;
-        if (storage_segment_delete(s) != 0)
-            return SL_EIO;
-    } else if (storage_segment_finish(s) != 0) {
-        return SL_EIO;
+        /* An empty active segment starts at the LEO already: it is the segment a roll
+         * would create (Kafka's roll keeps it too). */
+        return 0;
     }
+    /* On a failure the old segment stays active and the log goes offline; a new
+     * segment that could not be created whole leaves no files (segment_open). */
+    if (storage_segment_finish(s) != 0)
+        return SL_EIO;
     LOG_DEBUG("storage", "%s: rolled new segment at offset %" PRId64, l->dir, base);
     return new_segment(l, base);
 }
@@ -515,6 +536,8 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
     int64_t leo = storage_log_end_offset(l);
     if (len == 0 || len > UINT32_MAX)
         return SL_EINVAL;
+    if (refuse_offline(l, "append"))
+        return SL_EIO;
     size_t off = 0;
     int64_t expect = leo, max_ts_in = -1;
     while (off < len) {
@@ -759,6 +782,8 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset)
 {
     if (offset < 0)
         return SL_EINVAL;
+    if (refuse_offline(l, "truncation"))
+        return SL_EIO;
     l->generation++;
     /* Keep one segment until its replacement exists, so the log is never empty. */
     int rc = delete_tail(l, 1);
@@ -794,6 +819,8 @@ int storage_log_truncate_to(struct storage_log *l, int64_t offset)
         return SL_EINVAL;
     if (offset >= storage_log_end_offset(l))
         return 0;
+    if (refuse_offline(l, "truncation"))
+        return SL_EIO;
     if (offset < l->segs[0]->base)
         return storage_log_truncate_fully(l, offset);
     l->generation++;
@@ -831,6 +858,10 @@ int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, i
                                         int *deleted)
 {
     size_t n = 0;
+    if (deleted != NULL)
+        *deleted = 0;
+    if (refuse_offline(l, "retention"))
+        return SL_EIO;
     if (l->cfg.retention_ms >= 0) {
         while (below(l, n, max_offset) &&
                now_ms - storage_segment_largest_ts(l->segs[n]) > l->cfg.retention_ms)
@@ -850,6 +881,8 @@ int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, i
         LOG_INFO("storage", "%s: retention deletes %zu segment(s) below offset %" PRId64, l->dir, n,
                  l->segs[n]->base);
         rc = delete_head(l, n);
+        if (rc != 0)
+            storage_log_mark_failed(l); /* files may remain: the next open sees them */
         if (l->segs[0]->base > l->start_offset)
             l->start_offset = l->segs[0]->base;
         if (l->recovery_point < l->start_offset)
@@ -871,11 +904,15 @@ int storage_log_advance_start_offset(struct storage_log *l, int64_t offset)
         return SL_ERANGE;
     if (offset <= l->start_offset)
         return 0;
+    if (refuse_offline(l, "advancing the log start offset"))
+        return SL_EIO;
     l->start_offset = offset;
     size_t n = 0;
     while (below(l, n, offset))
         n++;
     int rc = delete_head(l, n);
+    if (rc != 0)
+        storage_log_mark_failed(l);
     if (l->recovery_point < l->segs[0]->base)
         l->recovery_point = l->segs[0]->base;
     return rc;

@@ -86,10 +86,18 @@ int64_t storage_log_size_bytes(const struct storage_log *l);
 int64_t storage_log_recovery_point(const struct storage_log *l);     /* flushed up to (exclusive) */
 int64_t storage_log_unflushed_messages(const struct storage_log *l); /* LEO - recovery point */
 int storage_log_segment_count(const struct storage_log *l);
-/* True after a write, sync or file operation failed.  From then on flushes
- * fail and the recovery point stays put, and close writes no clean marker;
- * the broker should take the log offline (Kafka's log dir failure handling). */
+/*
+ * True after a write, sync or file operation failed: the log is offline
+ * (Kafka's LogDirFailureChannel).  From then on it writes nothing: appends,
+ * truncations, retention and start-offset changes return SL_EIO, flushes fail
+ * and the recovery point stays put, and close writes neither the final index
+ * entries nor the clean marker, so the next open recovers it.  Reads still
+ * work; the broker answers KAFKA_STORAGE_ERROR for an offline log.
+ */
 bool storage_log_failed(const struct storage_log *l);
+
+/* Takes the log offline as above (its log dir failed elsewhere); logged once. */
+void storage_log_mark_failed(struct storage_log *l);
 
 /*
  * Appends one or more complete v2 batches stored back to back in buf.  The
@@ -107,9 +115,12 @@ bool storage_log_failed(const struct storage_log *l);
  * relative offset.  Adds an offset index entry every index_interval_bytes and
  * a time index entry with it when the max timestamp grew.  Fsyncs when the
  * unflushed message count reaches flush_interval_messages.
- * Errors: SL_EINVAL, SL_ETOOLARGE, SL_EIO.  On SL_EIO check the LEO: if it
- * did not move the write failed (a partial write is cut off); if it moved the
- * data is in the log but the policy's fsync failed (storage_log_failed).
+ * All or nothing: when a write of the data or of its index entries fails,
+ * the files are cut back and the LEO stays where it was, and the log goes
+ * offline (storage_log_failed).  Errors: SL_EINVAL, SL_ETOOLARGE, SL_EIO
+ * (also for any append to an offline log).  On SL_EIO check the LEO: if it
+ * did not move nothing was appended; if it moved the data is in the log but
+ * the policy's fsync failed (and the log is offline).
  */
 int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, int64_t now_ms);
 

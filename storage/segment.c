@@ -312,7 +312,11 @@ int storage_segment_open(const char *dir, int64_t base, const struct storage_seg
         }
     }
     if (rc != 0) {
-        storage_segment_close(s);
+        /* A segment that could not be created whole leaves no files behind. */
+        if (create)
+            storage_segment_delete(s);
+        else
+            storage_segment_close(s);
         return rc;
     }
     *out = s;
@@ -651,32 +655,85 @@ int storage_segment_load(struct storage_segment *s, const struct storage_segment
 
 /* ---- append ---- */
 
+/* The in-memory state an append changes, kept to undo a failed one. */
+struct seg_mark {
+    int64_t size, file_size, next_offset, bytes_since_index;
+    int64_t max_ts, max_ts_offset, first_ts, created_ms;
+    size_t on, tn;
+    bool dirty;
+};
+
+static void seg_mark_take(const struct storage_segment *s, struct seg_mark *m)
+{
+    *m = (struct seg_mark){s->size,   s->file_size,     s->next_offset, s->bytes_since_index,
+                           s->max_ts, s->max_ts_offset, s->first_ts,    s->created_ms,
+                           s->oidx.n, s->tidx.n,        s->dirty};
+}
+
+/*
+ * Undoes a failed append: the in-memory state goes back to m and the files
+ * are cut back to what they held before, so that neither this process nor a
+ * later recovery sees the batches (a preallocated tail is given up: bytes
+ * left in it would be read back as batches).  Returns 0 when the files are
+ * back too, SL_EIO when a cut failed (the caller takes the log offline; the
+ * next open's recovery then decides what the files hold).
+ */
+static int seg_undo(struct storage_segment *s, const struct seg_mark *m)
+{
+    int rc = 0;
+    if (ftruncate(s->fd, (off_t)m->size) != 0) {
+        LOG_ERROR("storage", "%s: cannot cut a failed append back to %" PRId64 " bytes: %s",
+                  s->log_path, m->size, strerror(errno));
+        rc = SL_EIO;
+    }
+    if (storage_index_truncate(&s->oidx, m->on) != 0 ||
+        storage_index_truncate(&s->tidx, m->tn) != 0)
+        rc = SL_EIO;
+    s->size = m->size;
+    s->file_size = m->size;
+    s->next_offset = m->next_offset;
+    s->bytes_since_index = m->bytes_since_index;
+    s->max_ts = m->max_ts;
+    s->max_ts_offset = m->max_ts_offset;
+    s->first_ts = m->first_ts;
+    s->created_ms = m->created_ms;
+    s->oidx.n = m->on;
+    s->tidx.n = m->tn;
+    s->dirty = true;
+    return rc;
+}
+
 int storage_segment_append(struct storage_segment *s, const struct storage_segment_params *p,
                            const uint8_t *buf, size_t len, int64_t now_ms)
 {
+    struct seg_mark m;
+    seg_mark_take(s, &m);
     if (s->created_ms < 0)
         s->created_ms = now_ms;
-    int64_t old_size = s->size;
-    if (storage_pwrite_full(s->fd, buf, len, old_size) != 0) {
+    if (storage_pwrite_full(s->fd, buf, len, m.size) != 0) {
         LOG_ERROR("storage", "%s: write failed: %s", s->log_path, strerror(errno));
-        if (ftruncate(s->fd, (off_t)(s->file_size > old_size ? s->file_size : old_size)) != 0)
-            LOG_ERROR("storage", "%s: cannot cut a partial write", s->log_path);
+        seg_undo(s, &m);
         return SL_EIO;
     }
     s->dirty = true;
-    size_t on = s->oidx.n, tn = s->tidx.n;
     size_t off = 0;
     while (off < len) {
         struct rb_header h;
-        if (rb_header_parse(buf + off, len - off, &h) != 0)
-            return SL_EINVAL; /* the caller checked the buffer; not reached */
-        observe(s, p, old_size + (int64_t)off, &h, true);
+        if (rb_header_parse(buf + off, len - off, &h) != 0) {
+            seg_undo(s, &m); /* the caller checked the buffer; not reached */
+            return SL_EINVAL;
+        }
+        observe(s, p, m.size + (int64_t)off, &h, true);
         off += rb_header_total_size(&h);
     }
     if (s->size > s->file_size)
         s->file_size = s->size;
-    if (storage_index_persist(&s->oidx, on) != 0 || storage_index_persist(&s->tidx, tn) != 0)
+    /* All or nothing: an append whose index entries cannot be written is undone,
+     * so that a refused batch is neither in the log nor read back after a restart. */
+    if (storage_index_persist(&s->oidx, m.on) != 0 || storage_index_persist(&s->tidx, m.tn) != 0) {
+        seg_undo(s, &m);
         return SL_EIO;
+    }
     return 0;
 }
 
@@ -857,15 +914,16 @@ int storage_segment_truncate_to(struct storage_segment *s, const struct storage_
         return 0;
     if (rc != 0)
         return rc;
-    if (ftruncate(s->fd, (off_t)pos) != 0 || fsync(s->fd) != 0) {
+    if (ftruncate(s->fd, (off_t)pos) != 0) {
         LOG_ERROR("storage", "%s: cannot truncate: %s", s->log_path, strerror(errno));
-        return SL_EIO;
+        return SL_EIO; /* nothing changed */
     }
+    /* The file is shorter now: the in-memory state follows it before anything
+     * can fail, so that no lookup reads past the cut. */
     int64_t cut = 0;
     rc = storage_segment_recover(s, p, false, &cut);
-    if (rc != 0)
-        return rc;
-    return storage_segment_flush(s);
+    int frc = storage_segment_flush(s);
+    return rc != 0 ? rc : frc;
 }
 
 int storage_segment_offset_for_ts(struct storage_segment *s, int64_t ts, int64_t min_offset,
@@ -967,6 +1025,12 @@ int storage_segment_finish(struct storage_segment *s)
     size_t tn = s->tidx.n;
     maybe_time_entry(s, true);
     int rc = storage_index_persist(&s->tidx, tn);
+    if (rc != 0) {
+        /* The entry is not on disk: forget it (recovery rebuilds it from the data). */
+        s->tidx.n = tn;
+        if (storage_index_truncate(&s->tidx, tn) != 0)
+            LOG_ERROR("storage", "%s: cannot cut a partly written time index", s->log_path);
+    }
     if (s->file_size > s->size) {
         if (ftruncate(s->fd, (off_t)s->size) != 0) {
             LOG_ERROR("storage", "%s: cannot trim: %s", s->log_path, strerror(errno));

@@ -337,29 +337,34 @@ def test_damaged_topic_record():
 def test_forward_held_without_controller():
     """With no controller known, a CreateTopics sent to a broker is held until one is
     elected and then answered with success (Kafka's ForwardingManager), not
-    refused at once with NOT_CONTROLLER."""
+    refused at once with NOT_CONTROLLER.  The metadata leader is the node that
+    stays up: with the other two paused it resigns (check-quorum) and knows no
+    leader until they come back."""
     import signal
     import threading
     nodes = start_cluster(3, name="hold")
     raft_leader = lambda n: admin_json(n, "/v1/raft/metadata").get("leader_id", -1)  # noqa: E731
-    wait_until(lambda: raft_leader(nodes[1]) >= 0, 60, what="a metadata leader")
-    for i in (2, 3):
-        os.kill(nodes[i].pid, signal.SIGSTOP)
+    leader = wait_until(lambda: raft_leader(nodes[1]) if raft_leader(nodes[1]) > 0 else None,
+                        60, what="a metadata leader")
+    keep = nodes[leader]
+    paused = [n for i, n in nodes.items() if i != leader]
+    for n in paused:
+        os.kill(n.pid, signal.SIGSTOP)
     try:
-        wait_until(lambda: raft_leader(nodes[1]) < 0, 60,
-                   what="node 1 knows no metadata leader")
+        wait_until(lambda: raft_leader(keep) < 0, 60,
+                   what=f"node {leader} knows no metadata leader")
         answer = {}
 
         def create():
-            with nodes[1].conn(timeout=60) as c:
+            with keep.conn(timeout=60) as c:
                 answer.update(c.create_topics([("held-topic", 1, 1)], timeout_ms=30000))
         t = threading.Thread(target=create)
         t.start()
-        wait_until(lambda: 'sluice_purgatory_size{kind="other"} 1' in metrics_text(nodes[1]), 30,
-                   what="node 1 holds the CreateTopics")
+        wait_until(lambda: 'sluice_purgatory_size{kind="other"} 1' in metrics_text(keep), 30,
+                   what=f"node {leader} holds the CreateTopics")
     finally:
-        for i in (2, 3):
-            os.kill(nodes[i].pid, signal.SIGCONT)
+        for n in paused:
+            os.kill(n.pid, signal.SIGCONT)
     t.join(60)
     check(not t.is_alive(), "CreateTopics was answered once a controller was elected")
     check(answer.get("held-topic", (None,))[0] == 0,

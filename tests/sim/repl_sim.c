@@ -9,6 +9,10 @@
  *    it with flush on every append); truncation is durable at once; the
  *    epoch cache is written through (as storage_leader_epoch_* does) and cut
  *    to the log end on restart; the HW checkpoint is written periodically.
+ *  - metadata: the controller's states as a log of images (struct mdstate,
+ *    s->hist); pushes and answers carry the offset of the image they show;
+ *    a replica's image is hist[view], replayed in order after a lagging
+ *    restart (replay_step); md_act is the broker's rule for acting on it.
  *  - controller: registrations with broker epochs, heartbeats and sessions
  *    (fencing removes a broker from the ISR unless it is the last member,
  *    then the partition has no leader until that broker is back), elections
@@ -108,6 +112,25 @@ struct pstate {
     int32_t isr[MAXR];
 };
 
+/* One broker registration as the metadata log has it (RegisterBrokerRecord and fencing). */
+struct mdbroker {
+    bool registered, fenced;
+    uint32_t inc; /* the incarnation (process) that registered */
+    int64_t bepoch;
+};
+
+/*
+ * One state of the metadata log: the image after some record.  The
+ * controller appends one whenever its state changes; s->hist[k] is the image
+ * at metadata offset k (hist[0]: the empty cluster, before any registration
+ * and before the partition existed).
+ */
+struct mdstate {
+    bool exists; /* the partition was created (its replicas are all brokers) */
+    struct pstate ps;
+    struct mdbroker b[MAXR];
+};
+
 struct rec {
     int32_t epoch;
     uint64_t value;
@@ -133,6 +156,8 @@ struct msg {
     uint64_t value;
     bool has_ps;
     struct pstate ps;
+    int64_t hoff;    /* metadata (register / heartbeat answer, push): the history offset of ps */
+    bool want_fence; /* heartbeat: stay fenced (the image has not caught up) */
     int nalter;
     int32_t alter_isr[MAXR];
     int64_t alter_bepoch[MAXR];
@@ -147,7 +172,8 @@ enum evtype {
     EV_RESTART,
     EV_CTRL,
     EV_CLIENT,
-    EV_CHAOS
+    EV_CHAOS,
+    EV_REPLAY
 };
 
 struct event {
@@ -190,7 +216,14 @@ struct replica {
     int64_t hw;
     bool registered;
     int64_t bepoch;
-    bool have_md;
+    /* metadata image: the history offset replayed so far; while `replaying` it
+     * advances one record at a time (EV_REPLAY) and pushes wait for it */
+    int64_t view;
+    bool replaying;
+    int64_t replay_step_ms;
+    int64_t replay_local; /* the image offset its disk held at the start */
+    bool active;          /* acts on its image (the fixed rule: it holds its own registration) */
+    bool have_md;         /* hosts the partition: md is the state it acts on */
     struct pstate md;
     bool is_leader;
     struct repl_follower fol[MAXR];
@@ -226,6 +259,7 @@ struct cbroker {
 };
 
 struct controller {
+    bool created; /* the partition exists (created once every broker was unfenced) */
     struct pstate ps;
     struct cbroker b[MAXR];
     int64_t next_bepoch;
@@ -263,6 +297,7 @@ struct sim {
     bool blocked[NNET][NNET];
     int64_t fifo_at[NNET][NNET]; /* last delivery time on an in-order link */
     int64_t hb_latest[MAXR];     /* when the last heartbeat a replica sent arrives */
+    int64_t alter_latest[MAXR];  /* when the last AlterPartition a replica sent arrives */
     int drop_pm, dup_pm, slow_pm;
     /* global truth */
     struct rec *cm; /* the committed log */
@@ -271,6 +306,8 @@ struct sim {
     bool cm_mono; /* commit epochs non-decreasing along the log */
     int32_t *leaders;
     size_t nleaders;
+    struct mdstate *hist; /* the metadata log, one image per change */
+    int64_t nhist, caphist;
     uint64_t *acked_one_v;
     int64_t *acked_one_o;
     size_t nacked_one, capacked_one;
@@ -542,6 +579,33 @@ static void check_isr(struct sim *s)
     }
 }
 
+/*
+ * (h): a replica never starts leading an epoch without the records committed
+ * in that epoch or earlier (an empty log after a stray removal, say) while
+ * others hold them: its followers would truncate them away.
+ */
+static void check_leader_start(struct sim *s, const struct replica *r)
+{
+    if (s->failed || r->verified >= s->ncm ||
+        cm_min_epoch_from(s, r->verified) > r->md.leader_epoch)
+        return;
+    int holders = 0;
+    char who[40] = "";
+    size_t k = 0;
+    for (int i = 0; i < s->n && k + 4 < sizeof(who); i++)
+        if (&s->r[i] != r && s->r[i].up && s->r[i].verified > r->verified) {
+            holders++;
+            k += (size_t)snprintf(who + k, sizeof(who) - k, "%s%d", k ? "," : "", s->r[i].id);
+        }
+    fail(s,
+         "(h) replica %d starts leading epoch %d with LEO %" PRId64 " holding %" PRId64
+         " of the %" PRId64
+         " committed records (%d running replica(s) {%s} hold more; the controller is at "
+         "epoch %d)",
+         r->id, r->md.leader_epoch, r->leo, r->verified, s->ncm, holders, who,
+         s->c.ps.leader_epoch);
+}
+
 /* (b): a replica's HW never moves backwards within one process lifetime. */
 static void set_hw(struct sim *s, struct replica *r, int64_t hw)
 {
@@ -655,6 +719,19 @@ static void log_truncate(struct sim *s, struct replica *r, int64_t to)
     }
     trace(s, "replica %d truncates from %" PRId64 " to %" PRId64 " (HW %" PRId64 ")", r->id, r->leo,
           to, r->hw);
+    /*
+     * (g): a follower of epoch E never truncates records committed in epoch E
+     * or earlier (its leader has them all, by (a)); a stale leader may cut
+     * records committed in a later epoch, which the current leader still has.
+     */
+    if (to < min64(r->verified, s->ncm) && r->have_md &&
+        cm_min_epoch_from(s, to) <= r->md.leader_epoch)
+        fail(s,
+             "(g) replica %d following epoch %d truncates to %" PRId64 ", below the %" PRId64
+             " committed records it holds (committed log ends at %" PRId64
+             ", commit epoch at %" PRId64 ": %d)",
+             r->id, r->md.leader_epoch, to, min64(r->verified, s->ncm), s->ncm, to,
+             s->cm_epoch[to]);
     s->st->truncated += (uint64_t)(r->leo - to);
     r->leo = to;
     if (r->flushed > to)
@@ -664,6 +741,21 @@ static void log_truncate(struct sim *s, struct replica *r, int64_t to)
     ec_truncate_from_end(&r->ec, to);
     if (r->hw > to)
         fail(s, "(b) replica %d truncates to %" PRId64 " below its HW %" PRId64, r->id, to, r->hw);
+}
+
+/*
+ * The old rule's stray removal: the partition's directory, its epoch cache and
+ * its checkpoint entry are gone, durably.
+ */
+static void log_delete(struct sim *s, struct replica *r)
+{
+    trace(s, "replica %d deletes its log as stray (LEO %" PRId64 ", HW %" PRId64 ")", r->id, r->leo,
+          r->hw);
+    s->st->strays_deleted++;
+    s->st->truncated += (uint64_t)r->leo;
+    r->leo = r->flushed = r->verified = 0;
+    r->ec.n = 0;
+    r->hw = r->hw_ckpt = 0; /* a new partition, not a HW moving back */
 }
 
 /* ---- network ---- */
@@ -769,6 +861,8 @@ static void send(struct sim *s, struct msg *m)
         }
         if (m->type == M_HEARTBEAT && t > s->hb_latest[m->from])
             s->hb_latest[m->from] = t;
+        if (m->type == M_ALTER && t > s->alter_latest[m->from])
+            s->alter_latest[m->from] = t;
         struct msg *copy = must(malloc(sizeof(*copy)));
         *copy = *m;
         struct event e = {.t = t, .type = EV_DELIVER, .node = m->to, .msg = copy};
@@ -781,8 +875,49 @@ static void send(struct sim *s, struct msg *m)
 
 /* ---- controller ---- */
 
+static bool mdstate_eq(const struct mdstate *a, const struct mdstate *b, int n)
+{
+    if (a->exists != b->exists || a->ps.leader != b->ps.leader ||
+        a->ps.leader_epoch != b->ps.leader_epoch || a->ps.pe != b->ps.pe ||
+        a->ps.nisr != b->ps.nisr ||
+        memcmp(a->ps.isr, b->ps.isr, (size_t)a->ps.nisr * sizeof(a->ps.isr[0])) != 0)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (a->b[i].registered != b->b[i].registered || a->b[i].fenced != b->b[i].fenced ||
+            a->b[i].inc != b->b[i].inc || a->b[i].bepoch != b->b[i].bepoch)
+            return false;
+    return true;
+}
+
+/*
+ * Appends the controller's state to the metadata log when it changed, and
+ * returns the offset of the latest state.  Called before anything carries
+ * metadata out, and after every controller event.
+ */
+static int64_t ctrl_commit(struct sim *s)
+{
+    struct mdstate cur;
+    memset(&cur, 0, sizeof(cur));
+    cur.exists = s->c.created;
+    cur.ps = s->c.ps;
+    for (int i = 0; i < s->n; i++) {
+        const struct cbroker *b = &s->c.b[i];
+        cur.b[i] = (struct mdbroker){
+            .registered = b->registered, .fenced = b->fenced, .inc = b->inc, .bepoch = b->bepoch};
+    }
+    if (s->nhist > 0 && mdstate_eq(&cur, &s->hist[s->nhist - 1], s->n))
+        return s->nhist - 1;
+    if (s->nhist == s->caphist) {
+        s->caphist = s->caphist ? s->caphist * 2 : 256;
+        s->hist = must(realloc(s->hist, (size_t)s->caphist * sizeof(*s->hist)));
+    }
+    s->hist[s->nhist++] = cur;
+    return s->nhist - 1;
+}
+
 static void ctrl_broadcast(struct sim *s)
 {
+    int64_t hoff = ctrl_commit(s);
     char isr[40];
     fmt_isr(s->c.ps.isr, s->c.ps.nisr, isr, sizeof(isr));
     trace(s, "ctrl: leader %d epoch %d pe %d isr {%s}", s->c.ps.leader, s->c.ps.leader_epoch,
@@ -791,6 +926,7 @@ static void ctrl_broadcast(struct sim *s)
         struct msg *m = new_msg(M_METADATA, s->ctrl_ix, i);
         m->has_ps = true;
         m->ps = s->c.ps;
+        m->hoff = hoff;
         send(s, m);
     }
 }
@@ -802,6 +938,7 @@ static bool ctrl_eligible(const struct sim *s, int32_t id)
 }
 
 /* Elects a leader from the ISR (a random eligible member), or none. */
+static void ctrl_maybe_elect(struct sim *s);
 static void ctrl_elect(struct sim *s, int32_t exclude)
 {
     int32_t cand[MAXR];
@@ -818,7 +955,7 @@ static void ctrl_remove(struct sim *s, int32_t id)
 {
     struct pstate *ps = &s->c.ps;
     s->c.b[ix_of(id)].isr_intact = false;
-    if (!has_id(ps->isr, ps->nisr, id)) {
+    if (!s->c.created || !has_id(ps->isr, ps->nisr, id)) {
         return;
     }
     if (ps->nisr > 1) {
@@ -842,6 +979,16 @@ static void ctrl_remove(struct sim *s, int32_t id)
 /* A partition without a leader elects one as soon as an ISR member is eligible. */
 static void ctrl_maybe_elect(struct sim *s)
 {
+    if (!s->c.created) {
+        /* The topic is created once every broker is registered and unfenced. */
+        for (int i = 0; i < s->n; i++)
+            if (!s->c.b[i].registered || s->c.b[i].fenced)
+                return;
+        s->c.created = true;
+        for (int i = 0; i < s->n; i++)
+            s->c.b[i].isr_intact = true;
+        trace(s, "ctrl: partition created");
+    }
     if (s->c.ps.leader >= 0)
         return;
     ctrl_elect(s, -1);
@@ -873,6 +1020,7 @@ static void ctrl_answer(struct sim *s, const struct msg *req, enum mtype type, i
     if (err == E_NONE) {
         m->has_ps = true;
         m->ps = s->c.ps;
+        m->hoff = ctrl_commit(s);
     }
     send(s, m);
 }
@@ -895,7 +1043,7 @@ static void ctrl_register(struct sim *s, const struct msg *req)
     b->registered = true;
     b->inc = req->inc;
     b->bepoch = ++s->c.next_bepoch;
-    b->fenced = false;
+    b->fenced = true; /* until a heartbeat no longer asks to stay fenced (KIP-631) */
     b->last_hb = s->now;
     trace(s, "ctrl: broker %d registered, broker epoch %" PRId64 "%s", s->r[i].id, b->bepoch,
           first ? "" : " (a new process)");
@@ -918,7 +1066,7 @@ static void ctrl_heartbeat(struct sim *s, const struct msg *req)
         return;
     }
     b->last_hb = s->now;
-    if (b->fenced) {
+    if (b->fenced && !req->want_fence) {
         b->fenced = false;
         trace(s, "ctrl: broker %d unfenced", s->r[i].id);
         ctrl_maybe_elect(s);
@@ -981,6 +1129,7 @@ static void ctrl_tick(struct sim *s)
             break;
         ctrl_fence(s, oldest);
     }
+    ctrl_commit(s);
 }
 
 /* A controller-initiated leader move (preferred leader election) to another ISR member. */
@@ -1018,6 +1167,7 @@ static void ctrl_recv(struct sim *s, const struct msg *m)
     default:
         fail(s, "controller got a %s", mtype_name(m->type));
     }
+    ctrl_commit(s);
 }
 
 /* ---- replicas: leader side ---- */
@@ -1186,6 +1336,7 @@ static void become_leader(struct sim *s, struct replica *r)
     r->fetch_gen++;
     trace(s, "replica %d leads epoch %d from LEO %" PRId64 " HW %" PRId64, r->id,
           r->md.leader_epoch, r->leo, r->hw);
+    check_leader_start(s, r);
     check_replica(s, r);
     leader_update_hw(s, r);
 }
@@ -1435,6 +1586,91 @@ static void apply_md(struct sim *s, struct replica *r, const struct pstate *ps)
     }
 }
 
+/*
+ * Acts on the replica's image hist[view], as the broker does on each record
+ * it replays.
+ *
+ * The rule (broker/node.c advance_startup, replica_manager_activate; KIP-631's
+ * initial catch-up): nothing is done with the image until it holds this
+ * incarnation's own registration (and the process has its broker epoch); from
+ * then on the partition state applies.  A log the caught-up image does not
+ * assign here would be set aside, never deleted: the model keeps it (and
+ * counts it; with the partition never deleted it should not happen).
+ *
+ * The old rule (--buggy-catchup): partition states apply as soon as the
+ * process registered, whatever incarnation they were written for, and
+ * startup completes at the first image showing the broker registered and
+ * unfenced (any incarnation): a log whose partition is not loaded by then is
+ * deleted as stray.
+ */
+static void md_act(struct sim *s, struct replica *r)
+{
+    const struct mdstate *v = &s->hist[r->view];
+    const struct mdbroker *self = &v->b[r - s->r];
+    if (!r->registered)
+        return;
+    if (s->o.buggy_catchup) {
+        if (v->exists)
+            apply_md(s, r, &v->ps);
+        if (!r->active && self->registered && !self->fenced) {
+            r->active = true;
+            trace(s, "replica %d starts up on image %" PRId64 "%s", r->id, r->view,
+                  self->inc != r->inc ? " (an earlier incarnation's registration)" : "");
+            if (!r->have_md && r->leo > 0)
+                log_delete(s, r);
+        }
+        return;
+    }
+    if (!r->active) {
+        if (!self->registered || self->inc != r->inc)
+            return;
+        r->active = true;
+        trace(s, "replica %d: image %" PRId64 " holds its registration (broker epoch %" PRId64 ")",
+              r->id, r->view, self->bepoch);
+        if (!v->exists && r->leo > 0) {
+            s->st->strays_aside++;
+            trace(s, "replica %d sets its log aside (LEO %" PRId64 "): not in the image", r->id,
+                  r->leo);
+        }
+    }
+    if (v->exists)
+        apply_md(s, r, &v->ps);
+}
+
+/* Metadata up to history offset hoff reached the replica (it waits while replaying). */
+static void md_push(struct sim *s, struct replica *r, int64_t hoff)
+{
+    if (!r->replaying && hoff > r->view)
+        r->view = hoff;
+    md_act(s, r);
+}
+
+/*
+ * One step of a lagging replay: a few records further, each acted on in
+ * order; beyond what was on disk at the start it needs the controller.
+ */
+static void replay_step(struct sim *s, struct replica *r)
+{
+    int i = (int)(r - s->r);
+    if (!r->replaying)
+        return;
+    for (int k = (int)rnd_in(s, 1, 8); k > 0 && r->view < s->nhist - 1; k--) {
+        if (r->view >= r->replay_local && s->blocked[s->ctrl_ix][i])
+            break;
+        r->view++;
+        const struct mdbroker *self = &s->hist[r->view].b[i];
+        if (!r->active && self->registered && self->inc != r->inc)
+            s->st->stale_records++;
+        md_act(s, r);
+    }
+    if (r->view >= s->nhist - 1) {
+        r->replaying = false;
+        trace(s, "replica %d replayed the metadata log to %" PRId64, r->id, r->view);
+        return;
+    }
+    at(s, s->now + r->replay_step_ms, EV_REPLAY, i, 0);
+}
+
 static void replica_recv(struct sim *s, struct replica *r, const struct msg *m)
 {
     switch (m->type) {
@@ -1457,13 +1693,13 @@ static void replica_recv(struct sim *s, struct replica *r, const struct msg *m)
             r->registered = true;
             r->bepoch = m->bepoch;
             trace(s, "replica %d registered with broker epoch %" PRId64, r->id, r->bepoch);
-            apply_md(s, r, &m->ps);
+            md_push(s, r, m->hoff);
         }
         break;
     case M_HEARTBEAT_RESP:
     case M_METADATA:
-        if (r->registered && m->err == E_NONE)
-            apply_md(s, r, &m->ps);
+        if (m->err == E_NONE)
+            md_push(s, r, m->hoff);
         break;
     case M_ALTER_RESP:
         leader_on_alter_resp(s, r, m);
@@ -1480,7 +1716,8 @@ static void replica_tick(struct sim *s, struct replica *r)
         r->next_flush = s->now + s->flush_every_ms;
     }
     if (s->now >= r->next_ckpt) {
-        r->hw_ckpt = r->hw;
+        /* The old rule wrote entries for loaded partitions only. */
+        r->hw_ckpt = s->o.buggy_catchup && !r->have_md ? 0 : r->hw;
         r->next_ckpt = s->now + s->ckpt_every_ms;
     }
     if (!r->registered)
@@ -1509,6 +1746,7 @@ static void replica_heartbeat(struct sim *s, struct replica *r)
     struct msg *m = new_msg(r->registered ? M_HEARTBEAT : M_REGISTER, (int)(r - s->r), s->ctrl_ix);
     m->rid = ++s->rid;
     m->inc = r->inc;
+    m->want_fence = !s->o.buggy_catchup && !r->active;
     if (r->registered)
         m->bepoch = r->bepoch;
     else
@@ -1531,7 +1769,24 @@ static void node_start(struct sim *s, int i)
     r->hw = min64(r->hw_ckpt, r->leo);
     r->registered = false;
     r->bepoch = -1;
+    r->active = false;
     r->have_md = false;
+    /*
+     * The image: most restarts replay from where the controller is now; the
+     * others from an older state (the empty cluster, before the partition
+     * existed, with some chance), one record at a time after a delay, while
+     * the controller may already have taken the new registration.
+     */
+    r->replaying = !s->o.no_replay_lag && s->nhist > 1 && chance(s, 500);
+    r->replay_local = s->nhist - 1;
+    if (r->replaying) {
+        r->view = chance(s, 300) ? 0 : rnd_in(s, 0, s->nhist - 1);
+        r->replay_step_ms = rnd_in(s, 1, 20);
+        s->st->lagged_restarts++;
+        at(s, s->now + rnd_in(s, 0, 2000), EV_REPLAY, i, 0);
+    } else {
+        r->view = s->nhist - 1;
+    }
     r->is_leader = false;
     r->nfol = 0;
     r->inflight = false;
@@ -1545,8 +1800,9 @@ static void node_start(struct sim *s, int i)
         fmt_ec(&r->ec, ec, sizeof(ec));
         trace(s,
               "replica %d starts: LEO %" PRId64 " HW %" PRId64 " (checkpoint %" PRId64
-              "), cache [%s]",
-              r->id, r->leo, r->hw, r->hw_ckpt, ec);
+              "), cache [%s], image %" PRId64 " of %" PRId64 "%s",
+              r->id, r->leo, r->hw, r->hw_ckpt, ec, r->view, s->nhist,
+              r->replaying ? " (lagging)" : "");
     }
     at(s, s->now + rnd_in(s, 0, 20), EV_HB, i, 0);
     at(s, s->now + rnd_in(s, 1, 25), EV_TICK, i, 0);
@@ -1584,14 +1840,18 @@ static void node_crash(struct sim *s, int i)
  * the controller after the last heartbeat of i arrives (those still in
  * flight included): then i leaves the ISR (its session expires first, or it
  * re-registers) before anything else can, and another crash waits until it
- * is back in the ISR.  With flush on every append any crash is fair, all of
- * them at once included.
+ * is back in the ISR.  Nor while an AlterPartition of i is still on its way:
+ * the controller would apply it after the crash, and a shrink to {i} leaves
+ * the crashed process's flushed prefix as the only electable copy.  With
+ * flush on every append any crash is fair, all of them at once included.
  */
 static bool crash_allowed(const struct sim *s, int i)
 {
     if (s->flush_always)
         return true;
     const struct pstate *ps = &s->c.ps;
+    if (s->alter_latest[i] > s->now)
+        return false;
     int64_t last_hb = s->c.b[i].last_hb > s->hb_latest[i] ? s->c.b[i].last_hb : s->hb_latest[i];
     for (int j = 0; j < s->n; j++) {
         if (j == i)
@@ -1909,6 +2169,9 @@ static void handle(struct sim *s, struct event *ev)
         client_tick(s);
         at(s, s->now + rnd_in(s, 5, 60), EV_CLIENT, -1, 0);
         break;
+    case EV_REPLAY:
+        replay_step(s, r);
+        break;
     case EV_CHAOS:
         if (s->phase == 0) {
             chaos(s);
@@ -1948,6 +2211,7 @@ static void sim_free(struct sim *s)
     free(s->cm);
     free(s->cm_epoch);
     free(s->leaders);
+    free(s->hist);
     free(s->acked_one_v);
     free(s->acked_one_o);
     free(s->ring);
@@ -2012,6 +2276,7 @@ int repl_sim_run(const struct repl_sim_opts *o, struct repl_sim_stats *st, char 
         s->ring = must(calloc((size_t)o->trace_tail, sizeof(*s->ring)));
     s->rng = mix64(o->seed * 0x2545f4914f6cdd1dULL + (uint64_t)o->nreplicas);
     setup(s);
+    ctrl_commit(s); /* hist[0]: the empty cluster */
     for (int i = 0; i < s->n; i++)
         node_start(s, i);
     at(s, 0, EV_CTRL, -1, 0);

@@ -22,6 +22,22 @@
  * is only injected when Kafka promises durability (repl_sim.c,
  * crash_allowed).
  *
+ * Metadata is a log (issue 12): every change of the controller's state
+ * (partition, registrations with their incarnation and broker epoch, fencing)
+ * is one more image, the first being the empty cluster before the partition
+ * was created (it is created once every broker is registered and unfenced).
+ * A new registration stays fenced until a heartbeat stops asking to be
+ * (KIP-631 want_fence).  Half of the restarts replay the log from an old
+ * image (the empty one in 30% of them) one record at a time after a delay,
+ * pushes waiting until the end, while the controller may already have taken
+ * the new registration: the replica meets records of its earlier
+ * incarnation (registered and unfenced, leading some epoch).  The broker acts
+ * on its image only once it holds its own registration of this incarnation
+ * and asks to stay fenced until then; a log the caught-up image would not
+ * assign is set aside, never deleted (broker/node.c advance_startup,
+ * broker/replica_manager.c replica_manager_activate).  --buggy-catchup plays
+ * the rule from before the fix, which the invariants must catch.
+ *
  * Invariants checked after every event: (a) every acknowledged acks=all
  * write (indeed every record ever below a high watermark) is in the log of
  * every replica leading an epoch at least the one it was committed in, at
@@ -31,7 +47,12 @@
  * smaller HW); (d) what a consumer was served is the committed log; (e) at
  * most one leader per leader epoch; (f) every ISR member (as the controller
  * has it) that runs the process the controller registered holds the current
- * leader's log up to the leader's HW.  Liveness: once every fault is healed,
+ * leader's log up to the leader's HW; (g) a follower of leader epoch E never
+ * truncates records committed in epoch E or earlier (a stale leader may
+ * still cut records committed later, which the current leader keeps); (h) a
+ * replica never starts leading epoch E without every record committed in
+ * epoch E or earlier (an empty log while others hold committed data: (a) at
+ * the moment of election, told with who holds them).  Liveness: once every fault is healed,
  * an acks=all write is acknowledged and the ISR holds every replica again
  * within a bound; then, with producers stopped, every log becomes identical
  * with HW = LEO.
@@ -84,6 +105,14 @@ struct repl_sim_opts {
                                  * Kafka's one connection to the controller) */
     bool no_isr_check;          /* skip invariant (f), to see whether a run goes on to
                                  * lose data */
+    bool buggy_catchup;         /* the broker before issue 12's fix: it acts on its
+                                 * metadata image while replaying it after a restart
+                                 * (stale records of an earlier incarnation included),
+                                 * deletes its log as stray when the partial image
+                                 * lacks the partition, keeps HW checkpoint entries of
+                                 * loaded partitions only, and never asks to stay
+                                 * fenced; the invariants must catch it */
+    bool no_replay_lag;         /* every restart replays the image at once (no lag) */
     bool verbose;               /* print every event to stderr */
     int trace_tail;             /* on a failure, print the last trace_tail events (0: none) */
 };
@@ -107,8 +136,13 @@ struct repl_sim_stats {
     uint64_t crashes;
     uint64_t crashes_unflushed; /* of them, without flush on every append */
     uint64_t pauses;
-    uint64_t isr_changes;  /* AlterPartition requests committed */
-    uint64_t alter_errors; /* AlterPartition requests refused */
+    uint64_t isr_changes;     /* AlterPartition requests committed */
+    uint64_t alter_errors;    /* AlterPartition requests refused */
+    uint64_t lagged_restarts; /* restarts whose image replay started from an old state */
+    uint64_t stale_records;   /* images replayed before catching up that show an
+                               * earlier incarnation's registration */
+    uint64_t strays_deleted;  /* logs deleted as stray (--buggy-catchup) */
+    uint64_t strays_aside;    /* logs set aside as stray by the caught-up rule */
     int64_t max_recovery_ms;
 };
 

@@ -5,7 +5,8 @@
  *            [--soak-seconds S] [--flush always|never] [--registration kip966|wait]
  *            [--alter-error-resets] [--no-kip903] [--last-epoch-from-batch]
  *            [--drop-empty-epoch] [--kafka-epoch-assign] [--trunc-skips-cache]
- *            [--min-isr-committed] [--alter-datagram] [--no-isr-check] [--verbose]
+ *            [--min-isr-committed] [--alter-datagram] [--no-isr-check]
+ *            [--buggy-catchup] [--no-replay-lag] [--verbose]
  *
  * Default: K (100) seeds from S (1) with N (3) replicas; the flush policy and
  * the registration rule are chosen by each seed unless given.  --soak-seconds
@@ -31,7 +32,8 @@ static void usage(void)
             "                [--registration kip966|wait] [--alter-error-resets] [--no-kip903]\n"
             "                [--last-epoch-from-batch] [--drop-empty-epoch]\n"
             "                [--kafka-epoch-assign] [--trunc-skips-cache] [--min-isr-committed]\n"
-            "                [--alter-datagram] [--no-isr-check] [--verbose]\n"
+            "                [--alter-datagram] [--no-isr-check] [--buggy-catchup]\n"
+            "                [--no-replay-lag] [--verbose]\n"
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
 }
 
@@ -46,25 +48,29 @@ struct run {
 static void print_stats(void *ctx, const char *what, int64_t wall)
 {
     const struct repl_sim_stats *st = &((struct run *)ctx)->st;
-    printf("%s: %" PRIu64 " seeds, %" PRIu64 " events, %" PRIu64 " simulated s, %" PRIu64
-           " messages (%" PRIu64 " dropped), %" PRIu64 " leaderships, %" PRIu64
-           " acks=all acknowledged (%" PRIu64 " refused or timed out), %" PRIu64
-           " acks=1 acknowledged (%" PRIu64 " of them lost), %" PRIu64 " records read, %" PRIu64
-           " acks and %" PRIu64 " records read from a replaced leader, %" PRIu64
-           " diverging fetches, %" PRIu64 " records truncated, %" PRIu64 " crashes (%" PRIu64
-           " without flush), %" PRIu64 " pauses, %" PRIu64 " ISR changes (%" PRIu64
-           " AlterPartition refusals), slowest recovery %" PRId64 " ms; %" PRId64 " ms wall\n",
-           what, st->runs, st->events, st->sim_ms / 1000, st->messages, st->dropped, st->leaders,
-           st->acked_all, st->rejected, st->acked_one, st->lost_one, st->reads, st->stale_acks,
-           st->stale_reads, st->diverging, st->truncated, st->crashes, st->crashes_unflushed,
-           st->pauses, st->isr_changes, st->alter_errors, st->max_recovery_ms, wall);
+    printf(
+        "%s: %" PRIu64 " seeds, %" PRIu64 " events, %" PRIu64 " simulated s, %" PRIu64
+        " messages (%" PRIu64 " dropped), %" PRIu64 " leaderships, %" PRIu64
+        " acks=all acknowledged (%" PRIu64 " refused or timed out), %" PRIu64
+        " acks=1 acknowledged (%" PRIu64 " of them lost), %" PRIu64 " records read, %" PRIu64
+        " acks and %" PRIu64 " records read from a replaced leader, %" PRIu64
+        " diverging fetches, %" PRIu64 " records truncated, %" PRIu64 " crashes (%" PRIu64
+        " without flush), %" PRIu64 " pauses, %" PRIu64 " ISR changes (%" PRIu64
+        " AlterPartition refusals), %" PRIu64 " restarts with a lagging metadata replay (%" PRIu64
+        " stale records of an earlier incarnation replayed, %" PRIu64 " logs deleted and %" PRIu64
+        " set aside as stray), slowest recovery %" PRId64 " ms; %" PRId64 " ms wall\n",
+        what, st->runs, st->events, st->sim_ms / 1000, st->messages, st->dropped, st->leaders,
+        st->acked_all, st->rejected, st->acked_one, st->lost_one, st->reads, st->stale_acks,
+        st->stale_reads, st->diverging, st->truncated, st->crashes, st->crashes_unflushed,
+        st->pauses, st->isr_changes, st->alter_errors, st->lagged_restarts, st->stale_records,
+        st->strays_deleted, st->strays_aside, st->max_recovery_ms, wall);
 }
 
 /* The flags that reproduce o (besides the seed). */
 static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
 {
     snprintf(
-        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
+        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
         o->chaos_ms,
         o->flush == 1   ? " --flush always"
         : o->flush == 0 ? " --flush never"
@@ -78,7 +84,8 @@ static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
         o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
         o->trunc_skips_cache ? " --trunc-skips-cache" : "",
         o->min_isr_committed ? " --min-isr-committed" : "",
-        o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "");
+        o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
+        o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "");
 }
 
 static int run_seed(void *ctx, int64_t k, uint64_t seed)
@@ -131,6 +138,12 @@ int main(int argc, char **argv)
             continue;
         } else if (strcmp(a, "--no-isr-check") == 0) {
             o->no_isr_check = true;
+            continue;
+        } else if (strcmp(a, "--buggy-catchup") == 0) {
+            o->buggy_catchup = true;
+            continue;
+        } else if (strcmp(a, "--no-replay-lag") == 0) {
+            o->no_replay_lag = true;
             continue;
         } else if (strcmp(a, "--alter-datagram") == 0) {
             o->alter_datagram = true;

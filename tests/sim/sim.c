@@ -193,6 +193,11 @@ struct sim {
     int64_t p3_until;
     int p3_leader;
     uint64_t client_ctr;
+    /* Byzantine input (forged RPCs from outside the voter set) */
+    uint64_t byz_rng;
+    int byz_pm;         /* chance per event, per mille */
+    int32_t byz_sender; /* while draining a forged message's outputs: its claimed sender */
+    uint64_t byz_count;
     uint64_t events;
     bool failed;
     char *err;
@@ -845,6 +850,8 @@ static void net_send(struct sim *s, int from, const struct raft_msg *m)
         }
     }
     int to = node_index(s, m->to);
+    if (to < 0 && (m->to == s->byz_sender || s->byz_pm > 0) && (m->to < 1 || m->to > s->nvoters))
+        return; /* the answer to a forged request (perhaps parked until now): nobody listens */
     if (to < 0) {
         fail(s, "node %d sent to unknown node %d", sn->id, m->to);
         return;
@@ -1375,6 +1382,190 @@ static void check_stable(struct sim *s)
 
 /* ---- main loop ---- */
 
+/* ---- Byzantine input ---- */
+
+static uint64_t byz_rnd(struct sim *s)
+{
+    return mix64(s->byz_rng += 0x9e3779b97f4a7c15ULL);
+}
+
+/* An epoch a forger might claim: negative, around `cur`, far beyond it, or the extremes. */
+static int32_t byz_epoch(struct sim *s, int32_t cur)
+{
+    switch (byz_rnd(s) % 8) {
+    case 0:
+        return -1 - (int32_t)(byz_rnd(s) % 3);
+    case 1:
+        return INT32_MAX;
+    case 2:
+        return INT32_MIN;
+    case 3:
+        return cur + 1 + (int32_t)(byz_rnd(s) % 1000000);
+    case 4:
+        return (int32_t)(byz_rnd(s) & 0x7fffffff);
+    default:
+        return cur - 1 + (int32_t)(byz_rnd(s) % 3);
+    }
+}
+
+static int64_t byz_offset(struct sim *s, int64_t end)
+{
+    switch (byz_rnd(s) % 5) {
+    case 0:
+        return -1 - (int64_t)(byz_rnd(s) % 3);
+    case 1:
+        return INT64_MAX;
+    case 2:
+        return (int64_t)(byz_rnd(s) >> 1);
+    default:
+        return end - 2 + (int64_t)(byz_rnd(s) % 5);
+    }
+}
+
+/*
+ * A sender outside controller.quorum.voters: an id no node has, a negative
+ * one, or the observer's (whose Fetch a leader must serve).  Raft trusts its
+ * voters (KIP-595 leaves authenticating them to the listener's security), so
+ * forged messages never claim a voter's id: those are the network faults the
+ * chaos phase already injects.
+ */
+static int32_t byz_sender(struct sim *s)
+{
+    static const int32_t ids[] = {0, 8, 50, 99, 4242, INT32_MAX, -1};
+    if (s->nn > s->nvoters && byz_rnd(s) % 4 == 0)
+        return s->nodes[s->nvoters].id;
+    int32_t id = ids[byz_rnd(s) % (sizeof(ids) / sizeof(ids[0]))];
+    return id > 0 && id <= s->nvoters ? id + s->nvoters : id;
+}
+
+/* Fills *m with an arbitrary decoded RPC of a random type from a non-voter to node `to`. */
+static void byz_msg(struct sim *s, int to, struct raft_msg *m)
+{
+    const struct raft_node *r = s->nodes[to].r;
+    int32_t cur = raft_epoch(r);
+    int64_t end = raft_log_end_offset(r);
+    memset(m, 0, sizeof(*m));
+    m->type = (enum raft_msg_type)(1 + byz_rnd(s) % 10);
+    m->from = byz_sender(s);
+    m->to = s->nodes[to].id;
+    m->rid = byz_rnd(s);
+    /* leader/candidate fields name the sender, as the wire glue derives `from` from them */
+    int32_t other = byz_rnd(s) % 4 == 0 ? (int32_t)(1 + byz_rnd(s) % (uint64_t)s->nvoters) : -1;
+    switch (m->type) {
+    case RAFT_MSG_VOTE:
+        m->u.vote.epoch = byz_epoch(s, cur);
+        m->u.vote.last_epoch = byz_epoch(s, cur);
+        m->u.vote.end_offset = byz_offset(s, end);
+        m->u.vote.pre_vote = byz_rnd(s) & 1;
+        break;
+    case RAFT_MSG_BEGIN_EPOCH:
+        m->u.begin.leader_id = m->from;
+        m->u.begin.leader_epoch = byz_epoch(s, cur);
+        break;
+    case RAFT_MSG_END_EPOCH:
+        m->u.end.leader_id = m->from;
+        m->u.end.leader_epoch = byz_epoch(s, cur);
+        m->u.end.nsuccessors = (int)(byz_rnd(s) % 4);
+        for (int i = 0; i < m->u.end.nsuccessors; i++)
+            m->u.end.successors[i] = (int32_t)(byz_rnd(s) % 8);
+        break;
+    case RAFT_MSG_FETCH:
+        m->u.fetch.leader_epoch = byz_epoch(s, cur);
+        m->u.fetch.fetch_offset = byz_offset(s, end);
+        m->u.fetch.last_fetched_epoch = byz_epoch(s, cur);
+        m->u.fetch.log_start_offset = byz_offset(s, end);
+        m->u.fetch.max_wait_ms = (int32_t)(byz_rnd(s) % 3) * 100;
+        m->u.fetch.max_bytes = (int32_t)(byz_rnd(s) % 70000);
+        break;
+    case RAFT_MSG_FETCH_SNAPSHOT:
+        m->u.snap.leader_epoch = byz_epoch(s, cur);
+        m->u.snap.snapshot_id.end_offset = byz_offset(s, end);
+        m->u.snap.snapshot_id.epoch = byz_epoch(s, cur);
+        m->u.snap.position = byz_offset(s, 10);
+        m->u.snap.max_bytes = (int32_t)(byz_rnd(s) % 2000);
+        break;
+    case RAFT_MSG_VOTE_RESPONSE:
+        m->u.vote_resp.error = (enum raft_error)(byz_rnd(s) % 8);
+        m->u.vote_resp.leader_id = other;
+        m->u.vote_resp.leader_epoch = byz_epoch(s, cur);
+        m->u.vote_resp.granted = true;
+        break;
+    case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
+    case RAFT_MSG_END_EPOCH_RESPONSE:
+        m->u.epoch_resp.error = (enum raft_error)(byz_rnd(s) % 8);
+        m->u.epoch_resp.leader_id = other;
+        m->u.epoch_resp.leader_epoch = byz_epoch(s, cur);
+        break;
+    case RAFT_MSG_FETCH_RESPONSE:
+        m->u.fetch_resp.error = (enum raft_error)(byz_rnd(s) % 8);
+        m->u.fetch_resp.leader_id = other;
+        m->u.fetch_resp.leader_epoch = byz_epoch(s, cur);
+        m->u.fetch_resp.high_watermark = byz_offset(s, end);
+        m->u.fetch_resp.diverging.epoch = byz_rnd(s) & 1 ? byz_epoch(s, cur) : -1;
+        m->u.fetch_resp.diverging.end_offset = byz_offset(s, end);
+        m->u.fetch_resp.snapshot_id.end_offset = byz_rnd(s) & 1 ? byz_offset(s, end) : -1;
+        m->u.fetch_resp.snapshot_id.epoch = byz_epoch(s, cur);
+        break;
+    case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
+        m->u.snap_resp.error = (enum raft_error)(byz_rnd(s) % 8);
+        m->u.snap_resp.leader_id = other;
+        m->u.snap_resp.leader_epoch = byz_epoch(s, cur);
+        m->u.snap_resp.snapshot_id.end_offset = byz_offset(s, end);
+        m->u.snap_resp.snapshot_id.epoch = byz_epoch(s, cur);
+        m->u.snap_resp.size = byz_offset(s, 100);
+        m->u.snap_resp.position = byz_offset(s, 10);
+        break;
+    }
+}
+
+/*
+ * Delivers one forged RPC from a non-voter to a running node.  Nothing a
+ * non-voter says may move a node: epoch, vote, leader, role, high watermark
+ * and log stay as they were, no quorum-state is written and no log op is
+ * emitted (KIP-595: voter-only RPCs from non-voters get
+ * INCONSISTENT_VOTER_SET; a Fetch from an observer is served without moving
+ * anything).  Answers to real nodes (a parked fetch answered early) go out.
+ */
+static void byzantine(struct sim *s)
+{
+    int i = (int)(byz_rnd(s) % (uint64_t)s->nn);
+    struct snode *sn = &s->nodes[i];
+    if (!sn->up)
+        return;
+    struct raft_node *r = sn->r;
+    struct raft_msg m;
+    byz_msg(s, i, &m);
+    int32_t epoch = raft_epoch(r), voted = raft_voted_id(r), leader = raft_leader_id(r);
+    enum raft_role role = raft_role(r);
+    int64_t hw = raft_high_watermark(r), end = raft_log_end_offset(r);
+    if (s->o.verbose) {
+        char buf[200];
+        describe_msg(&m, buf, sizeof(buf));
+        trace(s, "forged %d->%d %s", m.from, m.to, buf);
+    }
+    raft_recv(r, s->now, &m);
+    s->byz_count++;
+    const struct raft_output *o = raft_output(r);
+    if (raft_epoch(r) != epoch || raft_voted_id(r) != voted || raft_leader_id(r) != leader ||
+        raft_role(r) != role || raft_high_watermark(r) != hw || raft_log_end_offset(r) != end ||
+        o->persist || o->nops > 0) {
+        char buf[200];
+        describe_msg(&m, buf, sizeof(buf));
+        fail(s,
+             "node %d moved on a forged %s from non-voter %d (%s): epoch %d->%d voted %d->%d "
+             "leader %d->%d role %s->%s hw %" PRId64 "->%" PRId64 " end %" PRId64 "->%" PRId64
+             " persist %d ops %zu",
+             sn->id, raft_msg_type_name(m.type), m.from, buf, epoch, raft_epoch(r), voted,
+             raft_voted_id(r), leader, raft_leader_id(r), raft_role_name(role),
+             raft_role_name(raft_role(r)), hw, raft_high_watermark(r), end, raft_log_end_offset(r),
+             o->persist, o->nops);
+        return;
+    }
+    s->byz_sender = m.from;
+    drain(s, i);
+    s->byz_sender = RAFT_NO_NODE - 1;
+}
+
 static void handle(struct sim *s, struct event *ev)
 {
     struct snode *sn = ev->node >= 0 ? &s->nodes[ev->node] : NULL;
@@ -1464,6 +1655,7 @@ void sim_opts_default(struct sim_opts *o)
     o->seed = 1;
     o->chaos_ms = 15000;
     o->live_bound_ms = 30000;
+    o->byzantine_pm = 20;
 }
 
 static void sim_free(struct sim *s)
@@ -1496,6 +1688,10 @@ int sim_run(const struct sim_opts *o, struct sim_stats *st, char *err, size_t er
     s->err = err;
     s->errlen = errlen;
     s->rng = mix64(o->seed * 0x2545f4914f6cdd1dULL + (uint64_t)o->nvoters);
+    /* its own stream: forged input does not reshuffle the seed's faults */
+    s->byz_rng = mix64(s->rng ^ 0xb12a7717e5ULL);
+    s->byz_pm = o->byzantine_pm;
+    s->byz_sender = RAFT_NO_NODE - 1;
     s->nvoters = o->nvoters;
     int nobs = o->nobservers >= 0 ? o->nobservers : (int)(rnd(s) & 1);
     if (chance(s, 400)) {
@@ -1549,6 +1745,8 @@ int sim_run(const struct sim_opts *o, struct sim_stats *st, char *err, size_t er
         s->now = ev.t;
         handle(s, &ev);
         s->events++;
+        if (!s->failed && (int)(byz_rnd(s) % 1000) < s->byz_pm)
+            byzantine(s);
         if ((s->events & 255) == 0)
             for (int i = 0; i < s->nn && !s->failed; i++)
                 if (s->nodes[i].up)
@@ -1578,6 +1776,7 @@ int sim_run(const struct sim_opts *o, struct sim_stats *st, char *err, size_t er
             mirror_compare(s, i);
     st->runs++;
     st->events += s->events;
+    st->forged += s->byz_count;
     st->sim_ms += (uint64_t)s->now;
     if (recovery > st->max_recovery_ms)
         st->max_recovery_ms = recovery;

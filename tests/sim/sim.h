@@ -12,8 +12,9 @@
  * a node never moves backwards; a node's epoch never decreases while it runs,
  * and after a restart it is at least every epoch it ever sent; a vote is
  * answered only once durable and never changes within an epoch; no core
- * fault.  Liveness: after the chaos phase a majority is connected (a minority
- * stays down or isolated) and must elect a leader and commit a new client
+ * fault; a forged RPC from outside the voter set moves nothing (epoch, vote,
+ * leader, role, high watermark, log, quorum-state).  Liveness: after the chaos phase a majority is
+ * connected (a minority stays down or isolated) and must elect a leader and commit a new client
  * batch within a bound; then everything heals and every node must catch up
  * (through FetchSnapshot when the log it needs was dropped).
  */
@@ -31,6 +32,12 @@ struct sim_opts {
     int64_t chaos_ms;      /* length of the fault-injection phase */
     int64_t live_bound_ms; /* each liveness phase must finish within this */
     bool verbose;          /* print every event */
+    /*
+     * Per mille of events after which a running node also receives a forged
+     * RPC of a random type from a non-voter (random ids, epochs from negative
+     * to INT32_MAX, random offsets); it must move nothing.
+     */
+    int byzantine_pm;
 };
 
 struct sim_stats {
@@ -40,6 +47,7 @@ struct sim_stats {
     uint64_t messages;
     uint64_t dropped;
     uint64_t leaders; /* (epoch, leader) pairs elected */
+    uint64_t forged;  /* Byzantine RPCs delivered */
     uint64_t committed_batches;
     uint64_t crashes;
     uint64_t snapshots_taken;
@@ -49,7 +57,7 @@ struct sim_stats {
     int64_t max_recovery_ms; /* slowest liveness phase */
 };
 
-/* Fills defaults: 3 voters, observers by seed, 15 s of chaos, 30 s bound. */
+/* Fills defaults: 3 voters, observers by seed, 15 s of chaos, 30 s bound, 2% forged RPCs. */
 void sim_opts_default(struct sim_opts *o);
 
 /*

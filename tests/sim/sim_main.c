@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "invariant.h"
 #include "log.h"
 #include "sim.h"
 #include "sim_driver.h"
@@ -42,10 +43,27 @@ static void print_stats(void *ctx, const char *what, int64_t wall_ms)
            " messages (%" PRIu64 " dropped), %" PRIu64 " leaders elected, %" PRIu64
            " batches committed, %" PRIu64 " proposals, %" PRIu64 " crashes, %" PRIu64
            " truncations, %" PRIu64 " snapshots taken, %" PRIu64
-           " installed from a leader, slowest recovery %" PRId64 " ms; %" PRId64 " ms wall\n",
+           " installed from a leader, %" PRIu64 " forged RPCs refused, slowest recovery %" PRId64
+           " ms; %" PRId64 " ms wall\n",
            what, st->runs, st->events, st->sim_ms / 1000, st->messages, st->dropped, st->leaders,
            st->committed_batches, st->proposals, st->crashes, st->truncations, st->snapshots_taken,
-           st->snapshots_installed, st->max_recovery_ms, wall_ms);
+           st->snapshots_installed, st->forged, st->max_recovery_ms, wall_ms);
+}
+
+/* The seed being run, printed when a core invariant aborts the process (invariant.h). */
+static const struct sim_opts *current;
+
+static void on_abort(const char *file, int line, const char *what)
+{
+    (void)file;
+    (void)line;
+    (void)what;
+    if (current)
+        printf("FAIL seed %" PRIu64 " nodes %d: a core invariant aborted\n"
+               "  replay: SLUICE_SIM_SEED=%" PRIu64 " raft_sim --nodes %d --chaos-ms %" PRId64
+               " --verbose\n",
+               current->seed, current->nvoters, current->seed, current->nvoters, current->chaos_ms);
+    fflush(stdout);
 }
 
 static int run_seed(void *ctx, int64_t k, uint64_t seed)
@@ -56,6 +74,7 @@ static int run_seed(void *ctx, int64_t k, uint64_t seed)
     o->seed = seed;
     o->nvoters = r->d->size > 0 ? (int)r->d->size : rotation[k % 3];
     char err[512];
+    current = o;
     if (sim_run(o, &r->st, err, sizeof(err)) == 0)
         return 0;
     printf("FAIL seed %" PRIu64 " nodes %d: %s\n", o->seed, o->nvoters, err);
@@ -95,5 +114,6 @@ int main(int argc, char **argv)
         run.o.nobservers = (int)observers;
     run.o.verbose = d.verbose;
     log_set_level(d.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+    sl_check_set_hook(on_abort);
     return sim_driver_loop(&d, run_seed, print_stats, &run);
 }

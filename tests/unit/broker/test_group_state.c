@@ -620,7 +620,7 @@ END_TEST
 
 START_TEST(test_offsets_and_retention)
 {
-    struct group_offset o = {"t", 0, 42, 5, "meta", now, -1, 100};
+    struct group_offset o = {"t", 0, 42, 5, "meta", now, -1, 100, 4};
     group_offset_put(g, &o);
     /* A record written earlier never overwrites a later one (completion order). */
     struct group_offset older = {"t", 0, 40, 5, "", now, -1, 90};
