@@ -118,8 +118,8 @@ def main():
         print(f"sluice binary {args.sluice} is not executable", file=sys.stderr)
         return EXIT_FAIL
 
-    from checker import (check_topic, longest_gap, read_final, sanitizer_and_fatal_lines,
-                         stray_report)
+    from checker import (batch_index, check_topic, longest_gap, read_final,
+                         sanitizer_and_fatal_lines, split_duplicates, stray_report)
     from confluent_kafka.admin import AdminClient
     from nemesis import NET_FAULTS, PROCESS_FAULTS, Nemesis
     from workload import Reader, WatermarkPoller, Writer, client_conf, set_client_log
@@ -218,6 +218,15 @@ def main():
             r["final_high_watermarks"] = highs[t]
             r["reader_offset_regressions"] = [x for x in reader.offset_regressions if x[0] == t][:20]
             topics[t] = r
+        # Idempotent duplicates: one epoch (a broker bug) or across an epoch bump
+        # (librdkafka re-sending possibly persisted messages): node 1's batches say.
+        idx = {p: batch_index(c.nodes[1].data_dir, TOPIC_IDEM, p) for p in range(PARTITIONS)}
+        same, across = split_duplicates(topics[TOPIC_IDEM].pop("all_duplicates"), idx)
+        topics[TOPIC_PLAIN].pop("all_duplicates")
+        topics[TOPIC_IDEM].update({
+            "duplicates_same_epoch": len(same), "duplicates_same_epoch_examples": same[:20],
+            "duplicates_across_epochs": len(across),
+            "duplicates_across_epochs_examples": across[:20]})
         ack_times = sorted(a[3] for a in w_idem.acks)
         all_ack_times = sorted(ack_times + [a[3] for a in w_plain.acks])
         gap, gap_from, gap_to = longest_gap(ack_times, nemesis_start, end_t)
@@ -231,6 +240,8 @@ def main():
             "lost": ti["lost"] + tn["lost"],
             "wrong_offset": ti["wrong_offset"] + tn["wrong_offset"],
             "duplicates_idempotent": ti["duplicates"],
+            "duplicates_idempotent_same_epoch": ti["duplicates_same_epoch"],
+            "duplicates_idempotent_across_epochs": ti["duplicates_across_epochs"],
             "duplicates_plain": tn["duplicates"],
             "reordered": ti["reordered"],
             "fatal_producer_errors": ti["fatal_error_count"] + tn["fatal_error_count"],
@@ -259,7 +270,7 @@ def main():
                        "fatal": {"i": w_idem.fatal, "n": w_plain.fatal},
                        "reads": reader.reads, "faults": nem.faults}, f)
         an = result["anomalies"]
-        for k in ("lost", "wrong_offset", "duplicates_idempotent", "reordered",
+        for k in ("lost", "wrong_offset", "duplicates_idempotent_same_epoch", "reordered",
                   "vanished_reads", "unknown_values", "hw_regressions", "crashes",
                   "stray_log_lines", "stray_dirs"):
             if summary[k]:
@@ -268,9 +279,14 @@ def main():
             an.append(f"suspicious node log lines: {len(bad_lines)}")
         # Reported, not failed: a deposed leader resumed after SIGSTOP can answer
         # OUT_OF_ORDER_SEQUENCE_NUMBER before it learns of its successor, as Kafka's can.
+        warn = result.setdefault("warnings", [])
         if summary["fatal_producer_errors"]:
-            result["warnings"] = [f"fatal producer errors: {e}" for e in
-                                  (ti["fatal_errors"] + tn["fatal_errors"])[:10]]
+            warn += [f"fatal producer errors: {e}" for e in
+                     (ti["fatal_errors"] + tn["fatal_errors"])[:10]]
+        # Reported, not failed: Kafka cannot deduplicate across producer epochs either.
+        if ti["duplicates_across_epochs"]:
+            warn.append(f"idempotent duplicates across a producer epoch bump: "
+                        f"{ti['duplicates_across_epochs']}")
     except Exception as e:  # noqa: BLE001 - the run broke: report and fail
         traceback.print_exc()
         result["anomalies"].append(f"run error: {e!r}")
@@ -297,6 +313,7 @@ def main():
     s = result.get("summary", {})
     line = (f"chaos seed={seed} acked={s.get('acked')} lost={s.get('lost')} "
             f"wrong_offset={s.get('wrong_offset')} dup_idem={s.get('duplicates_idempotent')} "
+            f"(same_epoch={s.get('duplicates_idempotent_same_epoch')}) "
             f"dup_plain={s.get('duplicates_plain')} reordered={s.get('reordered')} "
             f"vanished={s.get('vanished_reads')} hw_regressions={s.get('hw_regressions')} "
             f"fatal_producer_errors={s.get('fatal_producer_errors')} "

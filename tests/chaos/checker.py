@@ -10,7 +10,9 @@ Anomalies (any makes the run fail):
   lost              an acknowledged value absent from the final log
   wrong_offset      an acknowledged (partition, offset) holding another value
                     (or nothing) in the final log
-  duplicates        a value of the idempotent writer present more than once
+  duplicates        a value of the idempotent writer present more than once,
+                    written twice by one producer epoch (split_duplicates;
+                    copies across an epoch bump are a warning, see there)
   reordered         acked values of the idempotent writer whose final offsets
                     do not follow their acknowledged order within a partition
   vanished_reads    a value the reader saw at offset o that the final log
@@ -23,15 +25,20 @@ Anomalies (any makes the run fail):
 Informational: duplicates of the non-idempotent writer, failures, availability.
 """
 
+import bisect
 import collections
 import glob
 import os
+import sys
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from workload import client_conf
 
 EXAMPLES = 20
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import segment_batches  # noqa: E402  (record batch v2 headers on disk)
 
 
 def read_final(bootstrap, topic, partitions, deadline=120):
@@ -75,6 +82,40 @@ def read_final(bootstrap, topic, partitions, deadline=120):
         return out, highs
     finally:
         c.close()
+
+
+def batch_index(data_dir, topic, partition):
+    """Sorted [(base_offset, last_offset, producer_id, producer_epoch)] of the
+    batches in one replica's segment files."""
+    _, bs = segment_batches(data_dir, topic, partition)
+    return sorted((b.base_offset, b.base_offset + b.last_offset_delta, b.producer_id,
+                   b.producer_epoch) for b in bs)
+
+
+def producer_of(index, offset):
+    """(producer_id, producer_epoch) of the batch holding `offset`, or None."""
+    i = bisect.bisect_right(index, (offset, float("inf"))) - 1
+    if i >= 0 and index[i][0] <= offset <= index[i][1]:
+        return index[i][2], index[i][3]
+    return None
+
+
+def split_duplicates(dup_examples, indexes):
+    """Duplicates of the idempotent writer split by the producer epochs of their
+    copies: `same_epoch` (one producer id and epoch wrote the value twice: the
+    broker's sequence check failed) and `across_epochs` (librdkafka bumped the
+    epoch after timeouts and re-sent possibly persisted messages, which the
+    broker cannot deduplicate; librdkafka issue 4953).  indexes: {partition:
+    batch_index(...)}.  Copies whose batch is unknown count as same_epoch."""
+    same, across = [], []
+    for d in dup_examples:
+        owners = [producer_of(indexes.get(p, []), o) for p, o in d["positions"]]
+        d = dict(d, producers=owners)
+        if None in owners or len(set(owners)) < len(owners):
+            same.append(d)
+        else:
+            across.append(d)
+    return same, across
 
 
 def seq_of(value):
@@ -139,6 +180,7 @@ def check_topic(final, writer, idempotent, reads):
         "duplicates": len(dups),
         "duplicate_examples": [{"value": v, "positions": pos}
                                for v, pos in list(dups.items())[:EXAMPLES]],
+        "all_duplicates": [{"value": v, "positions": pos} for v, pos in dups.items()],
         "reordered": len(reordered), "reordered_examples": reordered[:EXAMPLES],
         "vanished_reads": len(vanished), "vanished_examples": vanished[:EXAMPLES],
         "unknown_values": len(unknown), "unknown_examples": unknown[:EXAMPLES],

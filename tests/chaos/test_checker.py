@@ -9,7 +9,7 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from checker import check_topic, longest_gap
+    from checker import check_topic, longest_gap, producer_of, split_duplicates
 except ImportError as e:  # confluent-kafka missing
     print(f"SKIP: {e}")
     sys.exit(77)
@@ -65,6 +65,16 @@ def main():
     # Availability: longest window without an acknowledgement, edges included.
     expect(longest_gap([2.0, 3.0, 9.0], 0.0, 10.0) == (6.0, 3.0, 9.0), "gap inside")
     expect(longest_gap([], 5.0, 8.0) == (3.0, 5.0, 8.0), "no ack at all")
+    # Duplicates split by the producer epoch of the batches holding the copies.
+    index = [(0, 9, 7, 1), (10, 10, 7, 1), (11, 20, 7, 2)]  # (base, last, pid, epoch)
+    expect(producer_of(index, 10) == (7, 1) and producer_of(index, 15) == (7, 2) and
+           producer_of(index, 21) is None, "producer_of")
+    same, across = split_duplicates([{"value": "i-1", "positions": [[0, 3], [0, 12]]},
+                                     {"value": "i-2", "positions": [[0, 4], [0, 10]]},
+                                     {"value": "i-3", "positions": [[0, 5], [0, 30]]}],
+                                    {0: index})
+    expect([d["value"] for d in across] == ["i-1"], f"across epochs: {across}")
+    expect([d["value"] for d in same] == ["i-2", "i-3"], f"same epoch / unknown: {same}")
     print("1 passed, 0 failed")
 
 
