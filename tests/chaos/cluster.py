@@ -216,7 +216,7 @@ class Node:
             f.write(f"=== chaos {time.strftime('%H:%M:%S')} {text}\n".encode())
 
     def start(self):
-        if self.running():
+        if self.running() or self.cluster.closing:
             return
         self._logf = open(self.log_path, "ab")
         self._logf.write(f"=== start {time.strftime('%H:%M:%S')}\n".encode())
@@ -277,6 +277,7 @@ class Cluster:
         self.hub = f"{NS_PREFIX}{self.tag}-hub"
         self.root_if = f"slc{self.tag}r"
         self._cleaned = False
+        self.closing = False  # set first by cleanup(): no node starts after it
 
     # -- network --------------------------------------------------------
 
@@ -355,6 +356,7 @@ class Cluster:
         if self._cleaned:
             return
         self._cleaned = True
+        self.closing = True
         for n in self.nodes.values():
             try:
                 n.kill9()

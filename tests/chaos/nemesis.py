@@ -191,6 +191,8 @@ class Nemesis(threading.Thread):
                 self.errors.append(f"{desc}: {e!r}")
 
     def _check_crashes(self):
+        if self.c.closing:  # the cluster is being torn down: exits are ours
+            return
         for i, n in self.c.nodes.items():
             if i in self.expect_down or n.proc is None:
                 continue
