@@ -17,9 +17,9 @@ so the pid we hold is sluice's own): Kafka on :9092, CONTROLLER on :9093 and
 the admin HTTP API on :9644 of its namespace address.
 
 Cleanup (processes by pid, namespaces, the root veth) runs at exit, on
-SIGINT/SIGTERM and on failure.  From teardown until release() the subnet
-has a blackhole route, so no late client retry leaves through the default
-route.  Runs whose owner process is gone (state file
+SIGINT/SIGTERM and on failure.  From setup until release() the subnet has
+a blackhole route under the connected one, so nothing sent to it ever
+leaves through the default route.  Runs whose owner process is gone (state file
 /run/sluice-chaos/<tag>.pid: "pid subnet") are removed first.
 """
 
@@ -295,6 +295,10 @@ class Cluster:
         self.subnet = self._pick_subnet()
         with open(_state_path(self.tag), "w") as f:
             f.write(f"{os.getpid()} {self.subnet}\n")
+        # From the first moment to release(), the subnet has a blackhole route under the
+        # connected one, so nothing sent to it can ever leave through the default route
+        # (if the root veth goes away early, for instance).
+        _blackhole(self.subnet, True)
         t = self.tag
         sh("ip", "netns", "add", self.hub)
         ns_exec(self.hub, "ip", "link", "set", "lo", "up")
