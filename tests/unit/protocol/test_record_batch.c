@@ -671,6 +671,7 @@ START_TEST(test_record_errors_all)
     struct wbuf cw;
     wbuf_init(&cw, 0);
     ck_assert_int_eq(rb_builder_finish(&b, &cw), 0);
+    rb_builder_free(&b);
     lim.timestamp_check = RB_TS_UNCHECKED;
     ck_assert_int_eq(validate(&cw, &lim, &info), KERR_INVALID_RECORD);
     ck_assert_int_eq(info.n_record_errors, 2);
