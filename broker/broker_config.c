@@ -517,7 +517,8 @@ static const struct bcfg_key keys[] = {
     K_INT("replica.fetch.backoff.ms", replica_fetch_backoff_ms, "1000", 0, I32MAX, true, NULL,
           "How long a follower waits before fetching again after an error."),
     K_INT("num.replica.fetchers", num_replica_fetchers, "1", 1, I32MAX, false, NULL,
-          "Fetcher connections per source broker."),
+          "Fetcher connections per source broker.  Sluice runs one; any other value is "
+          "refused at startup."),
     K_LONG("replica.high.watermark.checkpoint.interval.ms",
            replica_high_watermark_checkpoint_interval_ms, "5000", 1, true, NULL,
            "How often high watermarks are written to replication-offset-checkpoint."),
@@ -543,7 +544,9 @@ static const struct bcfg_key keys[] = {
     K_LIST("log.cleanup.policy", log_cleanup_policy, "delete", v_cleanup_policy, false,
            "cleanup.policy", "delete and/or compact (compaction is not implemented yet)."),
     K_LONG("log.segment.delete.delay.ms", log_segment_delete_delay_ms, "60000", 0, false,
-           "file.delete.delay.ms", "Delay before a segment removed from a log is deleted."),
+           "file.delete.delay.ms",
+           "Delay before a segment removed from a log is deleted.  Sluice deletes at once; "
+           "any value other than the default is refused at startup."),
     K_INT("log.index.interval.bytes", log_index_interval_bytes, "4096", 0, I32MAX, false,
           "index.interval.bytes", "Bytes of log between two offset index entries."),
     K_INT("log.index.size.max.bytes", log_index_size_max_bytes, "10485760", 4, I32MAX, false,
@@ -557,7 +560,9 @@ static const struct bcfg_key keys[] = {
             "log.flush.scheduler.interval.ms."),
     K_LONG("log.flush.scheduler.interval.ms", log_flush_scheduler_interval_ms,
            "9223372036854775807", 0, true, NULL,
-           "How often the flusher checks whether a log needs flushing."),
+           "How often the flusher checks whether a log needs flushing.  Sluice checks on its own "
+           "timer; any value other than the default is refused at startup (set "
+           "log.flush.interval.ms)."),
     K_INT("message.max.bytes", message_max_bytes, "1048588", 0, I32MAX, false, "max.message.bytes",
           "Largest record batch the broker accepts."),
     K_INT("socket.request.max.bytes", socket_request_max_bytes, "104857600", 1, I32MAX, true, NULL,
@@ -591,9 +596,12 @@ static const struct bcfg_key keys[] = {
            "4.0)."),
     K_ENUM("compression.type", compression_type, "producer",
            "uncompressed|zstd|lz4|snappy|gzip|producer", false, "compression.type",
-           "Compression of stored batches; producer keeps what the producer sent."),
+           "Compression of stored batches; producer keeps what the producer sent.  Broker-side "
+           "recompression is not implemented: any value other than producer is refused at "
+           "startup."),
     K_INT("fetch.max.bytes", fetch_max_bytes, "57671680", 1024, I32MAX, true, NULL,
-          "Largest Fetch response the broker builds."),
+          "Largest Fetch response the broker builds: caps each Fetch request's max_bytes (the "
+          "first batch is still returned whole when larger)."),
     K_INT("queued.max.requests", queued_max_requests, "500", 1, I32MAX, true, NULL,
           "Requests read and not yet answered, over all connections, before the broker stops "
           "reading new ones.  Sluice runs a handler as soon as a request is read, so it counts "
@@ -618,9 +626,12 @@ static const struct bcfg_key keys[] = {
           "an election."),
     K_INT("controller.quorum.election.backoff.max.ms", controller_quorum_election_backoff_max_ms,
           "1000", 1, I32MAX, true, NULL,
-          "Longest backoff before a new election after a failed one."),
+          "Longest random backoff before a new election after a failed one (KIP-595)."),
     K_INT("controller.quorum.append.linger.ms", controller_quorum_append_linger_ms, "25", 0, I32MAX,
-          true, NULL, "Time the leader batches metadata records before appending."),
+          true, NULL,
+          "Time the leader may linger to batch metadata records before appending.  Sluice "
+          "appends at once (within this bound); any value other than the default is refused "
+          "at startup."),
     K_INT("controller.quorum.request.timeout.ms", controller_quorum_request_timeout_ms, "2000", 1,
           I32MAX, true, NULL, "Timeout of quorum RPCs."),
     K_INT("controller.quorum.retry.backoff.ms", controller_quorum_retry_backoff_ms, "20", 0, I32MAX,
@@ -648,9 +659,12 @@ static const struct bcfg_key keys[] = {
     K_INT("transaction.state.log.replication.factor", transaction_state_log_replication_factor, "1",
           1, I32MAX, true, NULL,
           "Replication factor of __transaction_state (Kafka's built-in default is 3; see "
-          "offsets.topic.replication.factor)."),
+          "offsets.topic.replication.factor).  Transactions are not implemented: any value other "
+          "than the default is refused at startup."),
     K_INT("producer.id.expiration.ms", producer_id_expiration_ms, "86400000", 1, I32MAX, false,
-          NULL, "Time after which an idle producer id's state is dropped (KIP-854)."),
+          NULL,
+          "Time after which an idle producer id's state is dropped (KIP-854).  Not implemented "
+          "yet: any value other than the default is refused at startup."),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -1025,6 +1039,64 @@ static int derive_listeners(struct broker_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Keys Sluice accepts only at their default, because it does not implement
+ * what another value would ask for; loading any other value fails with the
+ * reason, rather than being accepted and ignored.
+ */
+static const struct {
+    const char *key;
+    const char *why;
+} fixed_keys[] = {
+    {"num.replica.fetchers",
+     "Sluice runs one fetcher connection per source broker (only the default 1 is supported)"},
+    {"controller.quorum.append.linger.ms",
+     "the Raft leader appends each metadata batch as soon as it is proposed and does not linger "
+     "to batch appends (only the default 25, an upper bound Sluice stays under, is accepted)"},
+    {"log.flush.scheduler.interval.ms",
+     "Sluice checks time-based flushes per partition on its own timer; set log.flush.interval.ms "
+     "(topic flush.ms) instead"},
+    {"log.segment.delete.delay.ms",
+     "segments that leave a log are deleted at once (only the default is accepted)"},
+    {"compression.type",
+     "stored batches keep the producer's compression; broker-side recompression is not "
+     "implemented"},
+    {"transaction.state.log.replication.factor",
+     "transactions (KIP-98) are not implemented, so __transaction_state is never created"},
+    {"producer.id.expiration.ms",
+     "idle producer ids are not expired yet (only the default is accepted)"},
+};
+
+/* Whether key k holds its table default (compared as parsed values). */
+static bool at_default(const struct broker_config *c, const struct bcfg_key *k)
+{
+    const void *f = (const char *)c + k->offset;
+    switch (k->type) {
+    case BCFG_INT:
+        return *(const int32_t *)f == (int32_t)strtol(k->dflt, NULL, 10);
+    case BCFG_LONG:
+        return *(const int64_t *)f == (int64_t)strtoll(k->dflt, NULL, 10);
+    default: {
+        int i = broker_config_key_index(k->name);
+        const char *t = c->values[i].text;
+        return t && strcasecmp(t, k->dflt) == 0;
+    }
+    }
+}
+
+static int check_fixed_keys(const struct broker_config *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof fixed_keys / sizeof fixed_keys[0]; i++) {
+        int ki = broker_config_key_index(fixed_keys[i].key);
+        const struct bcfg_key *k = &keys[ki];
+        if (!at_default(c, k))
+            return einval(err, errlen, "%s = %s (from %s) is not supported: %s", k->name,
+                          c->values[ki].text ? c->values[ki].text : "null", origin_of(c, k->name),
+                          fixed_keys[i].why);
+    }
+    return 0;
+}
+
 static int derive(struct broker_config *c, char *err, size_t errlen)
 {
     char reason[256];
@@ -1093,6 +1165,8 @@ static int derive(struct broker_config *c, char *err, size_t errlen)
         c->log_roll_ms != BCFG_NULL_LONG ? c->log_roll_ms : (int64_t)c->log_roll_hours * 3600000;
     c->flush_ms = c->log_flush_interval_ms != BCFG_NULL_LONG ? c->log_flush_interval_ms
                                                              : c->log_flush_scheduler_interval_ms;
+    snprintf(c->retention_ms_text, sizeof c->retention_ms_text, "%lld", (long long)c->retention_ms);
+    snprintf(c->roll_ms_text, sizeof c->roll_ms_text, "%lld", (long long)c->roll_ms);
 
     if (c->admin_listener && c->admin_listener[0]) {
         if (parse_hostport(c->admin_listener, true, &c->admin_host, &c->admin_port, reason,
@@ -1121,7 +1195,7 @@ static int derive(struct broker_config *c, char *err, size_t errlen)
                       "(from %s): such batches could never arrive",
                       (int)c->message_max_bytes, origin_of(c, "message.max.bytes"),
                       (int)c->socket_request_max_bytes, origin_of(c, "socket.request.max.bytes"));
-    return 0;
+    return check_fixed_keys(c, err, errlen);
 }
 
 static bool is_kafka_ignored(const char *key)
@@ -1270,6 +1344,36 @@ bool broker_config_get(const struct broker_config *c, const char *name, struct b
         return false;
     size_t it = (size_t)i;
     return broker_config_next(c, &it, out);
+}
+
+const char *broker_config_topic_default(const struct broker_config *c, const char *name,
+                                        enum prop_source *source)
+{
+    static const struct {
+        const char *key;
+        const char *coarser[2];
+    } derived[] = {
+        {"log.retention.ms", {"log.retention.minutes", "log.retention.hours"}},
+        {"log.roll.ms", {"log.roll.hours", NULL}},
+    };
+    struct bcfg_entry e;
+    if (!broker_config_get(c, name, &e))
+        return NULL;
+    if (e.source != PROP_SRC_DEFAULT) {
+        *source = e.source;
+        return e.value;
+    }
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+        if (strcmp(derived[i].key, name) != 0)
+            continue;
+        for (size_t j = 0; j < 2 && derived[i].coarser[j]; j++) {
+            if (broker_config_get(c, derived[i].coarser[j], &e) && e.source != PROP_SRC_DEFAULT) {
+                *source = e.source;
+                return i == 0 ? c->retention_ms_text : c->roll_ms_text;
+            }
+        }
+    }
+    return NULL;
 }
 
 int8_t broker_config_kafka_source(enum prop_source source)

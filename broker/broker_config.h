@@ -191,6 +191,8 @@ struct broker_config {
     int64_t flush_ms;                  /* log.flush.interval.ms, else scheduler interval */
     char *admin_host;                  /* from admin.listener; NULL when disabled ("") */
     int admin_port;
+    char retention_ms_text[24]; /* retention_ms as text, for topic defaults */
+    char roll_ms_text[24];      /* roll_ms as text, for topic defaults */
 
     /* ---- bookkeeping ---- */
     bool dev_mode;             /* no properties file was given */
@@ -278,6 +280,18 @@ struct bcfg_entry {
 bool broker_config_next(const struct broker_config *c, size_t *it, struct bcfg_entry *out);
 /* Looks up one key by name; returns false when the key is not in the table. */
 bool broker_config_get(const struct broker_config *c, const char *name, struct bcfg_entry *out);
+
+/*
+ * The broker-level default of a topic config whose broker synonym is `name`
+ * (e.g. log.retention.ms for retention.ms), when set anywhere: the key's
+ * value, or for log.retention.ms and log.roll.ms the value their coarser
+ * synonyms give (log.retention.minutes, log.retention.hours, log.roll.hours,
+ * as Kafka's LogConfig resolves them).  NULL when none is set (the topic
+ * config's own default applies); *source says where the value came from.
+ * The text borrows from c.
+ */
+const char *broker_config_topic_default(const struct broker_config *c, const char *name,
+                                        enum prop_source *source);
 
 /*
  * DescribeConfigs helpers (KIP-226 config sources, KIP-569 config types):

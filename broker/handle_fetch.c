@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
+#include "broker_config.h"
 #include "clock.h"
 #include "handlers.h"
 #include "isr_updates.h"
@@ -50,7 +51,10 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
     struct node *n = req->node;
     struct fetch_resp *resp = request_alloc(req, 1, sizeof *resp);
     bool replica = fr->replica_id >= 0;
+    /* fetch.max.bytes caps what the request asks for (KafkaApis.handleFetchRequest). */
     int64_t budget = fr->max_bytes > 0 ? fr->max_bytes : 0;
+    if (budget > n->cfg->fetch_max_bytes)
+        budget = n->cfg->fetch_max_bytes;
     int64_t total = 0;
     *hard_error = false;
     resp->responses.n = fr->topics.n;

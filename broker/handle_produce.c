@@ -16,6 +16,7 @@
  * (KIP-896, KAFKA-18659).
  */
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,6 +255,42 @@ static int16_t produce_compression_check(int16_t version, const struct kbytes *r
     return KERR_NONE;
 }
 
+/*
+ * A rejected batch's messages (KIP-467, Produce v8+; older versions encode
+ * neither field): the partition's error_message, and each failing record's
+ * index with its own message in record_errors, so the client fails exactly
+ * those records with the partition's error and the others with a generic one.
+ */
+static void record_errors_answer(struct request *req, struct produce_resp_partition *op,
+                                 const struct partition_append_result *ar)
+{
+    if (ar->n_record_errors > 1) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "%d records of the batch were rejected; the first, at index %d: %s",
+                 (int)ar->n_record_errors, (int)ar->record_errors[0].index,
+                 ar->record_errors[0].message);
+        op->error_message = request_kstr(req, msg);
+    } else if (ar->error_message) {
+        op->error_message = request_kstr(req, ar->error_message);
+    }
+    if (ar->n_record_errors > 0) {
+        op->record_errors.n = ar->n_record_errors;
+        op->record_errors.v =
+            request_alloc(req, (size_t)ar->n_record_errors, sizeof *op->record_errors.v);
+        for (int32_t k = 0; k < ar->n_record_errors; k++) {
+            op->record_errors.v[k].batch_index = ar->record_errors[k].index;
+            op->record_errors.v[k].batch_index_error_message =
+                request_kstr(req, ar->record_errors[k].message);
+        }
+    } else if (ar->record_error_index >= 0) {
+        op->record_errors.n = 1;
+        op->record_errors.v = request_alloc(req, 1, sizeof *op->record_errors.v);
+        op->record_errors.v[0].batch_index = ar->record_error_index;
+        op->record_errors.v[0].batch_index_error_message = op->error_message;
+    }
+}
+
 void handle_produce(struct request *req)
 {
     struct node *n = req->node;
@@ -305,17 +342,11 @@ void handle_produce(struct request *req)
             struct partition_append_result ar;
             if (err == KERR_NONE) {
                 /* The batch is rewritten in place: the frame buffer is ours. */
-                err = partition_append_client_bounded(
-                    p, (uint8_t *)rp->records.p, (size_t)rp->records.len, now, &decompressed, &ar);
+                err = partition_append_client_bounded(p, (uint8_t *)rp->records.p,
+                                                      (size_t)rp->records.len, now, &decompressed,
+                                                      &req->arena, &ar);
                 if (err != KERR_NONE) {
-                    if (ar.error_message)
-                        op->error_message = request_kstr(req, ar.error_message);
-                    if (ar.record_error_index >= 0) {
-                        op->record_errors.n = 1;
-                        op->record_errors.v = request_alloc(req, 1, sizeof *op->record_errors.v);
-                        op->record_errors.v[0].batch_index = ar.record_error_index;
-                        op->record_errors.v[0].batch_index_error_message = op->error_message;
-                    }
+                    record_errors_answer(req, op, &ar);
                 }
             }
             op->error_code = err;

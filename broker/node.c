@@ -96,12 +96,11 @@ bool node_is_controller(const struct node *n)
 const char *node_broker_config_lookup(void *ctx, const char *key, int8_t *source)
 {
     const struct node *n = ctx;
-    struct bcfg_entry e;
-    if (!broker_config_get(n->cfg, key, &e) || e.source == PROP_SRC_DEFAULT)
-        return NULL;
-    if (source)
-        *source = broker_config_kafka_source(e.source);
-    return e.value;
+    enum prop_source src;
+    const char *value = broker_config_topic_default(n->cfg, key, &src);
+    if (value && source)
+        *source = broker_config_kafka_source(src);
+    return value;
 }
 
 static void open_client_listeners(struct node *n)
@@ -532,6 +531,7 @@ int broker_node_run(const struct broker_config *cfg)
         .fetch_timeout_ms = cfg->controller_quorum_fetch_timeout_ms,
         .request_timeout_ms = cfg->controller_quorum_request_timeout_ms,
         .retry_backoff_ms = cfg->controller_quorum_retry_backoff_ms,
+        .election_backoff_max_ms = cfg->controller_quorum_election_backoff_max_ms,
         .snapshot_bytes = cfg->metadata_log_max_record_bytes_between_snapshots,
         .listener_name =
             cfg->controller_listener_names.n > 0 ? cfg->controller_listener_names.v[0] : NULL,

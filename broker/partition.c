@@ -313,12 +313,12 @@ static bool batch_is_compressed(const uint8_t *records, size_t len)
 int16_t partition_append_client(struct partition *p, uint8_t *records, size_t len, int64_t now_ms,
                                 struct partition_append_result *res)
 {
-    return partition_append_client_bounded(p, records, len, now_ms, NULL, res);
+    return partition_append_client_bounded(p, records, len, now_ms, NULL, NULL, res);
 }
 
 int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
                                         int64_t now_ms, size_t *decompressed_used,
-                                        struct partition_append_result *res)
+                                        struct arena *arena, struct partition_append_result *res)
 {
     memset(res, 0, sizeof *res);
     res->base_offset = -1;
@@ -359,6 +359,7 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
         .now_ms = now_ms,
         .timestamp_before_max_ms = p->cfg.timestamp_before_max_ms,
         .timestamp_after_max_ms = p->cfg.timestamp_after_max_ms,
+        .record_errors_arena = arena,
     };
     struct rb_info info;
     int16_t kerr = KERR_NONE;
@@ -368,6 +369,8 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
     if (vrc < 0) {
         res->record_error_index = info.error_record_index;
         res->error_message = info.error_message;
+        res->record_errors = info.record_errors;
+        res->n_record_errors = info.n_record_errors;
         if (info.decompress_over_cap && budget_bound) {
             res->error_message = "the request's records decompress to more than the broker "
                                  "validates in one request";

@@ -140,8 +140,11 @@ struct partition_append_result {
     int64_t last_offset;
     int64_t log_append_time;    /* -1 unless LogAppendTime */
     bool duplicate;             /* idempotent retry answered from producer state */
-    int32_t record_error_index; /* -1, or the bad record's index */
+    int32_t record_error_index; /* -1, or the first bad record's index */
     const char *error_message;
+    /* Every rejected record (KIP-467), in the arena given to the append; else NULL. */
+    const struct rb_record_error *record_errors;
+    int32_t n_record_errors;
 };
 
 /*
@@ -170,11 +173,13 @@ int16_t partition_append_client(struct partition *p, uint8_t *records, size_t le
  * nothing is left, or it inflates past what was left, the answer is
  * RECORD_LIST_TOO_LARGE (the request, not the batch, is too large).  A batch
  * over its own cap is INVALID_RECORD as in partition_append_client.
- * decompressed_used NULL means no budget.
+ * decompressed_used NULL means no budget.  With `arena` (the request's), a
+ * batch rejected for record-level errors lists every failing record in
+ * res->record_errors, allocated there (KIP-467); NULL lists none.
  */
 int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, size_t len,
                                         int64_t now_ms, size_t *decompressed_used,
-                                        struct partition_append_result *res);
+                                        struct arena *arena, struct partition_append_result *res);
 
 /*
  * Reads whole batches from `offset` (see storage_log_read) up to the high

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "compression.h"
+#include "arena.h"
 #include "crc32c.h"
 #include "err.h"
 #include "kafka.h"
@@ -296,6 +297,47 @@ static int check_record(const struct rb_limits *lim, const struct rb_header *h,
     return 0;
 }
 
+/* The record-level errors of one batch, as rb_validate collects them. */
+struct record_errors {
+    int32_t n, cap;
+    int16_t code; /* the batch's code so far, KERR_NONE while no record failed */
+    int rc;
+};
+
+/*
+ * Notes that record `index` failed: the first sets the batch's message and
+ * index; with an arena every one is listed (the array doubles in the arena,
+ * capped at the batch's records count, so it never exceeds twice the
+ * records actually decoded).  A timestamp error makes the batch's code
+ * INVALID_TIMESTAMP, as LogValidator.processRecordErrors does.
+ */
+static void record_error_add(struct record_errors *e, const struct rb_limits *lim,
+                             struct rb_info *info, int32_t records_count, int32_t index,
+                             int16_t code, const char *why)
+{
+    if (e->code == KERR_NONE) {
+        info->error_record_index = index;
+        info->error_message = why;
+        e->code = code;
+        e->rc = SL_EINVAL;
+    } else if (code == KERR_INVALID_TIMESTAMP) {
+        e->code = code;
+    }
+    if (!lim->record_errors_arena || e->n >= records_count)
+        return;
+    if (e->n == e->cap) {
+        int64_t want = e->cap ? (int64_t)e->cap * 2 : 4;
+        int32_t cap = want < records_count ? (int32_t)want : records_count;
+        struct rb_record_error *v = arena_alloc(lim->record_errors_arena, (size_t)cap * sizeof *v);
+        if (e->n)
+            memcpy(v, info->record_errors, (size_t)e->n * sizeof *v);
+        info->record_errors = v;
+        e->cap = cap;
+    }
+    info->record_errors[e->n++] = (struct rb_record_error){index, code, why};
+    info->n_record_errors = e->n;
+}
+
 int rb_validate(const uint8_t *p, size_t len, const struct rb_limits *lim, struct rb_info *info,
                 int16_t *kafka_error)
 {
@@ -408,14 +450,20 @@ int rb_validate(const uint8_t *p, size_t len, const struct rb_limits *lim, struc
         info->codec == RB_COMPRESSION_NONE ? total - RB_HEADER_SIZE : it.scratch.len;
     struct rb_record rec;
     int32_t prev_delta = -1;
+    struct record_errors errs = {0};
     for (;;) {
         int32_t index = it.index;
         rc = rb_iter_next(&it, &rec);
         if (rc == 0)
             break;
         if (rc < 0) {
-            info->error_record_index = index < h.records_count ? index : -1;
-            rc = fail(info, kafka_error, KERR_INVALID_RECORD, rc, it.why);
+            /* Undecodable: nothing after it can be found. */
+            if (index < h.records_count)
+                record_error_add(&errs, lim, info, h.records_count, index, KERR_INVALID_RECORD,
+                                 it.why);
+            info->error_message = it.why;
+            errs.code = KERR_INVALID_RECORD;
+            errs.rc = rc;
             break;
         }
         const char *why = NULL;
@@ -428,19 +476,21 @@ int rb_validate(const uint8_t *p, size_t len, const struct rb_limits *lim, struc
                                        : "record offset deltas are not consecutive from 0";
         else
             check_record(lim, &h, &rec, &why, &code);
-        if (why) {
-            info->error_record_index = index;
-            rc = fail(info, kafka_error, code, SL_EINVAL, why);
-            break;
-        }
-        prev_delta = rec.offset_delta;
+        if (why)
+            record_error_add(&errs, lim, info, h.records_count, index, code, why);
+        if (rec.offset_delta > prev_delta)
+            prev_delta = rec.offset_delta;
         if (rec.timestamp > info->max_timestamp) {
             info->max_timestamp = rec.timestamp;
             info->max_timestamp_offset_delta = rec.offset_delta;
         }
     }
     rb_iter_free(&it);
-    return rc;
+    if (errs.code != KERR_NONE) {
+        *kafka_error = errs.code;
+        return errs.rc;
+    }
+    return 0;
 }
 
 /* ---- stamping ---- */

@@ -18,6 +18,8 @@
 
 #include "buf.h"
 
+struct arena;
+
 #define RB_HEADER_SIZE        61
 #define RB_LOG_OVERHEAD       12 /* baseOffset + batchLength */
 #define RB_OFF_BASE_OFFSET    0
@@ -150,6 +152,18 @@ struct rb_limits {
     int64_t now_ms;
     int64_t timestamp_before_max_ms; /* log.message.timestamp.before.max.ms */
     int64_t timestamp_after_max_ms;  /* log.message.timestamp.after.max.ms */
+    /*
+     * Where to collect every record-level error of the batch (KIP-467), or
+     * NULL to keep only the first one's index in rb_info.error_record_index.
+     */
+    struct arena *record_errors_arena;
+};
+
+/* One rejected record of a batch (Produce v8+ RecordErrors, KIP-467). */
+struct rb_record_error {
+    int32_t index;       /* the record's position in the batch */
+    int16_t code;        /* INVALID_RECORD or INVALID_TIMESTAMP */
+    const char *message; /* static text */
 };
 
 /* What rb_validate learned about a batch (also filled, partially, on failure). */
@@ -179,6 +193,12 @@ struct rb_info {
     int32_t
         error_record_index; /* on a per-record error: its index (Produce RecordErrors), else -1 */
     const char *error_message; /* static text describing the failure, NULL on success */
+    /*
+     * With lim->record_errors_arena: every rejected record in batch order,
+     * allocated from that arena (at most one per record of the batch).
+     */
+    struct rb_record_error *record_errors;
+    int32_t n_record_errors;
 };
 
 /*
@@ -192,7 +212,14 @@ struct rb_info {
  *
  * Returns 0 (and *kafka_error = 0), or a negative SL_E* code with
  * *kafka_error set to the Kafka error to answer and info->error_message (and
- * info->error_record_index for per-record errors) describing it:
+ * info->error_record_index for per-record errors) describing it.
+ * Record-level errors (missing key, timestamp out of range, offset deltas)
+ * do not stop the walk: as Kafka's LogValidator does (KIP-467), every record
+ * is checked, the whole batch is rejected, and with
+ * lim->record_errors_arena every failing record is listed in
+ * info->record_errors; the batch's code is then INVALID_TIMESTAMP when any
+ * record had a timestamp error, else INVALID_RECORD.  A record that cannot
+ * be decoded ends the walk (it is listed too).  Codes:
  *   CORRUPT_MESSAGE (2)   CRC mismatch, bad magic, batch_length below the
  *                         header size, undecodable compressed data
  *   INVALID_RECORD (87)   truncated batch, trailing bytes or a second batch,

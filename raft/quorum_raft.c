@@ -1116,6 +1116,8 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
         rc.request_timeout_ms = cfg->request_timeout_ms;
     if (cfg->retry_backoff_ms > 0)
         rc.retry_backoff_ms = cfg->retry_backoff_ms;
+    if (cfg->election_backoff_max_ms > 0)
+        rc.election_backoff_max_ms = cfg->election_backoff_max_ms;
     /* The seed also drives request ids: it must differ on every start. */
     struct uuid seed = uuid_random();
     memcpy(&rc.seed, seed.b, sizeof rc.seed);

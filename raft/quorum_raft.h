@@ -34,6 +34,8 @@ struct quorum_raft_config {
     int32_t fetch_timeout_ms;    /* controller.quorum.fetch.timeout.ms */
     int32_t request_timeout_ms;  /* controller.quorum.request.timeout.ms */
     int32_t retry_backoff_ms;    /* controller.quorum.retry.backoff.ms */
+    /* controller.quorum.election.backoff.max.ms (KIP-595); <= 0: Kafka's 1000. */
+    int32_t election_backoff_max_ms;
     /*
      * metadata.log.max.record.bytes.between.snapshots: committed log bytes
      * after which the state machine writes a snapshot (<= 0: Kafka's 20 MiB).

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "compression.h"
 #include "crc32c.h"
@@ -607,6 +608,83 @@ START_TEST(test_record_framing)
 }
 END_TEST
 
+/* KIP-467: every failing record is listed, not only the first (LogValidator). */
+START_TEST(test_record_errors_all)
+{
+    struct arena a = ARENA_INIT;
+    struct rb_limits lim = client_limits();
+    lim.require_keys = true;
+    lim.record_errors_arena = &a;
+    struct rb_info info;
+    struct wbuf recs, w;
+    wbuf_init(&recs, 0);
+    wbuf_init(&w, 0);
+
+    /* 5 records, 1 and 3 without a key. */
+    for (int i = 0; i < 5; i++)
+        put_record(&recs, i, i, i == 1 || i == 3 ? NULL : "k", "v");
+    struct hdr h = hdr_default(5);
+    make_batch(&w, &h, recs.data, recs.len);
+    ck_assert_int_eq(validate(&w, &lim, &info), KERR_INVALID_RECORD);
+    ck_assert_int_eq(info.error_record_index, 1);
+    ck_assert_int_eq(info.n_record_errors, 2);
+    ck_assert_int_eq(info.record_errors[0].index, 1);
+    ck_assert_int_eq(info.record_errors[1].index, 3);
+    ck_assert_int_eq(info.record_errors[1].code, KERR_INVALID_RECORD);
+    ck_assert_ptr_nonnull(info.record_errors[1].message);
+
+    /* Without an arena: the same verdict, only the first index. */
+    lim.record_errors_arena = NULL;
+    ck_assert_int_eq(validate(&w, &lim, &info), KERR_INVALID_RECORD);
+    ck_assert_int_eq(info.error_record_index, 1);
+    ck_assert_int_eq(info.n_record_errors, 0);
+    ck_assert_ptr_null(info.record_errors);
+    lim.record_errors_arena = &a;
+
+    /* 40 records, every odd one keyless, even ones past 30 too far in the
+     * future: the list grows past its first allocation, a timestamp error
+     * makes the batch INVALID_TIMESTAMP (processRecordErrors). */
+    recs.len = w.len = 0;
+    for (int i = 0; i < 40; i++)
+        put_record(&recs, i >= 30 ? 10000000 : 0, i, i % 2 ? NULL : "k", "v");
+    h = hdr_default(40);
+    h.max_ts = h.base_ts + 10000000;
+    make_batch(&w, &h, recs.data, recs.len);
+    lim.timestamp_check = RB_TS_CREATE_TIME;
+    lim.now_ms = h.base_ts;
+    lim.timestamp_before_max_ms = INT64_MAX;
+    lim.timestamp_after_max_ms = 3600000;
+    ck_assert_int_eq(validate(&w, &lim, &info), KERR_INVALID_TIMESTAMP);
+    ck_assert_int_eq(info.n_record_errors, 25);
+    for (int32_t k = 0; k < info.n_record_errors; k++) {
+        int32_t want = k < 15 ? 2 * k + 1 : 30 + (k - 15);
+        ck_assert_int_eq(info.record_errors[k].index, want);
+        ck_assert_int_eq(info.record_errors[k].code,
+                         want % 2 ? KERR_INVALID_RECORD : KERR_INVALID_TIMESTAMP);
+    }
+
+    /* The same records compressed. */
+    struct rb_builder b;
+    rb_builder_init(&b, RB_COMPRESSION_LZ4, 0, 1000);
+    for (int i = 0; i < 6; i++)
+        rb_builder_add(&b, 1000 + i, i % 3 == 2 ? NULL : "k", i % 3 == 2 ? -1 : 1, "v", 1, NULL, 0);
+    struct wbuf cw;
+    wbuf_init(&cw, 0);
+    ck_assert_int_eq(rb_builder_finish(&b, &cw), 0);
+    rb_builder_free(&b);
+    lim.timestamp_check = RB_TS_UNCHECKED;
+    ck_assert_int_eq(validate(&cw, &lim, &info), KERR_INVALID_RECORD);
+    ck_assert_int_eq(info.n_record_errors, 2);
+    ck_assert_int_eq(info.record_errors[0].index, 2);
+    ck_assert_int_eq(info.record_errors[1].index, 5);
+
+    wbuf_free(&cw);
+    wbuf_free(&recs);
+    wbuf_free(&w);
+    arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_timestamps)
 {
     struct rb_limits lim = client_limits();
@@ -805,6 +883,7 @@ static Suite *rb_suite(void)
     tcase_add_test(tc, test_count_and_offsets);
     tcase_add_test(tc, test_record_framing);
     tcase_add_test(tc, test_timestamps);
+    tcase_add_test(tc, test_record_errors_all);
     tcase_add_test(tc, test_bomb_batch);
     tcase_add_test(tc, test_split);
     tcase_add_test(tc, test_stamping);
