@@ -529,6 +529,11 @@ static const struct bcfg_key keys[] = {
             "Age at which a segment is rolled even if not full; overrides log.roll.hours."),
     K_INT("log.roll.hours", log_roll_hours, "168", 1, I32MAX, false, NULL,
           "Age in hours at which a segment is rolled when log.roll.ms is unset."),
+    K_LONGN("log.roll.jitter.ms", log_roll_jitter_ms, 0, false, "segment.jitter.ms",
+            "Largest random jitter subtracted from the roll age; overrides "
+            "log.roll.jitter.hours."),
+    K_INT("log.roll.jitter.hours", log_roll_jitter_hours, "0", 0, I32MAX, false, NULL,
+          "Largest roll jitter in hours when log.roll.jitter.ms is unset."),
     K_LONGN("log.retention.ms", log_retention_ms, -1, false, "retention.ms",
             "Time a segment is kept; -1 keeps forever.  Takes precedence over "
             "log.retention.minutes and log.retention.hours."),
@@ -1091,6 +1096,9 @@ static int derive(struct broker_config *c, char *err, size_t errlen)
 
     c->roll_ms =
         c->log_roll_ms != BCFG_NULL_LONG ? c->log_roll_ms : (int64_t)c->log_roll_hours * 3600000;
+    c->roll_jitter_ms = c->log_roll_jitter_ms != BCFG_NULL_LONG
+                            ? c->log_roll_jitter_ms
+                            : (int64_t)c->log_roll_jitter_hours * 3600000;
     c->flush_ms = c->log_flush_interval_ms != BCFG_NULL_LONG ? c->log_flush_interval_ms
                                                              : c->log_flush_scheduler_interval_ms;
 

@@ -131,6 +131,8 @@ struct broker_config {
     int32_t log_segment_bytes;
     int64_t log_roll_ms; /* BCFG_NULL_LONG when unset */
     int32_t log_roll_hours;
+    int64_t log_roll_jitter_ms; /* BCFG_NULL_LONG when unset */
+    int32_t log_roll_jitter_hours;
     int64_t log_retention_ms;      /* BCFG_NULL_LONG when unset */
     int32_t log_retention_minutes; /* BCFG_NULL_INT when unset */
     int32_t log_retention_hours;
@@ -188,6 +190,7 @@ struct broker_config {
     const char *metadata_dir;          /* metadata.log.dir, else data_dirs.v[0] */
     int64_t retention_ms;              /* log.retention.ms > .minutes > .hours; -1 = forever */
     int64_t roll_ms;                   /* log.roll.ms, else log.roll.hours */
+    int64_t roll_jitter_ms;            /* log.roll.jitter.ms, else log.roll.jitter.hours */
     int64_t flush_ms;                  /* log.flush.interval.ms, else scheduler interval */
     char *admin_host;                  /* from admin.listener; NULL when disabled ("") */
     int admin_port;

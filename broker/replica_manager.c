@@ -172,26 +172,38 @@ static int64_t parse_long(const char *s, int64_t dflt)
     return (*s && !*end) ? (int64_t)v : dflt;
 }
 
-static const char *topic_value(struct replica_manager *rm, const char *topic, const char *name)
+/* buf: TC_VALUE_BUF bytes the result may borrow. */
+static const char *topic_value_buf(struct replica_manager *rm, const char *topic, const char *name,
+                                   char *buf)
 {
     const struct topic_config_def *d = topic_config_find(name);
     if (!d)
         return NULL;
     const char *override = metadata_image_config(rm->node->image, 2, topic, name);
     int8_t src;
-    return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src);
+    return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src, buf);
 }
+
+/* Every value resolve_config reads is parsed before the next lookup reuses vbuf. */
+#define topic_value(rm, topic, name) topic_value_buf(rm, topic, name, vbuf)
 
 /* Resolves the settings a topic's partitions apply (LogConfig). */
 static void resolve_config(struct replica_manager *rm, const char *topic,
                            struct partition_config *pc)
 {
+    char vbuf[TC_VALUE_BUF];
     memset(pc, 0, sizeof *pc);
     storage_log_config_default(&pc->log);
     pc->log.segment_bytes =
         parse_long(topic_value(rm, topic, "segment.bytes"), pc->log.segment_bytes);
     pc->log.segment_ms = parse_long(topic_value(rm, topic, "segment.ms"), pc->log.segment_ms);
+    pc->log.segment_jitter_ms =
+        parse_long(topic_value(rm, topic, "segment.jitter.ms"), pc->log.segment_jitter_ms);
     pc->log.retention_ms = parse_long(topic_value(rm, topic, "retention.ms"), pc->log.retention_ms);
+    if (pc->log.retention_ms < 0)
+        pc->log.retention_ms = -1; /* Kafka: any negative retention is unlimited */
+    pc->log.file_delete_delay_ms =
+        parse_long(topic_value(rm, topic, "file.delete.delay.ms"), pc->log.file_delete_delay_ms);
     pc->log.retention_bytes =
         parse_long(topic_value(rm, topic, "retention.bytes"), pc->log.retention_bytes);
     pc->log.index_interval_bytes = (int32_t)parse_long(
@@ -219,6 +231,8 @@ static void resolve_config(struct replica_manager *rm, const char *topic,
     pc->timestamp_after_max_ms =
         parse_long(topic_value(rm, topic, "message.timestamp.after.max.ms"), INT64_MAX);
 }
+
+#undef topic_value
 
 static bool hosts(const struct mi_partition *mp, int32_t self)
 {

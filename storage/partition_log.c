@@ -43,6 +43,8 @@ void storage_log_config_default(struct storage_log_config *c)
 {
     c->segment_bytes = 1024LL * 1024 * 1024;
     c->segment_ms = 7LL * 24 * 3600 * 1000;
+    c->segment_jitter_ms = 0;
+    c->file_delete_delay_ms = 60000;
     c->retention_ms = 7LL * 24 * 3600 * 1000;
     c->retention_bytes = -1;
     c->index_interval_bytes = 4096;
@@ -55,8 +57,8 @@ void storage_log_config_default(struct storage_log_config *c)
 int storage_log_config_validate(const struct storage_log_config *c)
 {
     if (c->segment_bytes < 14 || c->segment_bytes > INT32_MAX || c->segment_ms < 1 ||
-        c->index_interval_bytes < 0 || c->max_index_bytes < STORAGE_TIME_ENTRY_SIZE ||
-        c->flush_interval_messages < 1)
+        c->segment_jitter_ms < 0 || c->file_delete_delay_ms < 0 || c->index_interval_bytes < 0 ||
+        c->max_index_bytes < STORAGE_TIME_ENTRY_SIZE || c->flush_interval_messages < 1)
         return SL_EINVAL;
     return 0;
 }

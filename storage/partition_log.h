@@ -18,6 +18,8 @@
 struct storage_log_config {
     int64_t segment_bytes;           /* log.segment.bytes, default 1 GiB */
     int64_t segment_ms;              /* log.roll.ms, default 7 days */
+    int64_t segment_jitter_ms;       /* log.roll.jitter.ms, default 0: each segment rolls
+                                        up to this much earlier (random, per segment) */
     int64_t retention_ms;            /* log.retention.ms, default 7 days, -1 = infinite */
     int64_t retention_bytes;         /* log.retention.bytes, default -1 */
     int32_t index_interval_bytes;    /* log.index.interval.bytes, default 4096 */
@@ -25,6 +27,8 @@ struct storage_log_config {
     int64_t flush_interval_messages; /* log.flush.interval.messages, default INT64_MAX
                                         (background flush only); 1 = fsync every append */
     int64_t flush_interval_ms;       /* log.flush.interval.ms, default -1 = not time-based */
+    int64_t file_delete_delay_ms;    /* log.segment.delete.delay.ms, default 60000: deleted
+                                        segments stay renamed *.deleted this long */
     bool preallocate;                /* log.preallocate, default false */
 };
 
