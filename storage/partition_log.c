@@ -11,7 +11,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -37,7 +39,48 @@ struct storage_log {
     bool dir_dirty;        /* segment files created or removed since the last dir fsync */
     bool io_failed;        /* a write, sync or file operation failed: the log is offline */
     uint64_t generation;   /* bumped by truncation: flush jobs started before do not count */
+    uint64_t (*random)(void *ctx); /* roll jitter source (storage_log_set_random) */
+    void *random_ctx;
+    uint64_t rng; /* state of the default source */
 };
+
+/* xorshift64*: the default jitter source; quality only needs to spread rolls. */
+static uint64_t default_random(void *ctx)
+{
+    uint64_t *x = ctx;
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static void seed_random(struct storage_log *l)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)l;
+    l->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+    l->random = default_random;
+    l->random_ctx = &l->rng;
+}
+
+void storage_log_set_random(struct storage_log *l, uint64_t (*fn)(void *ctx), void *ctx)
+{
+    if (fn == NULL) {
+        seed_random(l);
+        return;
+    }
+    l->random = fn;
+    l->random_ctx = ctx;
+}
+
+int64_t storage_log_roll_jitter(const struct storage_log_config *c, uint64_t r)
+{
+    if (c->segment_jitter_ms <= 0)
+        return 0;
+    int64_t bound = c->segment_jitter_ms < c->segment_ms ? c->segment_jitter_ms : c->segment_ms;
+    return (int64_t)(r % (uint64_t)bound);
+}
 
 void storage_log_config_default(struct storage_log_config *c)
 {
@@ -355,6 +398,7 @@ int storage_log_open(const char *dir, const struct storage_log_config *cfg, int6
     l->cfg = *cfg;
     storage_segment_params_from(&l->sp, cfg);
     l->last_flush_ms = -1;
+    seed_random(l);
 
     char *marker = xasprintf("%s/%s", dir, CLEAN_MARKER);
     bool clean = access(marker, F_OK) == 0;
@@ -498,7 +542,7 @@ int storage_log_set_config(struct storage_log *l, const struct storage_log_confi
 /* ---- append ---- */
 
 /* Kafka's LogSegment.shouldRoll. */
-static bool should_roll(const struct storage_log *l, const struct storage_segment *s, size_t len,
+static bool should_roll(struct storage_log *l, struct storage_segment *s, size_t len,
                         int64_t last_offset, int64_t max_ts_in, int64_t now_ms)
 {
     if (storage_index_full(&s->oidx) || storage_index_full(&s->tidx))
@@ -514,7 +558,9 @@ static bool should_roll(const struct storage_log *l, const struct storage_segmen
         waited = max_ts_in - s->first_ts;
     else
         waited = s->created_ms >= 0 ? now_ms - s->created_ms : 0;
-    return waited > l->cfg.segment_ms;
+    if (s->roll_jitter_ms < 0)
+        s->roll_jitter_ms = storage_log_roll_jitter(&l->cfg, l->random(l->random_ctx));
+    return waited > l->cfg.segment_ms - s->roll_jitter_ms;
 }
 
 static int roll(struct storage_log *l, int64_t base)

@@ -36,6 +36,13 @@ struct storage_log_config {
 void storage_log_config_default(struct storage_log_config *c);
 
 /*
+ * The roll jitter of one segment, as Kafka's LogConfig.randomSegmentJitter:
+ * 0 when segment_jitter_ms is 0, else r modulo min(segment_jitter_ms,
+ * segment_ms), so in [0, min(segment_jitter_ms, segment_ms)).
+ */
+int64_t storage_log_roll_jitter(const struct storage_log_config *c, uint64_t r);
+
+/*
  * Checks ranges: segment_bytes in [14, INT32_MAX] (Kafka's int config),
  * segment_ms >= 1, index_interval_bytes >= 0, max_index_bytes >= 12,
  * flush_interval_messages >= 1.  Returns 0 or SL_EINVAL.
@@ -83,6 +90,11 @@ int storage_log_delete(struct storage_log *l);
  * or retention pass.  Returns 0 or SL_EINVAL (config unchanged). */
 int storage_log_set_config(struct storage_log *l, const struct storage_log_config *cfg);
 
+/* Replaces the random source segment roll jitter is drawn from (tests make it
+ * deterministic); by default each log has its own generator seeded from the
+ * system.  fn(ctx) is called once per segment, when its roll age is first checked. */
+void storage_log_set_random(struct storage_log *l, uint64_t (*fn)(void *ctx), void *ctx);
+
 const char *storage_log_dir(const struct storage_log *l);
 int64_t storage_log_start_offset(const struct storage_log *l);
 int64_t storage_log_end_offset(const struct storage_log *l); /* LEO: next offset to assign */
@@ -112,7 +124,8 @@ void storage_log_mark_failed(struct storage_log *l);
  * buffer is not whole batches or the offsets do not fit.
  *
  * Rolls the active segment first when it is non-empty and the new data would
- * take it past segment_bytes, or it is older than segment_ms (measured, as
+ * take it past segment_bytes, or it is older than segment_ms minus the
+ * segment's random roll jitter (storage_log_roll_jitter; measured, as
  * Kafka does, from the first batch's max timestamp to the newest max timestamp
  * appended, or from the first append's now_ms when batches carry no
  * timestamp), or an index is full, or the offsets no longer fit a 32-bit

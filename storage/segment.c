@@ -279,6 +279,7 @@ int storage_segment_open(const char *dir, int64_t base, const struct storage_seg
     s->oidx.fd = -1;
     s->tidx.fd = -1;
     s->created_ms = -1;
+    s->roll_jitter_ms = -1;
     s->limit = INT64_MAX;
     s->params = p;
     reset_state(s);

@@ -345,6 +345,61 @@ START_TEST(test_roll_by_time)
 }
 END_TEST
 
+/* Kafka's LogConfig.randomSegmentJitter: [0, min(jitter, segment.ms)). */
+START_TEST(test_roll_jitter_range)
+{
+    struct storage_log_config c;
+    storage_log_config_default(&c);
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 12345), 0); /* no jitter by default */
+    c.segment_ms = 1000;
+    c.segment_jitter_ms = 300;
+    const uint64_t rs[] = {0, 1, 299, 300, 301, 999, UINT64_MAX, UINT64_MAX / 3, 1ULL << 63};
+    for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) {
+        int64_t j = storage_log_roll_jitter(&c, rs[i]);
+        ck_assert_int_ge(j, 0);
+        ck_assert_int_lt(j, 300);
+    }
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 299), 299);
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 300), 0);
+    /* A jitter larger than segment.ms is capped by it. */
+    c.segment_jitter_ms = 5000;
+    for (uint64_t r = 0; r < 3000; r += 7)
+        ck_assert_int_lt(storage_log_roll_jitter(&c, r), 1000);
+    c.segment_jitter_ms = -1;
+    ck_assert_int_eq(storage_log_config_validate(&c), SL_EINVAL);
+}
+END_TEST
+
+static uint64_t fixed_random(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
+/* Each segment rolls segment_ms minus its own jitter after its first batch. */
+START_TEST(test_roll_by_time_with_jitter)
+{
+    struct storage_log_config c;
+    small_config(&c, 1 << 20);
+    c.segment_ms = 1000;
+    c.segment_jitter_ms = 1000;
+    struct storage_log *l = open_log(&c, -1);
+    uint64_t r = 400; /* jitter 400: the segment rolls once 600 ms have passed */
+    storage_log_set_random(l, fixed_random, &r);
+    append(l, 1, 10000, 10, 0);
+    append(l, 1, 10600, 10, 0); /* exactly 600: not more */
+    ck_assert_int_eq(storage_log_segment_count(l), 1);
+    r = 0; /* the next segment gets no jitter */
+    append(l, 1, 10601, 10, 0);
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    append(l, 1, 11500, 10, 0); /* 899 after the new segment's first batch */
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    append(l, 1, 11602, 10, 0); /* 1001 */
+    ck_assert_int_eq(storage_log_segment_count(l), 3);
+    check_all(l, 0);
+    storage_log_close(l);
+}
+END_TEST
+
 START_TEST(test_roll_index_full)
 {
     struct storage_log_config c;
@@ -793,6 +848,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_append_validation);
     tcase_add_test(tc, test_roll_by_size);
     tcase_add_test(tc, test_roll_by_time);
+    tcase_add_test(tc, test_roll_jitter_range);
+    tcase_add_test(tc, test_roll_by_time_with_jitter);
     tcase_add_test(tc, test_roll_index_full);
     tcase_add_test(tc, test_retention_time);
     tcase_add_test(tc, test_retention_size_and_hw);
