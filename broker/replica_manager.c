@@ -710,6 +710,12 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
         int rc = partition_offline(p) ? 0 : storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
+        /* Segments retired by retention are removed file.delete.delay.ms after their
+         * rename to *.deleted (Kafka schedules one delayed task per deletion). */
+        if (!partition_offline(p) && storage_log_pending_deletes(p->log) > 0 &&
+            (rc = storage_log_delete_expired(p->log, now_ms)) < 0)
+            LOG_ERROR("broker", "removing deleted segments of %s-%d failed: %s", p->topic, p->index,
+                      sl_strerror(rc));
     }
     replica_manager_check_storage(rm);
     if (now_ms - rm->last_retention_ms >= cfg->log_retention_check_interval_ms) {

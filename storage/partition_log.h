@@ -239,6 +239,21 @@ int storage_log_enforce_retention(struct storage_log *l, int64_t now_ms, int *de
 int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, int64_t max_offset,
                                         int *deleted);
 
+/*
+ * Segments leave the log (retention, start offset, full truncation) as Kafka's
+ * asynchronous delete does: their files are renamed <name>.deleted at once, so
+ * no read or reopen sees them, and removed file_delete_delay_ms later (0:
+ * removed at once).  This removes those whose delay has passed; appends and
+ * retention passes do it too, and the broker calls it from its periodic tick.
+ * The delay counts from the latest now_ms the log was given before the rename.
+ * Files still pending at close stay and are removed by the next open.
+ * Returns 0 or SL_EIO (the log goes offline).
+ */
+int storage_log_delete_expired(struct storage_log *l, int64_t now_ms);
+
+/* Number of retired segments whose *.deleted files are still waiting. */
+int storage_log_pending_deletes(const struct storage_log *l);
+
 /* Raises the log start offset to `offset` (DeleteRecords, KIP-107) and deletes
  * segments wholly below it (never the active one).  Lower values are ignored.
  * Errors: SL_ERANGE (offset > LEO), SL_EIO. */

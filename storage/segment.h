@@ -140,6 +140,17 @@ int64_t storage_segment_largest_ts(const struct storage_segment *s);
 /* Closes the files and frees the segment (NULL is fine). */
 void storage_segment_close(struct storage_segment *s);
 
+/* Suffix of segment files waiting for deletion (Kafka's LogFileUtils.DELETED_FILE_SUFFIX). */
+#define STORAGE_DELETED_SUFFIX ".deleted"
+
+/*
+ * Renames the three files to <name>.deleted (Kafka's LogSegment.changeFileSuffixes
+ * before an asynchronous delete); the descriptors stay open and the segment
+ * keeps the new paths, so storage_segment_delete removes the renamed files.
+ * Missing index files are skipped.  0 or SL_EIO (some files may be renamed).
+ */
+int storage_segment_rename_deleted(struct storage_segment *s);
+
 /* Closes and removes the three files, then frees the segment.  0 or SL_EIO. */
 int storage_segment_delete(struct storage_segment *s);
 

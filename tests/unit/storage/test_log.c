@@ -451,6 +451,73 @@ START_TEST(test_retention_time)
 }
 END_TEST
 
+/* Kafka's asynchronous segment delete: rename to *.deleted, remove after file.delete.delay.ms. */
+START_TEST(test_retention_delayed_delete)
+{
+    struct storage_log_config c;
+    small_config(&c, 1 << 20);
+    c.segment_ms = 100;
+    c.retention_ms = 1000;
+    c.file_delete_delay_ms = 500;
+    struct storage_log *l = open_log(&c, -1);
+    for (int i = 0; i < 4; i++)
+        append(l, 2, 1000 + i * 200, 10, 1000 + i * 200);
+    ck_assert_int_eq(storage_log_segment_count(l), 4);
+    char *log0 = tu_seg_path(dir, 0, ".log"), *log0d = tu_seg_path(dir, 0, ".log.deleted");
+    char *idx0d = tu_seg_path(dir, 0, ".index.deleted");
+    char *tix0d = tu_seg_path(dir, 0, ".timeindex.deleted");
+    int deleted = -1;
+    /* At 2100 the segment with max timestamp 1001 goes (1100 > 1000). */
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2100, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(storage_log_segment_count(l), 3);
+    ck_assert_int_eq(storage_log_pending_deletes(l), 1);
+    ck_assert(!tu_exists(log0));
+    ck_assert(tu_exists(log0d));
+    ck_assert(tu_exists(idx0d));
+    ck_assert(tu_exists(tix0d));
+    ck_assert_int_eq(tu_count_files(dir, ".log"), 3);
+    /* Reads never see the renamed segment. */
+    struct storage_slice sl;
+    ck_assert_int_eq(storage_log_read(l, 0, INT64_MAX, 1000, true, &sl), SL_ERANGE);
+    check_all(l, 2);
+    /* Removed once file.delete.delay.ms has passed since the rename, not before. */
+    ck_assert_int_eq(storage_log_delete_expired(l, 2599), 0);
+    ck_assert(tu_exists(log0d));
+    ck_assert_int_eq(storage_log_delete_expired(l, 2600), 0);
+    ck_assert(!tu_exists(log0d));
+    ck_assert(!tu_exists(idx0d));
+    ck_assert(!tu_exists(tix0d));
+    ck_assert_int_eq(storage_log_pending_deletes(l), 0);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+
+    /* Files still waiting at close are removed by the next open. */
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2300, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 3);
+    storage_log_close(l);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 3);
+    l = open_log(&c, -1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    ck_assert_int_eq(storage_log_start_offset(l), 4);
+    check_all(l, 4);
+
+    /* A delay of 0 removes the files at once. */
+    c.file_delete_delay_ms = 0;
+    ck_assert_int_eq(storage_log_set_config(l, &c), 0);
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2500, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+    ck_assert_int_eq(storage_log_pending_deletes(l), 0);
+    free(log0);
+    free(log0d);
+    free(idx0d);
+    free(tix0d);
+    storage_log_close(l);
+}
+END_TEST
+
 START_TEST(test_retention_size_and_hw)
 {
     struct storage_log_config c;
@@ -852,6 +919,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_roll_by_time_with_jitter);
     tcase_add_test(tc, test_roll_index_full);
     tcase_add_test(tc, test_retention_time);
+    tcase_add_test(tc, test_retention_delayed_delete);
     tcase_add_test(tc, test_retention_size_and_hw);
     tcase_add_test(tc, test_advance_start_offset);
     tcase_add_test(tc, test_truncate_to);
