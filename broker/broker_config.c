@@ -656,6 +656,9 @@ static const struct bcfg_key keys[] = {
           "offsets.topic.replication.factor)."),
     K_INT("producer.id.expiration.ms", producer_id_expiration_ms, "86400000", 1, I32MAX, false,
           NULL, "Time after which an idle producer id's state is dropped (KIP-854)."),
+    K_INT("producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms,
+          "600000", 1, I32MAX, true, NULL,
+          "How often idle producer ids are looked for and their state dropped."),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

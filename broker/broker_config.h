@@ -177,6 +177,7 @@ struct broker_config {
     int32_t group_max_session_timeout_ms;
     int32_t transaction_state_log_replication_factor;
     int32_t producer_id_expiration_ms;
+    int32_t producer_id_expiration_check_interval_ms;
 
     /* ---- derived, filled by broker_config_load after validation ---- */
     unsigned roles;                    /* BCFG_ROLE_* */

@@ -58,7 +58,7 @@ struct replica_manager {
     size_t nflush, cap_flush;
     struct event *flush_ev;
     struct replica_fetchers *fetchers; /* this broker's followers (replica_fetcher.h) */
-    int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms;
+    int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms, last_producer_expiry_ms;
 };
 
 static void part_key(char *buf, size_t len, const char *topic, int32_t index)
@@ -615,6 +615,7 @@ struct replica_manager *replica_manager_create(struct node *node)
     event_priority_set(rm->flush_ev, 1);
     int64_t now = clock_wall_ms();
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
+    rm->last_producer_expiry_ms = now;
 
     scan_strays(rm);
     struct metadata_listener ml = {
@@ -718,6 +719,19 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
                       sl_strerror(rc));
     }
     replica_manager_check_storage(rm);
+    if (now_ms - rm->last_producer_expiry_ms >= cfg->producer_id_expiration_check_interval_ms) {
+        /* Kafka's removeExpiredProducers task bounds the state of idle producer ids. */
+        rm->last_producer_expiry_ms = now_ms;
+        it = 0;
+        while (strmap_next(&rm->parts, &it, &k, &v)) {
+            struct partition *p = v;
+            size_t n = producer_state_remove_expired(&p->producers, now_ms,
+                                                     cfg->producer_id_expiration_ms);
+            if (n > 0)
+                LOG_DEBUG("broker", "%s-%d: %zu idle producer id(s) expired", p->topic, p->index,
+                          n);
+        }
+    }
     if (now_ms - rm->last_retention_ms >= cfg->log_retention_check_interval_ms) {
         rm->last_retention_ms = now_ms;
         it = 0;
