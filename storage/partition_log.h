@@ -68,7 +68,8 @@ struct storage_log;
  *  - trusted segments still get their indexes sanity-checked (size, order,
  *    bounds) and the batches after their last index entry validated; a
  *    failure there falls back to the full scan above;
- *  - stray index files without a .log are removed.
+ *  - stray index files without a .log are removed, and so are *.deleted
+ *    files a delayed delete left behind (storage_log_delete_expired).
  * Recovered data is fsynced, so the recovery point after open is the LEO.
  * The log start offset starts at the first segment's base offset; a broker
  * that persists a higher one (log-start-offset checkpoint, DeleteRecords)
@@ -229,6 +230,8 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset);
  * retention_ms before now_ms, then oldest segments while the log stays larger
  * than retention_bytes without them (Kafka's deleteRetentionMsBreachedSegments
  * and deleteRetentionSizeBreachedSegments), and advances the log start offset.
+ * Their files are renamed *.deleted and removed file_delete_delay_ms later
+ * (storage_log_delete_expired).
  * *deleted (may be NULL) gets the number of segments removed.  Returns 0 or SL_EIO.
  */
 int storage_log_enforce_retention(struct storage_log *l, int64_t now_ms, int *deleted);
