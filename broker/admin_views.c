@@ -507,7 +507,8 @@ static void add_configs(struct node *n, const struct mi_topic *t, json_t *o)
         const struct topic_config_def *d = topic_config_at(i);
         const char *ov = metadata_image_config(n->image, 2, t->name, d->name);
         int8_t src;
-        const char *v = topic_config_effective(d, ov, node_broker_config_lookup, n, &src);
+        char buf[TC_VALUE_BUF];
+        const char *v = topic_config_effective(d, ov, node_broker_config_lookup, n, &src, buf);
         json_object_set_new(eff, d->name, d->sensitive || !v ? json_null() : json_string(v));
         if (ov)
             json_object_set_new(over, d->name, d->sensitive ? json_null() : json_string(ov));

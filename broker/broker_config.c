@@ -530,6 +530,11 @@ static const struct bcfg_key keys[] = {
             "Age at which a segment is rolled even if not full; overrides log.roll.hours."),
     K_INT("log.roll.hours", log_roll_hours, "168", 1, I32MAX, false, NULL,
           "Age in hours at which a segment is rolled when log.roll.ms is unset."),
+    K_LONGN("log.roll.jitter.ms", log_roll_jitter_ms, 0, false, "segment.jitter.ms",
+            "Largest random jitter subtracted from the roll age; overrides "
+            "log.roll.jitter.hours."),
+    K_INT("log.roll.jitter.hours", log_roll_jitter_hours, "0", 0, I32MAX, false, NULL,
+          "Largest roll jitter in hours when log.roll.jitter.ms is unset."),
     K_LONGN("log.retention.ms", log_retention_ms, -1, false, "retention.ms",
             "Time a segment is kept; -1 keeps forever.  Takes precedence over "
             "log.retention.minutes and log.retention.hours."),
@@ -662,9 +667,10 @@ static const struct bcfg_key keys[] = {
           "offsets.topic.replication.factor).  Transactions are not implemented: any value other "
           "than the default is refused at startup."),
     K_INT("producer.id.expiration.ms", producer_id_expiration_ms, "86400000", 1, I32MAX, false,
-          NULL,
-          "Time after which an idle producer id's state is dropped (KIP-854).  Not implemented "
-          "yet: any value other than the default is refused at startup."),
+          NULL, "Time after which an idle producer id's state is dropped (KIP-854)."),
+    K_INT("producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms,
+          "600000", 1, I32MAX, true, NULL,
+          "How often idle producer ids are looked for and their state dropped."),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -1056,15 +1062,11 @@ static const struct {
     {"log.flush.scheduler.interval.ms",
      "Sluice checks time-based flushes per partition on its own timer; set log.flush.interval.ms "
      "(topic flush.ms) instead"},
-    {"log.segment.delete.delay.ms",
-     "segments that leave a log are deleted at once (only the default is accepted)"},
     {"compression.type",
      "stored batches keep the producer's compression; broker-side recompression is not "
      "implemented"},
     {"transaction.state.log.replication.factor",
      "transactions (KIP-98) are not implemented, so __transaction_state is never created"},
-    {"producer.id.expiration.ms",
-     "idle producer ids are not expired yet (only the default is accepted)"},
 };
 
 /* Whether key k holds its table default (compared as parsed values). */
@@ -1163,6 +1165,9 @@ static int derive(struct broker_config *c, char *err, size_t errlen)
 
     c->roll_ms =
         c->log_roll_ms != BCFG_NULL_LONG ? c->log_roll_ms : (int64_t)c->log_roll_hours * 3600000;
+    c->roll_jitter_ms = c->log_roll_jitter_ms != BCFG_NULL_LONG
+                            ? c->log_roll_jitter_ms
+                            : (int64_t)c->log_roll_jitter_hours * 3600000;
     c->flush_ms = c->log_flush_interval_ms != BCFG_NULL_LONG ? c->log_flush_interval_ms
                                                              : c->log_flush_scheduler_interval_ms;
     snprintf(c->retention_ms_text, sizeof c->retention_ms_text, "%lld", (long long)c->retention_ms);
@@ -1344,36 +1349,6 @@ bool broker_config_get(const struct broker_config *c, const char *name, struct b
         return false;
     size_t it = (size_t)i;
     return broker_config_next(c, &it, out);
-}
-
-const char *broker_config_topic_default(const struct broker_config *c, const char *name,
-                                        enum prop_source *source)
-{
-    static const struct {
-        const char *key;
-        const char *coarser[2];
-    } derived[] = {
-        {"log.retention.ms", {"log.retention.minutes", "log.retention.hours"}},
-        {"log.roll.ms", {"log.roll.hours", NULL}},
-    };
-    struct bcfg_entry e;
-    if (!broker_config_get(c, name, &e))
-        return NULL;
-    if (e.source != PROP_SRC_DEFAULT) {
-        *source = e.source;
-        return e.value;
-    }
-    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
-        if (strcmp(derived[i].key, name) != 0)
-            continue;
-        for (size_t j = 0; j < 2 && derived[i].coarser[j]; j++) {
-            if (broker_config_get(c, derived[i].coarser[j], &e) && e.source != PROP_SRC_DEFAULT) {
-                *source = e.source;
-                return i == 0 ? c->retention_ms_text : c->roll_ms_text;
-            }
-        }
-    }
-    return NULL;
 }
 
 int8_t broker_config_kafka_source(enum prop_source source)

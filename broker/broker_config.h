@@ -131,6 +131,8 @@ struct broker_config {
     int32_t log_segment_bytes;
     int64_t log_roll_ms; /* BCFG_NULL_LONG when unset */
     int32_t log_roll_hours;
+    int64_t log_roll_jitter_ms; /* BCFG_NULL_LONG when unset */
+    int32_t log_roll_jitter_hours;
     int64_t log_retention_ms;      /* BCFG_NULL_LONG when unset */
     int32_t log_retention_minutes; /* BCFG_NULL_INT when unset */
     int32_t log_retention_hours;
@@ -175,6 +177,7 @@ struct broker_config {
     int32_t group_max_session_timeout_ms;
     int32_t transaction_state_log_replication_factor;
     int32_t producer_id_expiration_ms;
+    int32_t producer_id_expiration_check_interval_ms;
 
     /* ---- derived, filled by broker_config_load after validation ---- */
     unsigned roles;                    /* BCFG_ROLE_* */
@@ -188,6 +191,7 @@ struct broker_config {
     const char *metadata_dir;          /* metadata.log.dir, else data_dirs.v[0] */
     int64_t retention_ms;              /* log.retention.ms > .minutes > .hours; -1 = forever */
     int64_t roll_ms;                   /* log.roll.ms, else log.roll.hours */
+    int64_t roll_jitter_ms;            /* log.roll.jitter.ms, else log.roll.jitter.hours */
     int64_t flush_ms;                  /* log.flush.interval.ms, else scheduler interval */
     char *admin_host;                  /* from admin.listener; NULL when disabled ("") */
     int admin_port;
@@ -280,18 +284,6 @@ struct bcfg_entry {
 bool broker_config_next(const struct broker_config *c, size_t *it, struct bcfg_entry *out);
 /* Looks up one key by name; returns false when the key is not in the table. */
 bool broker_config_get(const struct broker_config *c, const char *name, struct bcfg_entry *out);
-
-/*
- * The broker-level default of a topic config whose broker synonym is `name`
- * (e.g. log.retention.ms for retention.ms), when set anywhere: the key's
- * value, or for log.retention.ms and log.roll.ms the value their coarser
- * synonyms give (log.retention.minutes, log.retention.hours, log.roll.hours,
- * as Kafka's LogConfig resolves them).  NULL when none is set (the topic
- * config's own default applies); *source says where the value came from.
- * The text borrows from c.
- */
-const char *broker_config_topic_default(const struct broker_config *c, const char *name,
-                                        enum prop_source *source);
 
 /*
  * DescribeConfigs helpers (KIP-226 config sources, KIP-569 config types):

@@ -68,8 +68,9 @@ static void describe_topic(struct request *req, const struct describe_configs_re
             continue;
         const char *override = metadata_image_config(n->image, RESOURCE_TOPIC, topic, d->name);
         int8_t source = 0;
+        char vbuf[TC_VALUE_BUF];
         const char *value =
-            topic_config_effective(d, override, node_broker_config_lookup, n, &source);
+            topic_config_effective(d, override, node_broker_config_lookup, n, &source, vbuf);
         struct describe_configs_resp_config *c = &out->configs.v[out->configs.n++];
         c->name = request_kstr(req, d->name);
         c->is_sensitive = d->sensitive;
@@ -79,16 +80,25 @@ static void describe_topic(struct request *req, const struct describe_configs_re
         c->is_default = source == TC_SOURCE_DEFAULT;
         c->config_type = (int8_t)d->type;
         if (dr->include_synonyms) {
-            c->synonyms.v = request_alloc(req, 3, sizeof *c->synonyms.v);
+            /* Kafka's ConfigHelper: the topic override, then each broker synonym in
+             * precedence order with its raw value (log.retention.minutes=1, not
+             * 60000), then that synonym's default when it has one. */
+            struct topic_config_synonym syn[TC_MAX_SYNONYMS];
+            size_t ns = topic_config_synonyms(d, syn);
+            c->synonyms.v = request_alloc(req, 1 + 2 * TC_MAX_SYNONYMS, sizeof *c->synonyms.v);
             if (override)
                 add_synonym(req, c, d->name, override, TC_SOURCE_DYNAMIC_TOPIC);
-            int8_t bsrc = 0;
-            const char *bval =
-                d->broker_config ? node_broker_config_lookup(n, d->broker_config, &bsrc) : NULL;
-            if (bval)
-                add_synonym(req, c, d->broker_config, bval, bsrc);
-            add_synonym(req, c, d->broker_config ? d->broker_config : d->name, d->default_value,
-                        TC_SOURCE_DEFAULT);
+            for (size_t k = 0; k < ns; k++) {
+                int8_t bsrc = 0;
+                const char *bval = node_broker_config_lookup(n, syn[k].broker_config, &bsrc);
+                if (bval)
+                    add_synonym(req, c, syn[k].broker_config, bval, bsrc);
+                if (syn[k].default_value)
+                    add_synonym(req, c, syn[k].broker_config, syn[k].default_value,
+                                TC_SOURCE_DEFAULT);
+            }
+            if (ns == 0)
+                add_synonym(req, c, d->name, d->default_value, TC_SOURCE_DEFAULT);
         }
     }
 }

@@ -96,11 +96,12 @@ bool node_is_controller(const struct node *n)
 const char *node_broker_config_lookup(void *ctx, const char *key, int8_t *source)
 {
     const struct node *n = ctx;
-    enum prop_source src;
-    const char *value = broker_config_topic_default(n->cfg, key, &src);
-    if (value && source)
-        *source = broker_config_kafka_source(src);
-    return value;
+    struct bcfg_entry e;
+    if (!broker_config_get(n->cfg, key, &e) || e.source == PROP_SRC_DEFAULT)
+        return NULL;
+    if (source)
+        *source = broker_config_kafka_source(e.source);
+    return e.value;
 }
 
 static void open_client_listeners(struct node *n)

@@ -397,8 +397,6 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
             return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
         case PRODUCER_FENCED:
             return KERR_INVALID_PRODUCER_EPOCH;
-        case PRODUCER_UNKNOWN:
-            return KERR_UNKNOWN_PRODUCER_ID;
         }
     }
 

@@ -82,8 +82,9 @@ enum producer_check producer_state_check(const struct producer_state *ps, int64_
 {
     const struct producer_entry *e = lookup(ps, pid);
     if (!e || e->nbatches == 0)
-        /* Kafka accepts a new producer only from sequence 0 (UnknownProducerIdException). */
-        return first_seq == 0 ? PRODUCER_OK : PRODUCER_UNKNOWN;
+        /* No producer epoch known (new, expired, or removed by retention or truncation):
+         * Kafka 2.5+ accepts any sequence (ProducerAppendInfo.checkSequence, KIP-360). */
+        return PRODUCER_OK;
     if (epoch < e->epoch)
         return PRODUCER_FENCED;
     if (epoch > e->epoch)
@@ -127,25 +128,26 @@ void producer_state_update(struct producer_state *ps, int64_t pid, int16_t epoch
     e->last_timestamp = timestamp;
 }
 
-static void remove_where(struct producer_state *ps, bool (*drop)(struct producer_entry *, int64_t),
-                         int64_t arg)
+static size_t remove_where(struct producer_state *ps,
+                           bool (*drop)(struct producer_entry *, int64_t), int64_t arg)
 {
-    bool changed = false;
+    size_t removed = 0;
     for (size_t i = 0; i < ps->cap; i++) {
         struct producer_entry *e = &ps->slots[i];
         if (e->producer_id >= 0 && drop(e, arg)) {
             e->producer_id = -2; /* mark; rebuilt below */
             ps->count--;
-            changed = true;
+            removed++;
         }
     }
-    if (!changed)
-        return;
+    if (removed == 0)
+        return 0;
     for (size_t i = 0; i < ps->cap; i++)
         if (ps->slots[i].producer_id == -2)
             ps->slots[i].producer_id = -1;
     /* Re-insert everything so probe chains stay intact. */
     rehash(ps, ps->cap);
+    return removed;
 }
 
 static bool truncate_entry(struct producer_entry *e, int64_t offset)
@@ -155,19 +157,24 @@ static bool truncate_entry(struct producer_entry *e, int64_t offset)
     return e->nbatches == 0;
 }
 
+/* cutoff = now - expiration: Kafka expires when now - lastTimestamp >= expiration. */
 static bool expired(struct producer_entry *e, int64_t cutoff)
 {
-    return e->last_timestamp < cutoff;
+    return e->last_timestamp <= cutoff;
 }
 
 void producer_state_truncate(struct producer_state *ps, int64_t offset)
 {
-    remove_where(ps, truncate_entry, offset);
+    (void)remove_where(ps, truncate_entry, offset);
 }
 
-void producer_state_expire(struct producer_state *ps, int64_t cutoff_ms)
+size_t producer_state_remove_expired(struct producer_state *ps, int64_t now_ms,
+                                     int64_t expiration_ms)
 {
-    remove_where(ps, expired, cutoff_ms);
+    if (expiration_ms < 0 || ps->count == 0)
+        return 0;
+    int64_t cutoff = now_ms >= INT64_MIN + expiration_ms ? now_ms - expiration_ms : INT64_MIN;
+    return remove_where(ps, expired, cutoff);
 }
 
 void producer_state_free(struct producer_state *ps)

@@ -42,14 +42,15 @@ enum producer_check {
     PRODUCER_DUPLICATE,    /* already appended: answer with *dup's offsets */
     PRODUCER_OUT_OF_ORDER, /* OUT_OF_ORDER_SEQUENCE_NUMBER */
     PRODUCER_FENCED,       /* older epoch: INVALID_PRODUCER_EPOCH */
-    PRODUCER_UNKNOWN,      /* no state and a non-zero first sequence: UNKNOWN_PRODUCER_ID */
 };
 
 /*
  * Checks a batch from producer `pid` at `epoch` with sequences
  * [first_seq, first_seq + count - 1] (wrapping at INT32_MAX) against the
  * state, as Kafka's ProducerAppendInfo does.  On PRODUCER_DUPLICATE *dup
- * receives the original batch.
+ * receives the original batch.  A producer without state (new, expired, or
+ * whose batches were truncated away) is accepted at any sequence: since
+ * Kafka 2.5 (KIP-360) the broker no longer answers UNKNOWN_PRODUCER_ID.
  */
 enum producer_check producer_state_check(const struct producer_state *ps, int64_t pid,
                                          int16_t epoch, int32_t first_seq, int32_t count,
@@ -64,8 +65,14 @@ void producer_state_update(struct producer_state *ps, int64_t pid, int16_t epoch
  * from the truncated tail are dropped. */
 void producer_state_truncate(struct producer_state *ps, int64_t offset);
 
-/* Removes producers idle since before `cutoff_ms` (producer.id.expiration.ms). */
-void producer_state_expire(struct producer_state *ps, int64_t cutoff_ms);
+/*
+ * Removes producers whose last batch timestamp is expiration_ms or more before
+ * now_ms (Kafka's ProducerStateManager.removeExpiredProducers with
+ * producer.id.expiration.ms, KIP-854); the broker calls it every
+ * producer.id.expiration.check.interval.ms.  Returns the number removed.
+ */
+size_t producer_state_remove_expired(struct producer_state *ps, int64_t now_ms,
+                                     int64_t expiration_ms);
 
 void producer_state_free(struct producer_state *ps);
 

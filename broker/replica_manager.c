@@ -58,7 +58,7 @@ struct replica_manager {
     size_t nflush, cap_flush;
     struct event *flush_ev;
     struct replica_fetchers *fetchers; /* this broker's followers (replica_fetcher.h) */
-    int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms;
+    int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms, last_producer_expiry_ms;
 };
 
 static void part_key(char *buf, size_t len, const char *topic, int32_t index)
@@ -172,26 +172,38 @@ static int64_t parse_long(const char *s, int64_t dflt)
     return (*s && !*end) ? (int64_t)v : dflt;
 }
 
-static const char *topic_value(struct replica_manager *rm, const char *topic, const char *name)
+/* buf: TC_VALUE_BUF bytes the result may borrow. */
+static const char *topic_value_buf(struct replica_manager *rm, const char *topic, const char *name,
+                                   char *buf)
 {
     const struct topic_config_def *d = topic_config_find(name);
     if (!d)
         return NULL;
     const char *override = metadata_image_config(rm->node->image, 2, topic, name);
     int8_t src;
-    return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src);
+    return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src, buf);
 }
+
+/* Every value resolve_config reads is parsed before the next lookup reuses vbuf. */
+#define topic_value(rm, topic, name) topic_value_buf(rm, topic, name, vbuf)
 
 /* Resolves the settings a topic's partitions apply (LogConfig). */
 static void resolve_config(struct replica_manager *rm, const char *topic,
                            struct partition_config *pc)
 {
+    char vbuf[TC_VALUE_BUF];
     memset(pc, 0, sizeof *pc);
     storage_log_config_default(&pc->log);
     pc->log.segment_bytes =
         parse_long(topic_value(rm, topic, "segment.bytes"), pc->log.segment_bytes);
     pc->log.segment_ms = parse_long(topic_value(rm, topic, "segment.ms"), pc->log.segment_ms);
+    pc->log.segment_jitter_ms =
+        parse_long(topic_value(rm, topic, "segment.jitter.ms"), pc->log.segment_jitter_ms);
     pc->log.retention_ms = parse_long(topic_value(rm, topic, "retention.ms"), pc->log.retention_ms);
+    if (pc->log.retention_ms < 0)
+        pc->log.retention_ms = -1; /* Kafka: any negative retention is unlimited */
+    pc->log.file_delete_delay_ms =
+        parse_long(topic_value(rm, topic, "file.delete.delay.ms"), pc->log.file_delete_delay_ms);
     pc->log.retention_bytes =
         parse_long(topic_value(rm, topic, "retention.bytes"), pc->log.retention_bytes);
     pc->log.index_interval_bytes = (int32_t)parse_long(
@@ -219,6 +231,8 @@ static void resolve_config(struct replica_manager *rm, const char *topic,
     pc->timestamp_after_max_ms =
         parse_long(topic_value(rm, topic, "message.timestamp.after.max.ms"), INT64_MAX);
 }
+
+#undef topic_value
 
 static bool hosts(const struct mi_partition *mp, int32_t self)
 {
@@ -601,6 +615,7 @@ struct replica_manager *replica_manager_create(struct node *node)
     event_priority_set(rm->flush_ev, 1);
     int64_t now = clock_wall_ms();
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
+    rm->last_producer_expiry_ms = now;
 
     scan_strays(rm);
     struct metadata_listener ml = {
@@ -696,8 +711,27 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
         int rc = partition_offline(p) ? 0 : storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
+        /* Segments retired by retention are removed file.delete.delay.ms after their
+         * rename to *.deleted (Kafka schedules one delayed task per deletion). */
+        if (!partition_offline(p) && storage_log_pending_deletes(p->log) > 0 &&
+            (rc = storage_log_delete_expired(p->log, now_ms)) < 0)
+            LOG_ERROR("broker", "removing deleted segments of %s-%d failed: %s", p->topic, p->index,
+                      sl_strerror(rc));
     }
     replica_manager_check_storage(rm);
+    if (now_ms - rm->last_producer_expiry_ms >= cfg->producer_id_expiration_check_interval_ms) {
+        /* Kafka's removeExpiredProducers task bounds the state of idle producer ids. */
+        rm->last_producer_expiry_ms = now_ms;
+        it = 0;
+        while (strmap_next(&rm->parts, &it, &k, &v)) {
+            struct partition *p = v;
+            size_t n = producer_state_remove_expired(&p->producers, now_ms,
+                                                     cfg->producer_id_expiration_ms);
+            if (n > 0)
+                LOG_DEBUG("broker", "%s-%d: %zu idle producer id(s) expired", p->topic, p->index,
+                          n);
+        }
+    }
     if (now_ms - rm->last_retention_ms >= cfg->log_retention_check_interval_ms) {
         rm->last_retention_ms = now_ms;
         it = 0;

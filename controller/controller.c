@@ -232,7 +232,9 @@ static void resulting_configs(const struct controller *c, struct arena *a,
             if (strcmp(t->configs[k].name, d->name) == 0)
                 override = t->configs[k].value; /* the last one wins */
         int8_t src;
-        const char *val = topic_config_effective(d, override, ctl_broker_prop, (void *)c, &src);
+        char buf[TC_VALUE_BUF];
+        const char *val =
+            topic_config_effective(d, override, ctl_broker_prop, (void *)c, &src, buf);
         v[i].name = d->name;
         v[i].value = ctl_adup(a, val);
         v[i].source = src;

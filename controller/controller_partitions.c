@@ -133,7 +133,9 @@ static bool unclean_enabled(const struct controller *c, const struct mi_topic *t
     const char *over = metadata_image_config(c->img, MR_RESOURCE_TOPIC, t->name, key);
     const struct topic_config_def *d = topic_config_find(key);
     int8_t src;
-    const char *v = d ? topic_config_effective(d, over, ctl_broker_prop, (void *)c, &src) : over;
+    char buf[TC_VALUE_BUF];
+    const char *v =
+        d ? topic_config_effective(d, over, ctl_broker_prop, (void *)c, &src, buf) : over;
     return v ? strcasecmp(v, "true") == 0 : CTL_DEFAULT_UNCLEAN_LEADER_ELECTION;
 }
 

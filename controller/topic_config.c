@@ -310,21 +310,82 @@ int topic_config_validate(const char *name, const char *value, char *why, size_t
     }
 }
 
+static const struct topic_config_synonym retention_synonyms[] = {
+    {"log.retention.ms", 1, NULL},
+    {"log.retention.minutes", 60000, NULL},
+    {"log.retention.hours", 3600000, "168"},
+};
+static const struct topic_config_synonym roll_synonyms[] = {
+    {"log.roll.ms", 1, NULL},
+    {"log.roll.hours", 3600000, "168"},
+};
+static const struct topic_config_synonym jitter_synonyms[] = {
+    {"log.roll.jitter.ms", 1, NULL},
+    {"log.roll.jitter.hours", 3600000, "0"},
+};
+
+static size_t copy_synonyms(const struct topic_config_synonym *from, size_t n,
+                            struct topic_config_synonym *out)
+{
+    memcpy(out, from, n * sizeof *from);
+    return n;
+}
+
+#define COPY_SYNONYMS(arr, out) copy_synonyms(arr, sizeof arr / sizeof arr[0], out)
+
+size_t topic_config_synonyms(const struct topic_config_def *d,
+                             struct topic_config_synonym out[TC_MAX_SYNONYMS])
+{
+    if (!d || !d->broker_config)
+        return 0;
+    if (strcmp(d->name, "retention.ms") == 0)
+        return COPY_SYNONYMS(retention_synonyms, out);
+    if (strcmp(d->name, "segment.ms") == 0)
+        return COPY_SYNONYMS(roll_synonyms, out);
+    if (strcmp(d->name, "segment.jitter.ms") == 0)
+        return COPY_SYNONYMS(jitter_synonyms, out);
+    out[0] = (struct topic_config_synonym){d->broker_config, 1, d->default_value};
+    return 1;
+}
+
+/* v (a broker value) times scale as a decimal in buf; NULL when v is not a number. */
+static const char *scale_value(const char *v, int64_t scale, char *buf)
+{
+    int64_t x;
+    if (scale == 1 || !parse_i64(v, &x))
+        return scale == 1 ? v : NULL;
+    int64_t r;
+    if (x < 0)
+        r = -1;
+    else if (x > INT64_MAX / scale)
+        r = INT64_MAX;
+    else
+        r = x * scale;
+    snprintf(buf, TC_VALUE_BUF, "%" PRId64, r);
+    return buf;
+}
+
 const char *topic_config_effective(const struct topic_config_def *d, const char *override,
                                    const char *(*lookup)(void *ctx, const char *broker_config,
                                                          int8_t *source),
-                                   void *lookup_ctx, int8_t *source)
+                                   void *lookup_ctx, int8_t *source, char *buf)
 {
     int8_t src = TC_SOURCE_DEFAULT;
     const char *v = NULL;
     if (override) {
         src = TC_SOURCE_DYNAMIC_TOPIC;
         v = override;
-    } else if (lookup && d->broker_config) {
-        int8_t bsrc = TC_SOURCE_STATIC_BROKER;
-        v = lookup(lookup_ctx, d->broker_config, &bsrc);
-        if (v)
-            src = bsrc;
+    } else if (lookup) {
+        struct topic_config_synonym syn[TC_MAX_SYNONYMS];
+        size_t ns = topic_config_synonyms(d, syn);
+        for (size_t i = 0; i < ns && !v; i++) {
+            int8_t bsrc = TC_SOURCE_STATIC_BROKER;
+            const char *bv = lookup(lookup_ctx, syn[i].broker_config, &bsrc);
+            if (bv)
+                v = scale_value(bv, syn[i].scale, buf);
+            if (v)
+                src = bsrc;
+        }
     }
     if (!v) {
         v = d->default_value;

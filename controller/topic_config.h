@@ -62,17 +62,47 @@ const struct topic_config_def *topic_config_at(size_t i);
 int topic_config_validate(const char *name, const char *value, char *why, size_t whylen);
 
 /*
+ * One broker property a topic config defaults from, in Kafka's precedence
+ * order (KafkaConfig's logRetentionTimeMillis and logRollTimeMillis):
+ * retention.ms from log.retention.ms, then log.retention.minutes, then
+ * log.retention.hours; segment.ms from log.roll.ms, then log.roll.hours;
+ * segment.jitter.ms from log.roll.jitter.ms, then log.roll.jitter.hours.
+ * scale converts the broker value to the topic unit (60000 for minutes);
+ * a negative scaled value becomes -1 (Kafka: unlimited retention).
+ * default_value is the broker property's own default, NULL when it has none.
+ */
+struct topic_config_synonym {
+    const char *broker_config;
+    int64_t scale;
+    const char *default_value;
+};
+
+/*
+ * The broker synonyms of `d`, highest precedence first, copied into out;
+ * returns their number (0 when d has no broker property).  Topic configs
+ * without a unit conversion have one synonym, d->broker_config, with scale 1
+ * and d->default_value.
+ */
+#define TC_MAX_SYNONYMS 3
+size_t topic_config_synonyms(const struct topic_config_def *d,
+                             struct topic_config_synonym out[TC_MAX_SYNONYMS]);
+
+/* Room for any scaled value topic_config_effective writes. */
+#define TC_VALUE_BUF 32
+
+/*
  * The effective value of topic config `d`: `override` (the topic's own value)
- * when not NULL, else the broker property d->broker_config as returned by
- * `lookup` (which may be NULL; it returns the broker's effective value or
- * NULL when unset, and sets *source to TC_SOURCE_STATIC_BROKER,
- * TC_SOURCE_DYNAMIC_BROKER or TC_SOURCE_DYNAMIC_DEFAULT_BROKER), else Kafka's
- * default.  *source receives the ConfigSource that supplied the value.  The
- * result borrows from override, the lookup or the static table.
+ * when not NULL, else the first of its broker synonyms (above) that `lookup`
+ * returns (lookup may be NULL; it returns the broker's value or NULL when
+ * unset, and sets *source to TC_SOURCE_STATIC_BROKER, TC_SOURCE_DYNAMIC_BROKER
+ * or TC_SOURCE_DYNAMIC_DEFAULT_BROKER), converted to the topic's unit, else
+ * Kafka's default.  *source receives the ConfigSource that supplied the value.
+ * The result borrows from override, the lookup, the static table or buf (a
+ * caller's buffer of TC_VALUE_BUF bytes, used for converted values).
  */
 const char *topic_config_effective(const struct topic_config_def *d, const char *override,
                                    const char *(*lookup)(void *ctx, const char *broker_config,
                                                          int8_t *source),
-                                   void *lookup_ctx, int8_t *source);
+                                   void *lookup_ctx, int8_t *source, char *buf);
 
 #endif

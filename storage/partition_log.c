@@ -11,7 +11,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -37,12 +39,64 @@ struct storage_log {
     bool dir_dirty;        /* segment files created or removed since the last dir fsync */
     bool io_failed;        /* a write, sync or file operation failed: the log is offline */
     uint64_t generation;   /* bumped by truncation: flush jobs started before do not count */
+    uint64_t (*random)(void *ctx); /* roll jitter source (storage_log_set_random) */
+    void *random_ctx;
+    uint64_t rng;                   /* state of the default source */
+    struct pending_delete *pending; /* segments renamed *.deleted, oldest first */
+    size_t npending, cappending;
+    int64_t last_now_ms; /* the latest now_ms the log was given, -1 before any */
+};
+
+/* xorshift64*: the default jitter source; quality only needs to spread rolls. */
+static uint64_t default_random(void *ctx)
+{
+    uint64_t *x = ctx;
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static void seed_random(struct storage_log *l)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)l;
+    l->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+    l->random = default_random;
+    l->random_ctx = &l->rng;
+}
+
+void storage_log_set_random(struct storage_log *l, uint64_t (*fn)(void *ctx), void *ctx)
+{
+    if (fn == NULL) {
+        seed_random(l);
+        return;
+    }
+    l->random = fn;
+    l->random_ctx = ctx;
+}
+
+int64_t storage_log_roll_jitter(const struct storage_log_config *c, uint64_t r)
+{
+    if (c->segment_jitter_ms <= 0)
+        return 0;
+    int64_t bound = c->segment_jitter_ms < c->segment_ms ? c->segment_jitter_ms : c->segment_ms;
+    return (int64_t)(r % (uint64_t)bound);
+}
+
+/* A segment out of the log whose renamed files go at due_ms (-1: not yet known). */
+struct pending_delete {
+    struct storage_segment *s;
+    int64_t due_ms;
 };
 
 void storage_log_config_default(struct storage_log_config *c)
 {
     c->segment_bytes = 1024LL * 1024 * 1024;
     c->segment_ms = 7LL * 24 * 3600 * 1000;
+    c->segment_jitter_ms = 0;
+    c->file_delete_delay_ms = 60000;
     c->retention_ms = 7LL * 24 * 3600 * 1000;
     c->retention_bytes = -1;
     c->index_interval_bytes = 4096;
@@ -55,8 +109,8 @@ void storage_log_config_default(struct storage_log_config *c)
 int storage_log_config_validate(const struct storage_log_config *c)
 {
     if (c->segment_bytes < 14 || c->segment_bytes > INT32_MAX || c->segment_ms < 1 ||
-        c->index_interval_bytes < 0 || c->max_index_bytes < STORAGE_TIME_ENTRY_SIZE ||
-        c->flush_interval_messages < 1)
+        c->segment_jitter_ms < 0 || c->file_delete_delay_ms < 0 || c->index_interval_bytes < 0 ||
+        c->max_index_bytes < STORAGE_TIME_ENTRY_SIZE || c->flush_interval_messages < 1)
         return SL_EINVAL;
     return 0;
 }
@@ -139,13 +193,76 @@ static int delete_tail(struct storage_log *l, size_t from)
     return rc;
 }
 
+/*
+ * Takes a segment out of the log for good.  With file_delete_delay_ms > 0 its
+ * files are renamed *.deleted and removed later by sweep_deleted (Kafka's
+ * LocalLog.deleteSegmentFiles with asyncDelete); readers holding its
+ * descriptor keep working meanwhile.
+ */
+static int retire_segment(struct storage_log *l, struct storage_segment *s)
+{
+    if (l->cfg.file_delete_delay_ms <= 0)
+        return storage_segment_delete(s);
+    int rc = storage_segment_rename_deleted(s);
+    if (l->npending == l->cappending) {
+        l->cappending = l->cappending ? l->cappending * 2 : 8;
+        l->pending = xrealloc(l->pending, l->cappending * sizeof *l->pending);
+    }
+    int64_t due = l->last_now_ms >= 0 && l->last_now_ms <= INT64_MAX - l->cfg.file_delete_delay_ms
+                      ? l->last_now_ms + l->cfg.file_delete_delay_ms
+                      : -1;
+    l->pending[l->npending++] = (struct pending_delete){s, due};
+    return rc;
+}
+
+/* Removes the renamed files of retired segments whose delay has passed. */
+static int sweep_deleted(struct storage_log *l, int64_t now_ms)
+{
+    l->last_now_ms = now_ms;
+    int rc = 0;
+    size_t keep = 0;
+    for (size_t i = 0; i < l->npending; i++) {
+        struct pending_delete *p = &l->pending[i];
+        if (p->due_ms < 0)
+            p->due_ms = now_ms <= INT64_MAX - l->cfg.file_delete_delay_ms
+                            ? now_ms + l->cfg.file_delete_delay_ms
+                            : INT64_MAX;
+        if (p->due_ms <= now_ms) {
+            if (storage_segment_delete(p->s) != 0)
+                rc = SL_EIO;
+            l->dir_dirty = true;
+        } else {
+            l->pending[keep++] = *p;
+        }
+    }
+    l->npending = keep;
+    return rc;
+}
+
+int storage_log_delete_expired(struct storage_log *l, int64_t now_ms)
+{
+    if (l->npending == 0) {
+        l->last_now_ms = now_ms;
+        return 0;
+    }
+    int rc = sweep_deleted(l, now_ms);
+    if (rc != 0)
+        storage_log_mark_failed(l);
+    return rc;
+}
+
+int storage_log_pending_deletes(const struct storage_log *l)
+{
+    return (int)l->npending;
+}
+
 /* Removes the first n segments. */
 static int delete_head(struct storage_log *l, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         l->size_bytes -= l->segs[i]->size;
-        if (storage_segment_delete(l->segs[i]) != 0)
+        if (retire_segment(l, l->segs[i]) != 0)
             rc = SL_EIO;
     }
     memmove(l->segs, l->segs + n, (l->nseg - n) * sizeof *l->segs);
@@ -213,6 +330,7 @@ struct dir_listing {
     char **orphans; /* index files checked against logs later */
     int64_t *orphan_bases;
     size_t norph, caporph;
+    size_t removed_deleted; /* leftover *.deleted files removed */
 };
 
 static void listing_free(struct dir_listing *d)
@@ -235,6 +353,18 @@ static int list_dir(const char *dir, struct dir_listing *d)
     struct dirent *de;
     while ((de = readdir(dh)) != NULL) {
         int64_t base;
+        size_t nl = strlen(de->d_name), sl = strlen(STORAGE_DELETED_SUFFIX);
+        if (nl > sl && strcmp(de->d_name + nl - sl, STORAGE_DELETED_SUFFIX) == 0) {
+            /* Left by a delayed delete that the previous run did not finish (Kafka's
+             * LogLoader removes *.deleted files on load). */
+            char *p = xasprintf("%s/%s", dir, de->d_name);
+            if (unlink(p) != 0 && errno != ENOENT)
+                LOG_WARN("storage", "cannot remove %s: %s", p, strerror(errno));
+            else
+                d->removed_deleted++;
+            free(p);
+            continue;
+        }
         if (parse_segment_name(de->d_name, ".log", &base)) {
             if (d->nlogs == d->caplogs) {
                 d->caplogs = d->caplogs ? d->caplogs * 2 : 16;
@@ -331,6 +461,10 @@ static int recover_segments(struct storage_log *l, const struct dir_listing *d, 
 
 static void free_log(struct storage_log *l)
 {
+    /* Files still waiting for their delay stay *.deleted; the next open removes them. */
+    for (size_t i = 0; i < l->npending; i++)
+        storage_segment_close(l->pending[i].s);
+    free(l->pending);
     for (size_t i = 0; i < l->nseg; i++)
         storage_segment_close(l->segs[i]);
     free(l->segs);
@@ -353,6 +487,8 @@ int storage_log_open(const char *dir, const struct storage_log_config *cfg, int6
     l->cfg = *cfg;
     storage_segment_params_from(&l->sp, cfg);
     l->last_flush_ms = -1;
+    l->last_now_ms = -1;
+    seed_random(l);
 
     char *marker = xasprintf("%s/%s", dir, CLEAN_MARKER);
     bool clean = access(marker, F_OK) == 0;
@@ -370,6 +506,10 @@ int storage_log_open(const char *dir, const struct storage_log_config *cfg, int6
     if (rc != 0) {
         free_log(l);
         return rc;
+    }
+    if (d.removed_deleted > 0) {
+        LOG_INFO("storage", "%s: removed %zu leftover *.deleted file(s)", dir, d.removed_deleted);
+        l->dir_dirty = true;
     }
     for (size_t i = 0; i < d.norph; i++) {
         if (!has_log(&d, d.orphan_bases[i])) {
@@ -496,7 +636,7 @@ int storage_log_set_config(struct storage_log *l, const struct storage_log_confi
 /* ---- append ---- */
 
 /* Kafka's LogSegment.shouldRoll. */
-static bool should_roll(const struct storage_log *l, const struct storage_segment *s, size_t len,
+static bool should_roll(struct storage_log *l, struct storage_segment *s, size_t len,
                         int64_t last_offset, int64_t max_ts_in, int64_t now_ms)
 {
     if (storage_index_full(&s->oidx) || storage_index_full(&s->tidx))
@@ -512,7 +652,9 @@ static bool should_roll(const struct storage_log *l, const struct storage_segmen
         waited = max_ts_in - s->first_ts;
     else
         waited = s->created_ms >= 0 ? now_ms - s->created_ms : 0;
-    return waited > l->cfg.segment_ms;
+    if (s->roll_jitter_ms < 0)
+        s->roll_jitter_ms = storage_log_roll_jitter(&l->cfg, l->random(l->random_ctx));
+    return waited > l->cfg.segment_ms - s->roll_jitter_ms;
 }
 
 static int roll(struct storage_log *l, int64_t base)
@@ -538,6 +680,11 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
         return SL_EINVAL;
     if (refuse_offline(l, "append"))
         return SL_EIO;
+    if (l->npending > 0 && sweep_deleted(l, now_ms) != 0) {
+        storage_log_mark_failed(l);
+        return SL_EIO;
+    }
+    l->last_now_ms = now_ms;
     size_t off = 0;
     int64_t expect = leo, max_ts_in = -1;
     while (off < len) {
@@ -861,6 +1008,8 @@ int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, i
     if (deleted != NULL)
         *deleted = 0;
     if (refuse_offline(l, "retention"))
+        return SL_EIO;
+    if (storage_log_delete_expired(l, now_ms) != 0)
         return SL_EIO;
     if (l->cfg.retention_ms >= 0) {
         while (below(l, n, max_offset) &&

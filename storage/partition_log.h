@@ -18,6 +18,8 @@
 struct storage_log_config {
     int64_t segment_bytes;           /* log.segment.bytes, default 1 GiB */
     int64_t segment_ms;              /* log.roll.ms, default 7 days */
+    int64_t segment_jitter_ms;       /* log.roll.jitter.ms, default 0: each segment rolls
+                                        up to this much earlier (random, per segment) */
     int64_t retention_ms;            /* log.retention.ms, default 7 days, -1 = infinite */
     int64_t retention_bytes;         /* log.retention.bytes, default -1 */
     int32_t index_interval_bytes;    /* log.index.interval.bytes, default 4096 */
@@ -25,11 +27,20 @@ struct storage_log_config {
     int64_t flush_interval_messages; /* log.flush.interval.messages, default INT64_MAX
                                         (background flush only); 1 = fsync every append */
     int64_t flush_interval_ms;       /* log.flush.interval.ms, default -1 = not time-based */
+    int64_t file_delete_delay_ms;    /* log.segment.delete.delay.ms, default 60000: deleted
+                                        segments stay renamed *.deleted this long */
     bool preallocate;                /* log.preallocate, default false */
 };
 
 /* Fills c with Kafka's defaults (listed above). */
 void storage_log_config_default(struct storage_log_config *c);
+
+/*
+ * The roll jitter of one segment, as Kafka's LogConfig.randomSegmentJitter:
+ * 0 when segment_jitter_ms is 0, else r modulo min(segment_jitter_ms,
+ * segment_ms), so in [0, min(segment_jitter_ms, segment_ms)).
+ */
+int64_t storage_log_roll_jitter(const struct storage_log_config *c, uint64_t r);
 
 /*
  * Checks ranges: segment_bytes in [14, INT32_MAX] (Kafka's int config),
@@ -57,7 +68,8 @@ struct storage_log;
  *  - trusted segments still get their indexes sanity-checked (size, order,
  *    bounds) and the batches after their last index entry validated; a
  *    failure there falls back to the full scan above;
- *  - stray index files without a .log are removed.
+ *  - stray index files without a .log are removed, and so are *.deleted
+ *    files a delayed delete left behind (storage_log_delete_expired).
  * Recovered data is fsynced, so the recovery point after open is the LEO.
  * The log start offset starts at the first segment's base offset; a broker
  * that persists a higher one (log-start-offset checkpoint, DeleteRecords)
@@ -78,6 +90,11 @@ int storage_log_delete(struct storage_log *l);
 /* Replaces the configuration (AlterConfigs); takes effect on the next append
  * or retention pass.  Returns 0 or SL_EINVAL (config unchanged). */
 int storage_log_set_config(struct storage_log *l, const struct storage_log_config *cfg);
+
+/* Replaces the random source segment roll jitter is drawn from (tests make it
+ * deterministic); by default each log has its own generator seeded from the
+ * system.  fn(ctx) is called once per segment, when its roll age is first checked. */
+void storage_log_set_random(struct storage_log *l, uint64_t (*fn)(void *ctx), void *ctx);
 
 const char *storage_log_dir(const struct storage_log *l);
 int64_t storage_log_start_offset(const struct storage_log *l);
@@ -108,7 +125,8 @@ void storage_log_mark_failed(struct storage_log *l);
  * buffer is not whole batches or the offsets do not fit.
  *
  * Rolls the active segment first when it is non-empty and the new data would
- * take it past segment_bytes, or it is older than segment_ms (measured, as
+ * take it past segment_bytes, or it is older than segment_ms minus the
+ * segment's random roll jitter (storage_log_roll_jitter; measured, as
  * Kafka does, from the first batch's max timestamp to the newest max timestamp
  * appended, or from the first append's now_ms when batches carry no
  * timestamp), or an index is full, or the offsets no longer fit a 32-bit
@@ -212,6 +230,8 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset);
  * retention_ms before now_ms, then oldest segments while the log stays larger
  * than retention_bytes without them (Kafka's deleteRetentionMsBreachedSegments
  * and deleteRetentionSizeBreachedSegments), and advances the log start offset.
+ * Their files are renamed *.deleted and removed file_delete_delay_ms later
+ * (storage_log_delete_expired).
  * *deleted (may be NULL) gets the number of segments removed.  Returns 0 or SL_EIO.
  */
 int storage_log_enforce_retention(struct storage_log *l, int64_t now_ms, int *deleted);
@@ -221,6 +241,21 @@ int storage_log_enforce_retention(struct storage_log *l, int64_t now_ms, int *de
  * UnifiedLog.deletableSegments).  storage_log_enforce_retention passes INT64_MAX. */
 int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, int64_t max_offset,
                                         int *deleted);
+
+/*
+ * Segments leave the log (retention, start offset, full truncation) as Kafka's
+ * asynchronous delete does: their files are renamed <name>.deleted at once, so
+ * no read or reopen sees them, and removed file_delete_delay_ms later (0:
+ * removed at once).  This removes those whose delay has passed; appends and
+ * retention passes do it too, and the broker calls it from its periodic tick.
+ * The delay counts from the latest now_ms the log was given before the rename.
+ * Files still pending at close stay and are removed by the next open.
+ * Returns 0 or SL_EIO (the log goes offline).
+ */
+int storage_log_delete_expired(struct storage_log *l, int64_t now_ms);
+
+/* Number of retired segments whose *.deleted files are still waiting. */
+int storage_log_pending_deletes(const struct storage_log *l);
 
 /* Raises the log start offset to `offset` (DeleteRecords, KIP-107) and deletes
  * segments wholly below it (never the active one).  Lower values are ignored.

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -279,6 +280,7 @@ int storage_segment_open(const char *dir, int64_t base, const struct storage_seg
     s->oidx.fd = -1;
     s->tidx.fd = -1;
     s->created_ms = -1;
+    s->roll_jitter_ms = -1;
     s->limit = INT64_MAX;
     s->params = p;
     reset_state(s);
@@ -335,6 +337,32 @@ void storage_segment_close(struct storage_segment *s)
         storage_index_close(&s->tidx);
     free(s->log_path);
     free(s);
+}
+
+/* Renames *path to *path + ".deleted" and keeps the new name in *path. */
+static int rename_deleted(char **path)
+{
+    if (*path == NULL)
+        return 0;
+    char *to = xasprintf("%s%s", *path, STORAGE_DELETED_SUFFIX);
+    if (rename(*path, to) != 0 && errno != ENOENT) {
+        LOG_ERROR("storage", "cannot rename %s: %s", *path, strerror(errno));
+        free(to);
+        return SL_EIO;
+    }
+    free(*path);
+    *path = to;
+    return 0;
+}
+
+int storage_segment_rename_deleted(struct storage_segment *s)
+{
+    int rc = rename_deleted(&s->log_path);
+    if (rename_deleted(&s->oidx.path) != 0)
+        rc = SL_EIO;
+    if (rename_deleted(&s->tidx.path) != 0)
+        rc = SL_EIO;
+    return rc;
 }
 
 int storage_segment_delete(struct storage_segment *s)

@@ -29,14 +29,16 @@ struct storage_segment {
     struct storage_index oidx;
     struct storage_index tidx;
     int64_t bytes_since_index;
-    int64_t max_ts;        /* largest batch max timestamp, -1 when none */
-    int64_t max_ts_offset; /* last offset of the first batch carrying max_ts, -1 when none */
-    int64_t first_ts;      /* max timestamp of the first batch, -1 when none */
-    int64_t created_ms;    /* now_ms of the first append since open, -1 before */
-    bool dirty;            /* .log written since the last fdatasync */
-    bool index_missing;    /* an index file did not exist when the segment was opened */
-    int64_t limit;         /* offsets must stay below this (the next segment's base) when
-                              loading or recovering; INT64_MAX for the last segment */
+    int64_t max_ts;         /* largest batch max timestamp, -1 when none */
+    int64_t max_ts_offset;  /* last offset of the first batch carrying max_ts, -1 when none */
+    int64_t first_ts;       /* max timestamp of the first batch, -1 when none */
+    int64_t created_ms;     /* now_ms of the first append since open, -1 before */
+    int64_t roll_jitter_ms; /* this segment's share of segment_jitter_ms (Kafka's
+                               LogSegment.rollJitterMs), -1 until first needed */
+    bool dirty;             /* .log written since the last fdatasync */
+    bool index_missing;     /* an index file did not exist when the segment was opened */
+    int64_t limit;          /* offsets must stay below this (the next segment's base) when
+                               loading or recovering; INT64_MAX for the last segment */
     const struct storage_segment_params *params; /* the log's, for index repairs */
 };
 
@@ -137,6 +139,17 @@ int64_t storage_segment_largest_ts(const struct storage_segment *s);
 
 /* Closes the files and frees the segment (NULL is fine). */
 void storage_segment_close(struct storage_segment *s);
+
+/* Suffix of segment files waiting for deletion (Kafka's LogFileUtils.DELETED_FILE_SUFFIX). */
+#define STORAGE_DELETED_SUFFIX ".deleted"
+
+/*
+ * Renames the three files to <name>.deleted (Kafka's LogSegment.changeFileSuffixes
+ * before an asynchronous delete); the descriptors stay open and the segment
+ * keeps the new paths, so storage_segment_delete removes the renamed files.
+ * Missing index files are skipped.  0 or SL_EIO (some files may be renamed).
+ */
+int storage_segment_rename_deleted(struct storage_segment *s);
 
 /* Closes and removes the three files, then frees the segment.  0 or SL_EIO. */
 int storage_segment_delete(struct storage_segment *s);

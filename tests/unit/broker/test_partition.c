@@ -124,15 +124,19 @@ START_TEST(test_idempotent_duplicate_and_gap)
     ck_assert(dup);
     ck_assert_int_eq(partition_leo(p), 8);
     append(p, 1, 42, 10, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, NULL);
-    append(p, 1, 43, 5, KERR_UNKNOWN_PRODUCER_ID, NULL);
+    /* A producer without state starts at any sequence (Kafka 2.5+, KIP-360). */
+    ck_assert_int_eq(append(p, 1, 43, 5, KERR_NONE, &dup), 8);
+    ck_assert(!dup);
     partition_close(p);
 
     /* Producer state is rebuilt from the log on reopen. */
     p = open_leader(-1);
     ck_assert_int_eq(append(p, 4, 42, 4, KERR_NONE, &dup), 4);
     ck_assert(dup);
-    ck_assert_int_eq(append(p, 2, 42, 8, KERR_NONE, &dup), 8);
+    ck_assert_int_eq(append(p, 2, 42, 8, KERR_NONE, &dup), 9);
     ck_assert(!dup);
+    ck_assert_int_eq(append(p, 1, 43, 5, KERR_NONE, &dup), 8); /* 43's retry */
+    ck_assert(dup);
     partition_close(p);
 }
 END_TEST

@@ -631,13 +631,19 @@ static const struct honoured honoured_keys[] = {
     {"replica.high.watermark.checkpoint.interval.ms", "broker/replica_manager.c",
      "replica_high_watermark_checkpoint_interval_ms"},
     /* Topic-config defaults: replica_manager resolves the topic name, whose broker
-     * synonym is the key (controller/topic_config.c, broker_config_topic_default). */
+     * synonyms are the keys (controller/topic_config.c, in Kafka's precedence). */
     {"log.segment.bytes", "broker/replica_manager.c", "\"segment.bytes\""},
     {"log.roll.ms", "broker/replica_manager.c", "\"segment.ms\""},
-    {"log.roll.hours", "broker/broker_config.c", "\"log.roll.hours\", NULL"},
+    {"log.roll.hours", "controller/topic_config.c", "{\"log.roll.hours\", 3600000"},
+    {"log.roll.jitter.ms", "controller/topic_config.c", "{\"log.roll.jitter.ms\", 1"},
+    {"log.roll.jitter.hours", "controller/topic_config.c", "{\"log.roll.jitter.hours\", 3600000"},
+    {"log.segment.delete.delay.ms", "controller/topic_config.c", "\"log.segment.delete.delay.ms\""},
+    {"producer.id.expiration.ms", "broker/replica_manager.c", "producer_id_expiration_ms"},
+    {"producer.id.expiration.check.interval.ms", "broker/replica_manager.c",
+     "producer_id_expiration_check_interval_ms"},
     {"log.retention.ms", "broker/replica_manager.c", "\"retention.ms\""},
-    {"log.retention.minutes", "broker/broker_config.c", "{\"log.retention.minutes\""},
-    {"log.retention.hours", "broker/broker_config.c", "\"log.retention.hours\"}"},
+    {"log.retention.minutes", "controller/topic_config.c", "{\"log.retention.minutes\", 60000"},
+    {"log.retention.hours", "controller/topic_config.c", "{\"log.retention.hours\", 3600000"},
     {"log.retention.bytes", "broker/replica_manager.c", "\"retention.bytes\""},
     {"log.retention.check.interval.ms", "broker/replica_manager.c",
      "log_retention_check_interval_ms"},
@@ -697,10 +703,8 @@ static const char *const default_only_keys[][2] = {
     {"num.replica.fetchers", "num.replica.fetchers=2"},
     {"controller.quorum.append.linger.ms", "controller.quorum.append.linger.ms=5"},
     {"log.flush.scheduler.interval.ms", "log.flush.scheduler.interval.ms=500"},
-    {"log.segment.delete.delay.ms", "log.segment.delete.delay.ms=0"},
     {"compression.type", "compression.type=zstd"},
     {"transaction.state.log.replication.factor", "transaction.state.log.replication.factor=3"},
-    {"producer.id.expiration.ms", "producer.id.expiration.ms=1000"},
 };
 
 static bool file_has(const char *rel, const char *token)
@@ -763,29 +767,6 @@ START_TEST(test_every_key_honoured_or_refused)
 END_TEST
 
 /* Coarser retention and roll keys reach the topic defaults (Kafka's LogConfig). */
-START_TEST(test_topic_default_synonyms)
-{
-    struct broker_config c;
-    char err[512] = "";
-    enum prop_source src;
-    char *a[] = {"log.retention.hours=2", "log.roll.hours=3"};
-    ck_assert_int_eq(load_ov(&c, a, 2, err, sizeof err), 0);
-    ck_assert_str_eq(broker_config_topic_default(&c, "log.retention.ms", &src), "7200000");
-    ck_assert_int_eq(src, PROP_SRC_OVERRIDE);
-    ck_assert_str_eq(broker_config_topic_default(&c, "log.roll.ms", &src), "10800000");
-    ck_assert_ptr_null(broker_config_topic_default(&c, "log.segment.bytes", &src));
-    broker_config_free(&c);
-    char *b[] = {"log.retention.minutes=3", "log.retention.hours=2"};
-    ck_assert_int_eq(load_ov(&c, b, 2, err, sizeof err), 0);
-    ck_assert_str_eq(broker_config_topic_default(&c, "log.retention.ms", &src), "180000");
-    broker_config_free(&c);
-    ck_assert_int_eq(load_ov(&c, NULL, 0, err, sizeof err), 0);
-    ck_assert_ptr_null(broker_config_topic_default(&c, "log.retention.ms", &src));
-    ck_assert_ptr_null(broker_config_topic_default(&c, "log.roll.ms", &src));
-    broker_config_free(&c);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("broker_config");
@@ -804,7 +785,6 @@ static Suite *suite(void)
     tcase_add_test(tc, test_table_consistency);
     tcase_add_test(tc, test_example_config_loads);
     tcase_add_test(tc, test_every_key_honoured_or_refused);
-    tcase_add_test(tc, test_topic_default_synonyms);
     suite_add_tcase(s, tc);
     return s;
 }

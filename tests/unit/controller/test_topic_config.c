@@ -115,19 +115,90 @@ static const char *lookup(void *ctx, const char *key, int8_t *source)
 START_TEST(effective_values)
 {
     int8_t src;
+    char vb[TC_VALUE_BUF];
     const struct topic_config_def *d = topic_config_find("retention.ms");
-    ck_assert_str_eq(topic_config_effective(d, "5", lookup, NULL, &src), "5");
+    ck_assert_str_eq(topic_config_effective(d, "5", lookup, NULL, &src, vb), "5");
     ck_assert_int_eq(src, TC_SOURCE_DYNAMIC_TOPIC);
-    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src), "3600000");
+    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src, vb), "3600000");
     ck_assert_int_eq(src, TC_SOURCE_STATIC_BROKER);
-    ck_assert_str_eq(topic_config_effective(d, NULL, NULL, NULL, &src), "604800000");
+    ck_assert_str_eq(topic_config_effective(d, NULL, NULL, NULL, &src, vb), "604800000");
     ck_assert_int_eq(src, TC_SOURCE_DEFAULT);
     d = topic_config_find("segment.bytes");
-    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src), "2097152");
+    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src, vb), "2097152");
     ck_assert_int_eq(src, TC_SOURCE_DYNAMIC_DEFAULT_BROKER);
     d = topic_config_find("cleanup.policy");
-    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src), "delete");
+    ck_assert_str_eq(topic_config_effective(d, NULL, lookup, NULL, &src, vb), "delete");
     ck_assert_int_eq(src, TC_SOURCE_DEFAULT);
+}
+END_TEST
+
+/* A broker configuration given as "key=value" pairs, all static. */
+struct fake_broker {
+    const char *kv[6][2];
+};
+
+static const char *fake_lookup(void *ctx, const char *key, int8_t *source)
+{
+    const struct fake_broker *b = ctx;
+    for (int i = 0; i < 6 && b->kv[i][0]; i++)
+        if (strcmp(b->kv[i][0], key) == 0) {
+            *source = TC_SOURCE_STATIC_BROKER;
+            return b->kv[i][1];
+        }
+    return NULL;
+}
+
+static const char *eff(const char *name, struct fake_broker *b, int8_t *src, char *vb)
+{
+    return topic_config_effective(topic_config_find(name), NULL, fake_lookup, b, src, vb);
+}
+
+/* Kafka's KafkaConfig.logRetentionTimeMillis / logRollTimeMillis precedence. */
+START_TEST(broker_time_precedence)
+{
+    int8_t src;
+    char vb[TC_VALUE_BUF];
+    struct fake_broker none = {{{NULL, NULL}}};
+    ck_assert_str_eq(eff("retention.ms", &none, &src, vb), "604800000");
+    ck_assert_int_eq(src, TC_SOURCE_DEFAULT);
+    struct fake_broker hours = {{{"log.retention.hours", "2"}}};
+    ck_assert_str_eq(eff("retention.ms", &hours, &src, vb), "7200000");
+    ck_assert_int_eq(src, TC_SOURCE_STATIC_BROKER);
+    struct fake_broker minutes = {{{"log.retention.hours", "2"}, {"log.retention.minutes", "1"}}};
+    ck_assert_str_eq(eff("retention.ms", &minutes, &src, vb), "60000");
+    ck_assert_int_eq(src, TC_SOURCE_STATIC_BROKER);
+    struct fake_broker ms = {
+        {{"log.retention.hours", "2"}, {"log.retention.minutes", "1"}, {"log.retention.ms", "5"}}};
+    ck_assert_str_eq(eff("retention.ms", &ms, &src, vb), "5");
+    struct fake_broker unl_h = {{{"log.retention.hours", "-1"}}};
+    ck_assert_str_eq(eff("retention.ms", &unl_h, &src, vb), "-1");
+    struct fake_broker unl_m = {{{"log.retention.minutes", "-1"}, {"log.retention.hours", "5"}}};
+    ck_assert_str_eq(eff("retention.ms", &unl_m, &src, vb), "-1");
+    struct fake_broker unl_ms = {{{"log.retention.ms", "-1"}, {"log.retention.minutes", "3"}}};
+    ck_assert_str_eq(eff("retention.ms", &unl_ms, &src, vb), "-1");
+
+    ck_assert_str_eq(eff("segment.ms", &none, &src, vb), "604800000");
+    struct fake_broker roll_h = {{{"log.roll.hours", "3"}}};
+    ck_assert_str_eq(eff("segment.ms", &roll_h, &src, vb), "10800000");
+    ck_assert_int_eq(src, TC_SOURCE_STATIC_BROKER);
+    struct fake_broker roll_ms = {{{"log.roll.hours", "3"}, {"log.roll.ms", "1000"}}};
+    ck_assert_str_eq(eff("segment.ms", &roll_ms, &src, vb), "1000");
+
+    ck_assert_str_eq(eff("segment.jitter.ms", &none, &src, vb), "0");
+    ck_assert_int_eq(src, TC_SOURCE_DEFAULT);
+    struct fake_broker jit_h = {{{"log.roll.jitter.hours", "1"}}};
+    ck_assert_str_eq(eff("segment.jitter.ms", &jit_h, &src, vb), "3600000");
+    struct fake_broker jit_ms = {{{"log.roll.jitter.hours", "1"}, {"log.roll.jitter.ms", "7"}}};
+    ck_assert_str_eq(eff("segment.jitter.ms", &jit_ms, &src, vb), "7");
+
+    /* The synonyms DescribeConfigs lists, highest precedence first. */
+    struct topic_config_synonym syn[TC_MAX_SYNONYMS];
+    ck_assert_uint_eq(topic_config_synonyms(topic_config_find("retention.ms"), syn), 3);
+    ck_assert_str_eq(syn[0].broker_config, "log.retention.ms");
+    ck_assert_str_eq(syn[2].broker_config, "log.retention.hours");
+    ck_assert_str_eq(syn[2].default_value, "168");
+    ck_assert_uint_eq(topic_config_synonyms(topic_config_find("file.delete.delay.ms"), syn), 1);
+    ck_assert_str_eq(syn[0].broker_config, "log.segment.delete.delay.ms");
 }
 END_TEST
 
@@ -138,6 +209,7 @@ int main(void)
     tcase_add_test(tc, table_sorted_and_findable);
     tcase_add_test(tc, validation);
     tcase_add_test(tc, effective_values);
+    tcase_add_test(tc, broker_time_precedence);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -345,6 +345,61 @@ START_TEST(test_roll_by_time)
 }
 END_TEST
 
+/* Kafka's LogConfig.randomSegmentJitter: [0, min(jitter, segment.ms)). */
+START_TEST(test_roll_jitter_range)
+{
+    struct storage_log_config c;
+    storage_log_config_default(&c);
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 12345), 0); /* no jitter by default */
+    c.segment_ms = 1000;
+    c.segment_jitter_ms = 300;
+    const uint64_t rs[] = {0, 1, 299, 300, 301, 999, UINT64_MAX, UINT64_MAX / 3, 1ULL << 63};
+    for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) {
+        int64_t j = storage_log_roll_jitter(&c, rs[i]);
+        ck_assert_int_ge(j, 0);
+        ck_assert_int_lt(j, 300);
+    }
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 299), 299);
+    ck_assert_int_eq(storage_log_roll_jitter(&c, 300), 0);
+    /* A jitter larger than segment.ms is capped by it. */
+    c.segment_jitter_ms = 5000;
+    for (uint64_t r = 0; r < 3000; r += 7)
+        ck_assert_int_lt(storage_log_roll_jitter(&c, r), 1000);
+    c.segment_jitter_ms = -1;
+    ck_assert_int_eq(storage_log_config_validate(&c), SL_EINVAL);
+}
+END_TEST
+
+static uint64_t fixed_random(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
+/* Each segment rolls segment_ms minus its own jitter after its first batch. */
+START_TEST(test_roll_by_time_with_jitter)
+{
+    struct storage_log_config c;
+    small_config(&c, 1 << 20);
+    c.segment_ms = 1000;
+    c.segment_jitter_ms = 1000;
+    struct storage_log *l = open_log(&c, -1);
+    uint64_t r = 400; /* jitter 400: the segment rolls once 600 ms have passed */
+    storage_log_set_random(l, fixed_random, &r);
+    append(l, 1, 10000, 10, 0);
+    append(l, 1, 10600, 10, 0); /* exactly 600: not more */
+    ck_assert_int_eq(storage_log_segment_count(l), 1);
+    r = 0; /* the next segment gets no jitter */
+    append(l, 1, 10601, 10, 0);
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    append(l, 1, 11500, 10, 0); /* 899 after the new segment's first batch */
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    append(l, 1, 11602, 10, 0); /* 1001 */
+    ck_assert_int_eq(storage_log_segment_count(l), 3);
+    check_all(l, 0);
+    storage_log_close(l);
+}
+END_TEST
+
 START_TEST(test_roll_index_full)
 {
     struct storage_log_config c;
@@ -392,6 +447,73 @@ START_TEST(test_retention_time)
     char *p = tu_seg_path(dir, 0, ".log");
     ck_assert(!tu_exists(p));
     free(p);
+    storage_log_close(l);
+}
+END_TEST
+
+/* Kafka's asynchronous segment delete: rename to *.deleted, remove after file.delete.delay.ms. */
+START_TEST(test_retention_delayed_delete)
+{
+    struct storage_log_config c;
+    small_config(&c, 1 << 20);
+    c.segment_ms = 100;
+    c.retention_ms = 1000;
+    c.file_delete_delay_ms = 500;
+    struct storage_log *l = open_log(&c, -1);
+    for (int i = 0; i < 4; i++)
+        append(l, 2, 1000 + i * 200, 10, 1000 + i * 200);
+    ck_assert_int_eq(storage_log_segment_count(l), 4);
+    char *log0 = tu_seg_path(dir, 0, ".log"), *log0d = tu_seg_path(dir, 0, ".log.deleted");
+    char *idx0d = tu_seg_path(dir, 0, ".index.deleted");
+    char *tix0d = tu_seg_path(dir, 0, ".timeindex.deleted");
+    int deleted = -1;
+    /* At 2100 the segment with max timestamp 1001 goes (1100 > 1000). */
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2100, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(storage_log_segment_count(l), 3);
+    ck_assert_int_eq(storage_log_pending_deletes(l), 1);
+    ck_assert(!tu_exists(log0));
+    ck_assert(tu_exists(log0d));
+    ck_assert(tu_exists(idx0d));
+    ck_assert(tu_exists(tix0d));
+    ck_assert_int_eq(tu_count_files(dir, ".log"), 3);
+    /* Reads never see the renamed segment. */
+    struct storage_slice sl;
+    ck_assert_int_eq(storage_log_read(l, 0, INT64_MAX, 1000, true, &sl), SL_ERANGE);
+    check_all(l, 2);
+    /* Removed once file.delete.delay.ms has passed since the rename, not before. */
+    ck_assert_int_eq(storage_log_delete_expired(l, 2599), 0);
+    ck_assert(tu_exists(log0d));
+    ck_assert_int_eq(storage_log_delete_expired(l, 2600), 0);
+    ck_assert(!tu_exists(log0d));
+    ck_assert(!tu_exists(idx0d));
+    ck_assert(!tu_exists(tix0d));
+    ck_assert_int_eq(storage_log_pending_deletes(l), 0);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+
+    /* Files still waiting at close are removed by the next open. */
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2300, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 3);
+    storage_log_close(l);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 3);
+    l = open_log(&c, -1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+    ck_assert_int_eq(storage_log_segment_count(l), 2);
+    ck_assert_int_eq(storage_log_start_offset(l), 4);
+    check_all(l, 4);
+
+    /* A delay of 0 removes the files at once. */
+    c.file_delete_delay_ms = 0;
+    ck_assert_int_eq(storage_log_set_config(l, &c), 0);
+    ck_assert_int_eq(storage_log_enforce_retention(l, 2500, &deleted), 0);
+    ck_assert_int_eq(deleted, 1);
+    ck_assert_int_eq(tu_count_files(dir, ".deleted"), 0);
+    ck_assert_int_eq(storage_log_pending_deletes(l), 0);
+    free(log0);
+    free(log0d);
+    free(idx0d);
+    free(tix0d);
     storage_log_close(l);
 }
 END_TEST
@@ -793,8 +915,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_append_validation);
     tcase_add_test(tc, test_roll_by_size);
     tcase_add_test(tc, test_roll_by_time);
+    tcase_add_test(tc, test_roll_jitter_range);
+    tcase_add_test(tc, test_roll_by_time_with_jitter);
     tcase_add_test(tc, test_roll_index_full);
     tcase_add_test(tc, test_retention_time);
+    tcase_add_test(tc, test_retention_delayed_delete);
     tcase_add_test(tc, test_retention_size_and_hw);
     tcase_add_test(tc, test_advance_start_offset);
     tcase_add_test(tc, test_truncate_to);
