@@ -948,7 +948,8 @@ START_TEST(malformed_input_is_rejected)
     ck_assert_int_eq(raft_recv(n, 1, &v), SL_EINVAL);
     v = vote(2, 1, 1, 0, -5, false); /* answered INVALID_REQUEST, as Kafka does */
     deliver(n, 1, &v, &c);
-    ck_assert_int_eq(find(&c, RAFT_MSG_VOTE_RESPONSE, 2)->u.vote_resp.error, RAFT_E_INVALID_REQUEST);
+    ck_assert_int_eq(find(&c, RAFT_MSG_VOTE_RESPONSE, 2)->u.vote_resp.error,
+                     RAFT_E_INVALID_REQUEST);
     ck_assert_int_eq(raft_epoch(n), 0);
     v = vote(1, 1, 1, 0, 0, false); /* from itself */
     ck_assert_int_eq(raft_recv(n, 1, &v), SL_EINVAL);
