@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "kafka.h"
 #include "log.h"
+#include "messages.h"
 #include "msg_elect_leaders.h"
 #include "request.h"
 
@@ -72,6 +73,10 @@ static handler_fn handler_for(int16_t key)
         return handle_offset_delete;
     case PROTO_API_ELECT_LEADERS:
         return handle_elect_leaders;
+    case PROTO_API_DESCRIBE_LOG_DIRS:
+        return handle_describe_log_dirs;
+    case PROTO_API_DESCRIBE_PRODUCERS:
+        return handle_describe_producers;
     default:
         return NULL;
     }

@@ -24,6 +24,10 @@ void handle_alter_configs(struct request *req);
 void handle_incremental_alter_configs(struct request *req);
 void handle_init_producer_id(struct request *req);
 void handle_describe_cluster(struct request *req);
+/* DescribeLogDirs (35), handle_describe_log_dirs.c. */
+void handle_describe_log_dirs(struct request *req);
+/* DescribeProducers (61), handle_describe_producers.c. */
+void handle_describe_producers(struct request *req);
 /* ElectLeaders (43), handle_elect_leaders.c. */
 void handle_elect_leaders(struct request *req);
 void handle_find_coordinator(struct request *req);

@@ -166,6 +166,15 @@ int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf)
     return lag;
 }
 
+int64_t replica_fetchers_lag(const struct replica_fetchers *rf, const char *topic, int32_t index)
+{
+    for (const struct fetcher *f = rf ? rf->list : NULL; f; f = f->next)
+        for (int i = 0; i < f->nparts; i++)
+            if (f->parts[i].index == index && strcmp(f->parts[i].topic, topic) == 0)
+                return f->parts[i].lag;
+    return -1;
+}
+
 /* The local replica of fp if it still follows this fetcher's leader. */
 static struct partition *local_follower(struct fetcher *f, const struct followed *fp)
 {

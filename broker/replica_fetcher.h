@@ -37,4 +37,8 @@ void replica_fetchers_follow(struct replica_fetchers *rf, const char *topic, int
  * partition followed; 0 when none. */
 int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf);
 
+/* The lag of one followed partition (leader high watermark seen minus local LEO, >= 0),
+ * or -1 when topic/index is not followed. */
+int64_t replica_fetchers_lag(const struct replica_fetchers *rf, const char *topic, int32_t index);
+
 #endif

@@ -812,6 +812,22 @@ int replica_manager_partition_count(const struct replica_manager *rm)
     return (int)rm->parts.count;
 }
 
+void replica_manager_foreach(const struct replica_manager *rm,
+                             void (*fn)(void *ctx, struct partition *p), void *ctx)
+{
+    size_t it = 0;
+    const char *key;
+    void *v;
+    while (strmap_next(&rm->parts, &it, &key, &v))
+        fn(ctx, v);
+}
+
+int64_t replica_manager_follower_lag(const struct replica_manager *rm, const char *topic,
+                                     int32_t index)
+{
+    return rm ? replica_fetchers_lag(rm->fetchers, topic, index) : -1;
+}
+
 int64_t replica_manager_fetcher_max_lag(const struct replica_manager *rm)
 {
     return rm ? replica_fetchers_max_lag(rm->fetchers) : 0;

@@ -101,6 +101,19 @@ void replica_manager_fail_log_dir(struct replica_manager *rm);
 bool replica_manager_log_dir_offline(const struct replica_manager *rm);
 const char *replica_manager_log_dir(const struct replica_manager *rm);
 
+/*
+ * Calls fn(ctx, p) for every hosted partition whose log is open (offline
+ * ones included: check partition_offline), in no particular order.  fn must
+ * not add or remove partitions.
+ */
+void replica_manager_foreach(const struct replica_manager *rm,
+                             void (*fn)(void *ctx, struct partition *p), void *ctx);
+
+/* The lag of a followed partition as its last fetch answer showed it (leader high
+ * watermark minus local LEO, >= 0); -1 when this broker does not follow it. */
+int64_t replica_manager_follower_lag(const struct replica_manager *rm, const char *topic,
+                                     int32_t index);
+
 /* Number of hosted partitions and of those led here (metrics, logs). */
 int replica_manager_partition_count(const struct replica_manager *rm);
 

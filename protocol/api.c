@@ -43,6 +43,7 @@ static const struct proto_api apis[] = {
     API(KAPI_OFFSET_FOR_LEADER_EPOCH, "OffsetForLeaderEpoch", 2, 4, 2, 4, offset_for_leader_epoch),
     API(KAPI_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 0, 4, describe_configs),
     API(KAPI_ALTER_CONFIGS, "AlterConfigs", 0, 2, 0, 2, alter_configs),
+    API(PROTO_API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 0, 4, 0, 2, describe_log_dirs),
     API(KAPI_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 0, 2, create_partitions),
     API(KAPI_DELETE_GROUPS, "DeleteGroups", 0, 2, 0, 2, delete_groups),
     API(PROTO_API_ELECT_LEADERS, "ElectLeaders", 0, 2, 0, 2, elect_leaders),
@@ -51,6 +52,7 @@ static const struct proto_api apis[] = {
     /* OffsetDelete has no flexible version. */
     API(PROTO_API_OFFSET_DELETE, "OffsetDelete", 0, 0, 0, PROTO_VMAX, offset_delete),
     API(KAPI_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0, describe_cluster),
+    API(PROTO_API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0, 0, describe_producers),
 };
 
 #define NAPIS (sizeof(apis) / sizeof(apis[0]))
@@ -77,12 +79,14 @@ static const uint8_t index_by_key[KAPI_MAX_KEY + 1] = {
     [KAPI_OFFSET_FOR_LEADER_EPOCH] = 18,
     [KAPI_DESCRIBE_CONFIGS] = 19,
     [KAPI_ALTER_CONFIGS] = 20,
-    [KAPI_CREATE_PARTITIONS] = 21,
-    [KAPI_DELETE_GROUPS] = 22,
-    [PROTO_API_ELECT_LEADERS] = 23,
-    [KAPI_INCREMENTAL_ALTER_CONFIGS] = 24,
-    [PROTO_API_OFFSET_DELETE] = 25,
-    [KAPI_DESCRIBE_CLUSTER] = 26,
+    [PROTO_API_DESCRIBE_LOG_DIRS] = 21,
+    [KAPI_CREATE_PARTITIONS] = 22,
+    [KAPI_DELETE_GROUPS] = 23,
+    [PROTO_API_ELECT_LEADERS] = 24,
+    [KAPI_INCREMENTAL_ALTER_CONFIGS] = 25,
+    [PROTO_API_OFFSET_DELETE] = 26,
+    [KAPI_DESCRIBE_CLUSTER] = 27,
+    [PROTO_API_DESCRIBE_PRODUCERS] = 28,
 };
 
 const struct proto_api *proto_api_find(int16_t key)

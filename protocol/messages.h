@@ -19,6 +19,8 @@
  *                        LeaveGroup (13), SyncGroup (14), DescribeGroups (15), ListGroups (16),
  *                        DeleteGroups (42), OffsetDelete (47)
  *   msg_elect_leaders.h  ElectLeaders (43)
+ *   msg_describe_log_dirs.h    DescribeLogDirs (35)
+ *   msg_describe_producers.h   DescribeProducers (61)
  *
  * Decoded strings and arrays live in the request arena; BYTES/RECORDS alias
  * the request buffer (see codec.h).
@@ -35,5 +37,7 @@
 #include "msg_controller.h"
 #include "msg_group.h"
 #include "msg_elect_leaders.h"
+#include "msg_describe_log_dirs.h"
+#include "msg_describe_producers.h"
 
 #endif
