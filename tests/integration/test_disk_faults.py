@@ -34,6 +34,7 @@ from harness import (SluiceNode, KafkaConn, Reader, check, i16, i32, kstring,  #
 
 ERR_STORAGE = 56
 API_INIT_PRODUCER_ID = 22
+API_DESCRIBE_LOG_DIRS = 35
 
 
 class FaultNode(SluiceNode):
@@ -141,6 +142,14 @@ def test_index_enospc(binary, shim):
         # The log dir is offline until a restart: the retry is refused, not appended.
         err, _ = produce_seq(c, topic, pid, epoch, 6, 2)
         check(err == ERR_STORAGE, f"retry while offline: error {err}, expected {ERR_STORAGE}")
+        # DescribeLogDirs answers the offline dir KAFKA_STORAGE_ERROR, listing nothing.
+        r = Reader(c.request(API_DESCRIBE_LOG_DIRS, 1, i32(-1)))
+        r.i32()
+        dirs = r.array(lambda: (r.i16(), r.string(), r.array(lambda: None)))
+        check(len(dirs) == 1 and dirs[0][0] == ERR_STORAGE and dirs[0][2] == [] and
+              os.path.realpath(dirs[0][1]) == os.path.realpath(node.data_dir),
+              f"DescribeLogDirs v1 of the offline dir: {dirs}, expected one dir with error "
+              f"{ERR_STORAGE} and no topics")
     node.check_alive("after the storage error")
     check(metric(node, "sluice_offline_log_dirs") == 1, "sluice_offline_log_dirs is not 1")
     check(metric(node, "sluice_offline_replicas") >= 1, "sluice_offline_replicas is 0")
