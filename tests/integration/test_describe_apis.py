@@ -14,12 +14,16 @@ N records to partition 0 of a topic; then:
     log dir with partition 0 sized exactly as the sum of its .log segment
     files, lag 0, not future; null topics lists every partition; partitions
     not hosted here are left out.
+  * on a two-node cluster, a topic with replication factor 2: the follower
+    answers DescribeProducers NOT_LEADER_OR_FOLLOWER and lists its replica
+    in DescribeLogDirs (lag 0 once caught up, size equal to its own .log
+    files); the leader lists the producer.
 
 Usage: test_describe_apis.py /path/to/sluice      (exit 0 pass, 1 fail)"""
 
 import glob
 import os
-import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,15 +34,15 @@ from harness import (ERR_NONE, KafkaConn, Reader, SluiceNode, Skip, check,  # no
                      i32, karray, kstring, segment_batches)
 
 API_DESCRIBE_LOG_DIRS, API_DESCRIBE_PRODUCERS = 35, 61
-ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_INVALID_TOPIC = 3, 17
+ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_NOT_LEADER_OR_FOLLOWER, ERR_INVALID_TOPIC = 3, 6, 17
 TOPIC = "described"
 N = 25
 
 node = None
 
 
-def conn():
-    return KafkaConn("127.0.0.1", node.kafka_port, timeout=60)
+def conn(n=None):
+    return KafkaConn("127.0.0.1", (n or node).kafka_port, timeout=60)
 
 
 # -- flexible (compact) encoding -------------------------------------------
@@ -93,10 +97,10 @@ class FlexReader(Reader):
 # -- requests ---------------------------------------------------------------
 
 
-def describe_producers(topics):
+def describe_producers(topics, n=None):
     """topics: [(name str|bytes, [partition])].  Returns {(name, p): (err, msg, [producer])}."""
     body = carray(topics, lambda t: cstring(t[0]) + carray(t[1], i32) + b"\x00") + b"\x00"
-    with conn() as c:
+    with conn(n) as c:
         r = FlexReader(c.request(API_DESCRIBE_PRODUCERS, 0, body, flexible_header=True))
     r.tags()  # response header v1
     r.i32()  # throttle_time_ms
@@ -125,14 +129,14 @@ def describe_producers(topics):
     return out
 
 
-def describe_log_dirs(version, topics):
+def describe_log_dirs(version, topics, n=None):
     """topics: None (all) or [(name, [partition])].  Returns (top error, [dir dict])."""
     flex = version >= 2
     if flex:
         body = carray(topics, lambda t: cstring(t[0]) + carray(t[1], i32) + b"\x00") + b"\x00"
     else:
         body = karray(topics, lambda t: kstring(t[0]) + karray(t[1], i32))
-    with conn() as c:
+    with conn(n) as c:
         raw = c.request(API_DESCRIBE_LOG_DIRS, version, body, flexible_header=flex)
     r = FlexReader(raw)
     if flex:
@@ -168,9 +172,9 @@ def describe_log_dirs(version, topics):
     return top_err, results
 
 
-def log_files_size(partition):
-    files = glob.glob(os.path.join(node.data_dir, f"{TOPIC}-{partition}", "*.log"))
-    check(files, f"no .log segment of {TOPIC}-{partition}")
+def log_files_size(partition, n=None, topic=TOPIC):
+    files = glob.glob(os.path.join((n or node).data_dir, f"{topic}-{partition}", "*.log"))
+    check(files, f"no .log segment of {topic}-{partition}")
     return sum(os.path.getsize(f) for f in files)
 
 
@@ -279,6 +283,54 @@ def teardown():
     check(rc == 0, f"SIGTERM at the end: exit status {rc}, expected 0")
 
 
+def case_follower():
+    """Two combined nodes; RF 2 topic; the follower's view of both APIs."""
+    import kclients
+    binary = harness.binary_from_argv()
+    nodes = {i: SluiceNode(binary, name=f"node{i}") for i in (1, 2)}
+    voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in nodes.items())
+    cluster_id = subprocess.run([binary, "random-uuid"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    for i, n in nodes.items():
+        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters})
+        fmt = subprocess.run([binary, "format", "--cluster-id", cluster_id,
+                              "--override", f"node.id={i}", "--override", f"log.dirs={n.data_dir}",
+                              "--override", f"controller.quorum.voters={voters}"],
+                             capture_output=True, text=True)
+        check(fmt.returncode == 0, f"format node {i}: {fmt.stdout}{fmt.stderr}")
+    for n in nodes.values():
+        n.start()
+    for n in nodes.values():
+        n.wait_ready(90)
+    topic = "replicated"
+    md = harness.create_topic(nodes[1].bootstrap, topic, 1, rf=2)
+    leader = md["topics"][topic]["partitions"][0][1]
+    check(leader in nodes, f"leader {leader}")
+    follower = nodes[3 - leader]
+    kclients.produce(nodes[leader].bootstrap, topic, [(0, None, b"r%d" % i) for i in range(N)],
+                     conf={"enable.idempotence": True})
+    err, _, prods = describe_producers([(topic, [0])], nodes[leader])[(topic, 0)]
+    check(err == ERR_NONE and len(prods) == 1 and prods[0]["last_sequence"] == N - 1,
+          f"leader: error {err}, producers {prods}")
+    err, _, prods = describe_producers([(topic, [0])], follower)[(topic, 0)]
+    check(err == ERR_NOT_LEADER_OR_FOLLOWER and prods == [],
+          f"follower: error {err}, expected NOT_LEADER_OR_FOLLOWER")
+    want = log_files_size(0, nodes[leader], topic)
+
+    def caught_up():
+        _, dirs = describe_log_dirs(4, [(topic, [0])], follower)
+        parts = dirs[0]["topics"].get(topic, [])
+        if len(parts) != 1 or parts[0]["size"] != want or parts[0]["lag"] != 0:
+            return None
+        return parts[0]
+    p = harness.wait_until(caught_up, harness.DEFAULT_DEADLINE,
+                           what="the follower's DescribeLogDirs showing the leader's size, lag 0")
+    check(p["size"] == log_files_size(0, follower, topic),
+          f"follower size {p['size']} differs from its .log files")
+    for n in nodes.values():
+        n.stop()
+
+
 def main():
     cases = [
         ("start node, create topic", setup),
@@ -288,6 +340,7 @@ def main():
         ("DescribeLogDirs v1 and v4: partition sizes", case_describe_log_dirs),
         ("DescribeLogDirs v0, v2, v3", case_describe_log_dirs_other_versions),
         ("clean stop", teardown),
+        ("two nodes: the follower's answers", case_follower),
     ]
     harness.run_tests(cases, keep_going=lambda: node is not None and node.running())
 
