@@ -286,11 +286,13 @@ class Nemesis(threading.Thread):
                 continue
             if rc is not None:
                 self.crashes.append({"t": self.now(), "node": i, "status": rc})
+                later = i in self.disk_faulted
                 self.log(f"nemesis t={self.now():.1f}s node {i} EXITED on its own "
-                         f"(status {rc}); restarting")
+                         f"(status {rc}); " + ("restart when its disk fault is disarmed"
+                                               if later else "restarting"))
                 n.note(f"exited on its own with status {rc}")
                 n.kill9()
-                if i in self.disk_faulted:  # restarted when the fault is disarmed
+                if later:
                     self.expect_down.add(i)
                 else:
                     n.start()
