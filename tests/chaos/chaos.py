@@ -4,7 +4,8 @@ and a checker over it.  See README.md beside this file.
 
 Usage (as root, with /usr/bin/python3 for Debian's confluent-kafka):
     chaos.py --sluice build/cmd/sluice [--seconds 90] [--seed S]
-             [--out DIR] [--rate 200] [--keep]
+             [--out DIR] [--rate 200] [--keep] [--kinds kill,disk,clock|all]
+             [--faultfs build/tests/faultfs/libsluice_faultfs.so]
 
 Exit status: 0 no anomaly, 1 anomalies (or the run broke), 77 skipped
 (not root, no network namespaces, no confluent-kafka).
@@ -28,6 +29,9 @@ EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 PARTITIONS = 3
 TOPIC_IDEM, TOPIC_PLAIN = "chaos-idempotent", "chaos-plain"
 RUN_TAG = None  # the cluster's tag, for the final release of its subnet
+FAKETIME_PATHS = ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                  "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                  "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1")
 
 
 def log(msg):
@@ -101,7 +105,11 @@ def main():
     ap.add_argument("--out", default=None, help="directory for node dirs, logs and result.json")
     ap.add_argument("--keep", action="store_true", help="keep node data even when the run passes")
     ap.add_argument("--kinds", default=None,
-                    help="comma-separated fault kinds (default: all)")
+                    help="comma-separated fault kinds, or `all` (default: every kind "
+                         "but the opt-in disk and clock)")
+    ap.add_argument("--faultfs", default=None,
+                    help="the faultfs shim for `disk` (default: tests/faultfs/"
+                         "libsluice_faultfs.so in the sluice binary's build dir)")
     args = ap.parse_args()
 
     try:
@@ -121,7 +129,7 @@ def main():
     from checker import (batch_index, check_topic, longest_gap, read_final,
                          sanitizer_and_fatal_lines, split_duplicates, stray_report)
     from confluent_kafka.admin import AdminClient
-    from nemesis import NET_FAULTS, PROCESS_FAULTS, Nemesis
+    from nemesis import ALL_KINDS, DEFAULT_KINDS, Nemesis
     from workload import Reader, WatermarkPoller, Writer, client_conf, set_client_log
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -130,12 +138,39 @@ def main():
     log(f"chaos: seed {seed}, {args.seconds:.0f}s of faults, output in {out}")
     rng = random.Random(seed)
     set_client_log(os.path.join(out, "clients.log"))
-    kinds = tuple(args.kinds.split(",")) if args.kinds else PROCESS_FAULTS + NET_FAULTS
+    if args.kinds == "all":
+        kinds = ALL_KINDS
+    else:
+        kinds = tuple(k for k in args.kinds.split(",") if k) if args.kinds else DEFAULT_KINDS
+    unknown = [k for k in kinds if k not in ALL_KINDS]
+    if unknown:
+        print(f"unknown fault kinds {unknown}; known: {','.join(ALL_KINDS)}", file=sys.stderr)
+        return EXIT_FAIL
+    faultfs = faketime = None
+    if "disk" in kinds:
+        faultfs = args.faultfs or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(args.sluice))),
+            "tests", "faultfs", "libsluice_faultfs.so")
+        if not os.path.isfile(faultfs):
+            print(f"the faultfs shim {faultfs} is missing (ninja -C <build>, or --faultfs)",
+                  file=sys.stderr)
+            return EXIT_FAIL
+        faultfs = os.path.abspath(faultfs)
+    if "clock" in kinds:
+        faketime = next((f for f in FAKETIME_PATHS if os.path.isfile(f)), None)
+        if faketime is None:
+            log("chaos: SKIPPING fault kind `clock`: libfaketime.so.1 not found "
+                "(apt-get install faketime)")
+            kinds = tuple(k for k in kinds if k != "clock")
+            if not kinds:
+                print("SKIP: no fault kind left to run")
+                return EXIT_SKIP
+    log(f"chaos: fault kinds {','.join(kinds)}")
 
     cl.clean_stale_runs(log)
-    c = cl.Cluster(args.sluice, out, log)
+    c = cl.Cluster(args.sluice, out, log, faultfs=faultfs, faketime=faketime)
     result = {"seed": seed, "seconds": args.seconds, "rate": args.rate, "out": out,
-              "anomalies": [], "errors": []}
+              "kinds": list(kinds), "anomalies": [], "errors": []}
     t0 = time.monotonic()
     threads = []
     nem = None
@@ -232,7 +267,8 @@ def main():
         gap, gap_from, gap_to = longest_gap(ack_times, nemesis_start, end_t)
         gap_all = longest_gap(all_ack_times, nemesis_start, end_t)
         strays, stray_dirs = stray_report(c.nodes.values())
-        bad_lines = sanitizer_and_fatal_lines(c.nodes.values())
+        expected_fatal = []
+        bad_lines = sanitizer_and_fatal_lines(c.nodes.values(), expected_fatal)
         ti, tn = topics[TOPIC_IDEM], topics[TOPIC_PLAIN]
         summary = {
             "acked": ti["acked"] + tn["acked"],
@@ -255,11 +291,14 @@ def main():
             "recovered": recovered, "recovery_s": round(recovery_s, 1),
             "faults": dict(nem.counts),
             "crashes": len(nem.crashes),
+            "expected_exits": len(nem.expected_exits),
             "stray_log_lines": len(strays), "stray_dirs": len(stray_dirs),
         }
         result.update({"summary": summary, "topics": topics,
                        "hw_regression_examples": poller.regressions[:50],
                        "faults": nem.faults, "crashes": nem.crashes,
+                       "expected_exits": nem.expected_exits,
+                       "expected_fatal_log_lines": expected_fatal[:50],
                        "nemesis_errors": nem.errors, "stray_log_lines": strays[:50],
                        "stray_dirs": stray_dirs, "suspicious_log_lines": bad_lines[:50],
                        "reader_errors": reader.errors[:20]})
@@ -318,6 +357,7 @@ def main():
             f"vanished={s.get('vanished_reads')} hw_regressions={s.get('hw_regressions')} "
             f"fatal_producer_errors={s.get('fatal_producer_errors')} "
             f"max_unavail={s.get('longest_unavailability_s')}s faults={s.get('faults')} "
+            f"crashes={s.get('crashes')} expected_exits={s.get('expected_exits')} "
             f"anomalies={len(result['anomalies'])} -> {path}")
     print(line, flush=True)
     for w in result.get("warnings", []):

@@ -169,6 +169,8 @@ class Node:
         self.dir = os.path.join(cluster.workdir, f"node{node_id}")
         self.data_dir = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "node.log")
+        self.faultfs_ctl = os.path.join(self.dir, "faultfs.ctl")  # disk faults while it exists
+        self.clock_file = os.path.join(self.dir, "faketime")  # libfaketime offset, "+0"
         self.proc = None
         self.stopped = False  # SIGSTOPped by the nemesis
         self._logf = None
@@ -195,8 +197,38 @@ class Node:
             "replica.lag.time.max.ms": "6000",
         }
 
+    def environment(self):
+        """Extra environment of the server: the preloaded fault shims (faultfs
+        for disk faults, libfaketime for clock steps) and their control files."""
+        env, preload = {}, []
+        c = self.cluster
+        if c.faultfs:
+            preload.append(c.faultfs)
+            env["SLUICE_FAULTFS"] = self.faultfs_ctl
+            env["ASAN_OPTIONS"] = ":".join(
+                x for x in (os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0") if x)
+        if c.faketime:
+            preload.append(c.faketime)
+            # The wall clock only (an NTP step), re-read from the file each second.
+            env.update({"FAKETIME_TIMESTAMP_FILE": self.clock_file,
+                        "FAKETIME_CACHE_DURATION": "1", "DONT_FAKE_MONOTONIC": "1"})
+        if preload:
+            env["LD_PRELOAD"] = " ".join(preload)
+        return env
+
+    def set_clock(self, offset):
+        """Step this node's wall clock to real time + offset seconds (libfaketime)."""
+        tmp = self.clock_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{offset:+d}s\n" if offset else "+0\n")
+        os.replace(tmp, self.clock_file)
+
     def command(self):
-        cmd = ["ip", "netns", "exec", self.ns, self.cluster.binary, "server"]
+        cmd = ["ip", "netns", "exec", self.ns]
+        env = self.environment()
+        if env:  # env execs sluice, so the pid we hold stays sluice's own
+            cmd += ["env"] + [f"{k}={v}" for k, v in env.items()]
+        cmd += [self.cluster.binary, "server"]
         for k, v in self.overrides().items():
             cmd += ["--override", f"{k}={v}"]
         return cmd
@@ -266,8 +298,10 @@ class Node:
 class Cluster:
     """Three combined broker+controller nodes, one namespace each."""
 
-    def __init__(self, binary, workdir, log=print):
+    def __init__(self, binary, workdir, log=print, faultfs=None, faketime=None):
         self.binary = os.path.abspath(binary)
+        self.faultfs = faultfs    # path of libsluice_faultfs.so to preload, or None
+        self.faketime = faketime  # path of libfaketime.so.1 to preload, or None
         self.workdir = workdir
         self.log = log
         self.tag = "%06x" % random.SystemRandom().randrange(1 << 24)
@@ -338,6 +372,8 @@ class Cluster:
         cluster_id = sh(self.binary, "random-uuid").stdout.strip()
         for n in self.nodes.values():
             n.format(cluster_id)
+            if self.faketime:
+                n.set_clock(0)
         for n in self.nodes.values():
             n.start()
 

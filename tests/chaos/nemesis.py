@@ -10,14 +10,23 @@ cluster.Cluster and schedules its end:
   isolate         a node cut off from both peers (minority 1 / majority 2)
   bridge          1-2 and 2-3 talk (via the middle node) but the ends do not
   oneway          one node stops receiving packets from one peer
+  disk            (opt-in) writes or fsyncs of one node fail with EIO/ENOSPC
+                  (faultfs shim) for a while; then the fault is removed and the
+                  node restarted, as an operator would (its log dir stays
+                  offline until a restart).  A node that exits with status 1
+                  meanwhile (a failed metadata-log/quorum-state write is fatal
+                  by design) is an expected exit, restarted at the same time
+  clock           (opt-in) one node's wall clock stepped by +-30 s .. 10 min
+                  (libfaketime; CLOCK_MONOTONIC untouched), then back to +0
 
-Process faults (kill*, pause) never overlap each other, so at most one of
+Process faults (kill*, pause, disk) never overlap each other, so at most one of
 the three processes is down or frozen at a time; one network fault may be
-active on top of that.  heal_all() ends every fault at once.  A node that
+active on top of that.  One clock step may overlap both.  heal_all() ends every fault at once.  A node that
 exits on its own is recorded as a crash and restarted.
 """
 
 import collections
+import os
 import signal
 import threading
 import time
@@ -26,6 +35,22 @@ import cluster as cl
 
 PROCESS_FAULTS = ("kill", "kill_leader", "kill_controller", "pause")
 NET_FAULTS = ("isolate", "bridge", "oneway")
+DISK_FAULTS = ("disk",)    # needs the nodes started with the faultfs shim
+CLOCK_FAULTS = ("clock",)  # needs the nodes started under libfaketime
+DEFAULT_KINDS = PROCESS_FAULTS + NET_FAULTS
+ALL_KINDS = DEFAULT_KINDS + DISK_FAULTS + CLOCK_FAULTS
+
+
+def disk_rules(data_dir, target, err):
+    """faultfs control-file lines for one disk fault.  segments: writes to
+    every segment file (<20 digits>.log, the metadata log's too, not node.log);
+    partitions: any write under the chaos topics' partition directories;
+    fsync: every fsync/fdatasync under the data dir."""
+    if target == "segments":
+        return [f"write {d}.log {err}" for d in range(10)]
+    if target == "partitions":
+        return [f"write {data_dir}/chaos- {err}"]
+    return [f"sync {data_dir}/ {err}"]
 
 
 class Nemesis(threading.Thread):
@@ -39,6 +64,9 @@ class Nemesis(threading.Thread):
         self.pending = []          # [(due, description, fn)] ends of active faults
         self.process_busy = False  # a kill/pause is active
         self.net_busy = False      # a partition is active
+        self.clock_busy = False    # a node's clock is stepped
+        self.disk_faulted = set()  # nodes with an armed disk fault
+        self.expected_exits = []   # [{t, node, status}] status-1 exits under a disk fault
         self.faults = []           # [{t, kind, nodes, duration}]
         self.counts = collections.Counter()
         self.crashes = []          # [{t, node, status}] exits we did not cause
@@ -122,6 +150,52 @@ class Nemesis(threading.Thread):
         self._schedule(dur, f"SIGCONT node {node_id}", cont)
         return True
 
+    def _disk(self, node_id):
+        n = self.c.nodes[node_id]
+        if not n.running():
+            return False
+        dur = self.rng.uniform(2.0, 15.0)
+        target = self.rng.choice(("segments", "partitions", "fsync"))
+        err = "EIO" if target == "fsync" else self.rng.choice(("EIO", "ENOSPC"))
+        rules = disk_rules(n.data_dir, target, err)
+        with open(n.faultfs_ctl + ".tmp", "w") as f:
+            f.write("".join(r + "\n" for r in rules))
+        n.note(f"disk fault armed: {target} {err}")
+        os.replace(n.faultfs_ctl + ".tmp", n.faultfs_ctl)
+        self.disk_faulted.add(node_id)
+        self._record("disk", [node_id], dur, {"target": target, "errno": err})
+        self.process_busy = True
+
+        def disarm_and_restart():
+            try:
+                os.unlink(n.faultfs_ctl)
+            except FileNotFoundError:
+                pass
+            n.note("disk fault disarmed; restarting the node (kill -9 + start)")
+            n.kill9()
+            self.disk_faulted.discard(node_id)
+            self.expect_down.discard(node_id)
+            n.start()
+            self.process_busy = False
+        self._schedule(dur, f"disarm disk fault, restart node {node_id}", disarm_and_restart)
+        return True
+
+    def _clock(self, node_id):
+        n = self.c.nodes[node_id]
+        offset = int(self.rng.uniform(30, 600)) * self.rng.choice((1, -1))
+        dur = self.rng.uniform(5.0, 30.0)
+        n.note(f"clock stepped by {offset:+d}s")
+        n.set_clock(offset)
+        self._record("clock", [node_id], dur, {"offset_s": offset})
+        self.clock_busy = True
+
+        def back():
+            n.set_clock(0)
+            n.note("clock back to +0")
+            self.clock_busy = False
+        self._schedule(dur, f"clock of node {node_id} back to +0", back)
+        return True
+
     def _net(self, kind):
         ids = sorted(self.c.nodes)
         nodes = self.c.nodes
@@ -157,7 +231,8 @@ class Nemesis(threading.Thread):
     def _inject(self):
         kinds = [k for k in self.kinds
                  if (k in NET_FAULTS and not self.net_busy) or
-                    (k in PROCESS_FAULTS and not self.process_busy)]
+                    ((k in PROCESS_FAULTS or k in DISK_FAULTS) and not self.process_busy) or
+                    (k in CLOCK_FAULTS and not self.clock_busy)]
         if not kinds:
             return
         kind = self.rng.choice(kinds)
@@ -175,6 +250,10 @@ class Nemesis(threading.Thread):
                 self._kill(ctl, kind)
         elif kind == "pause":
             self._pause(node)
+        elif kind == "disk":
+            self._disk(node)
+        elif kind == "clock":
+            self._clock(node)
         else:
             self._net(kind)
 
@@ -197,13 +276,26 @@ class Nemesis(threading.Thread):
             if i in self.expect_down or n.proc is None:
                 continue
             rc = n.proc.poll()
+            if rc == 1 and i in self.disk_faulted:
+                # A failed metadata write is fatal by design: restarted when disarmed.
+                self.expected_exits.append({"t": self.now(), "node": i, "status": rc})
+                self.expect_down.add(i)
+                self.log(f"nemesis t={self.now():.1f}s node {i} exited with status 1 "
+                         f"under its disk fault (expected); restart when disarmed")
+                n.note("exited with status 1 under the disk fault (expected)")
+                continue
             if rc is not None:
                 self.crashes.append({"t": self.now(), "node": i, "status": rc})
+                later = i in self.disk_faulted
                 self.log(f"nemesis t={self.now():.1f}s node {i} EXITED on its own "
-                         f"(status {rc}); restarting")
+                         f"(status {rc}); " + ("restart when its disk fault is disarmed"
+                                               if later else "restarting"))
                 n.note(f"exited on its own with status {rc}")
                 n.kill9()
-                n.start()
+                if later:
+                    self.expect_down.add(i)
+                else:
+                    n.start()
 
     def run(self):
         next_fault = time.monotonic() + self.rng.uniform(*self.interval)
@@ -226,6 +318,8 @@ class Nemesis(threading.Thread):
             self._run_due(everything=True)
             for n in self.c.nodes.values():
                 cl.fw_heal(n)
+                if self.c.faketime:
+                    n.set_clock(0)
                 if n.stopped:
                     n.signal(signal.SIGCONT)
                     n.stopped = False

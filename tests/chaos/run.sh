@@ -2,7 +2,9 @@
 # Fault-injection run of Sluice (tests/chaos, issue 15): three nodes in network
 # namespaces, a seeded nemesis, a history checker.  Needs root.
 #   tests/chaos/run.sh [--seconds N] [--seed S] [--rate R] [--out DIR] [--keep]
-# Builds build/ if needed; SLUICE=/path/to/sluice uses another binary.
+#                      [--kinds kill,pause,...,disk,clock | all]
+# Builds build/ if needed; SLUICE=/path/to/sluice uses another binary (the
+# faultfs shim for `disk` is then taken from that binary's build dir).
 # Exit: 0 no anomaly, 1 anomalies, 77 skipped (not root / no netns).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -5,11 +5,13 @@ Usage: /usr/bin/python3 test_checker.py"""
 
 import os
 import sys
+import tempfile
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from checker import check_topic, longest_gap, producer_of, split_duplicates
+    from checker import (check_topic, longest_gap, producer_of, sanitizer_and_fatal_lines,
+                         split_duplicates)
 except ImportError as e:  # confluent-kafka missing
     print(f"SKIP: {e}")
     sys.exit(77)
@@ -75,6 +77,23 @@ def main():
                                     {0: index})
     expect([d["value"] for d in across] == ["i-1"], f"across epochs: {across}")
     expect([d["value"] for d in same] == ["i-2", "i-3"], f"same epoch / unknown: {same}")
+
+    # Node logs: a FATAL line under a disk fault (up to the next start) is expected;
+    # one outside it, or a sanitizer report under it, is not.
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "node.log")
+        with open(path, "w") as f:
+            f.write("=== start 10:00:00\n"
+                    "x ERROR [raft] FATAL: the metadata log could not be written\n"
+                    "=== chaos 10:00:05 disk fault armed: segments EIO\n"
+                    "y ERROR [raft] FATAL: the metadata log could not be synced\n"
+                    "ERROR: AddressSanitizer: heap-use-after-free\n"
+                    "=== start 10:00:09\n"
+                    "z ERROR [raft] FATAL: again\n")
+        excused = []
+        bad = sanitizer_and_fatal_lines([types.SimpleNamespace(id=1, log_path=path)], excused)
+        expect([ln.split()[1] for ln in excused] == ["y"], f"excused: {excused}")
+        expect(len(bad) == 3 and "AddressSanitizer" in bad[1], f"suspicious: {bad}")
     print("1 passed, 0 failed")
 
 
