@@ -591,12 +591,15 @@ out:
         replica_manager_destroy(n->rm);
         n->rm = NULL; /* callbacks still to come (the controller failing its ops) see none */
     }
-    broker_lifecycle_free(n->lifecycle);
-    n->lifecycle = NULL;
     forward_close(n);
     if (n->quorum)
         quorum_close(n->quorum);
+    /* Failing the controller's pending operations answers the local broker's heartbeat
+     * or registration: the lifecycle must still exist then (found by the chaos suite's
+     * disk faults: a use-after-free in a fatal stop). */
     controller_free(n->controller);
+    broker_lifecycle_free(n->lifecycle);
+    n->lifecycle = NULL;
     metadata_image_free(n->image);
     if (n->ev_tick)
         event_free(n->ev_tick);
