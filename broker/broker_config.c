@@ -1165,13 +1165,8 @@ static int derive(struct broker_config *c, char *err, size_t errlen)
 
     c->roll_ms =
         c->log_roll_ms != BCFG_NULL_LONG ? c->log_roll_ms : (int64_t)c->log_roll_hours * 3600000;
-    c->roll_jitter_ms = c->log_roll_jitter_ms != BCFG_NULL_LONG
-                            ? c->log_roll_jitter_ms
-                            : (int64_t)c->log_roll_jitter_hours * 3600000;
     c->flush_ms = c->log_flush_interval_ms != BCFG_NULL_LONG ? c->log_flush_interval_ms
                                                              : c->log_flush_scheduler_interval_ms;
-    snprintf(c->retention_ms_text, sizeof c->retention_ms_text, "%lld", (long long)c->retention_ms);
-    snprintf(c->roll_ms_text, sizeof c->roll_ms_text, "%lld", (long long)c->roll_ms);
 
     if (c->admin_listener && c->admin_listener[0]) {
         if (parse_hostport(c->admin_listener, true, &c->admin_host, &c->admin_port, reason,

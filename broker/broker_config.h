@@ -191,12 +191,9 @@ struct broker_config {
     const char *metadata_dir;          /* metadata.log.dir, else data_dirs.v[0] */
     int64_t retention_ms;              /* log.retention.ms > .minutes > .hours; -1 = forever */
     int64_t roll_ms;                   /* log.roll.ms, else log.roll.hours */
-    int64_t roll_jitter_ms;            /* log.roll.jitter.ms, else log.roll.jitter.hours */
     int64_t flush_ms;                  /* log.flush.interval.ms, else scheduler interval */
     char *admin_host;                  /* from admin.listener; NULL when disabled ("") */
     int admin_port;
-    char retention_ms_text[24]; /* retention_ms as text, for topic defaults */
-    char roll_ms_text[24];      /* roll_ms as text, for topic defaults */
 
     /* ---- bookkeeping ---- */
     bool dev_mode;             /* no properties file was given */
