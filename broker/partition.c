@@ -296,6 +296,9 @@ int16_t partition_check_leader_epoch(const struct partition *p, int32_t current_
     return KERR_NONE;
 }
 
+static const char over_request_budget[] =
+    "the request's records decompress to more than the broker validates in one request";
+
 static size_t decompressed_cap(const struct partition *p)
 {
     size_t cap = (size_t)p->cfg.max_message_bytes * MAX_DECOMPRESSED_FACTOR;
@@ -332,9 +335,8 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
 
     /* The request's budget: what is left of max(request budget, this batch's cap). */
     size_t cap = decompressed_cap(p);
-    bool compressed = batch_is_compressed(records, len);
     bool budget_bound = false;
-    if (decompressed_used && compressed) {
+    if (decompressed_used && batch_is_compressed(records, len)) {
         size_t budget = cap > PARTITION_REQUEST_DECOMPRESS_BUDGET
                             ? cap
                             : (size_t)PARTITION_REQUEST_DECOMPRESS_BUDGET;
@@ -344,8 +346,7 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
             budget_bound = true;
         }
         if (cap == 0) {
-            res->error_message = "the request's records decompress to more than the broker "
-                                 "validates in one request";
+            res->error_message = over_request_budget;
             return KERR_RECORD_LIST_TOO_LARGE;
         }
     }
@@ -372,8 +373,7 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
         res->record_errors = info.record_errors;
         res->n_record_errors = info.n_record_errors;
         if (info.decompress_over_cap && budget_bound) {
-            res->error_message = "the request's records decompress to more than the broker "
-                                 "validates in one request";
+            res->error_message = over_request_budget;
             return KERR_RECORD_LIST_TOO_LARGE;
         }
         return kerr != KERR_NONE ? kerr : KERR_CORRUPT_MESSAGE;

@@ -172,9 +172,10 @@ static int64_t parse_long(const char *s, int64_t dflt)
     return (*s && !*end) ? (int64_t)v : dflt;
 }
 
-/* buf: TC_VALUE_BUF bytes the result may borrow. */
-static const char *topic_value_buf(struct replica_manager *rm, const char *topic, const char *name,
-                                   char *buf)
+/* One topic setting's effective value; buf: TC_VALUE_BUF bytes the result may borrow, so
+ * each value is parsed before the next lookup reuses buf. */
+static const char *topic_value(struct replica_manager *rm, const char *topic, const char *name,
+                               char *buf)
 {
     const struct topic_config_def *d = topic_config_find(name);
     if (!d)
@@ -184,9 +185,6 @@ static const char *topic_value_buf(struct replica_manager *rm, const char *topic
     return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src, buf);
 }
 
-/* Every value resolve_config reads is parsed before the next lookup reuses vbuf. */
-#define topic_value(rm, topic, name) topic_value_buf(rm, topic, name, vbuf)
-
 /* Resolves the settings a topic's partitions apply (LogConfig). */
 static void resolve_config(struct replica_manager *rm, const char *topic,
                            struct partition_config *pc)
@@ -195,44 +193,44 @@ static void resolve_config(struct replica_manager *rm, const char *topic,
     memset(pc, 0, sizeof *pc);
     storage_log_config_default(&pc->log);
     pc->log.segment_bytes =
-        parse_long(topic_value(rm, topic, "segment.bytes"), pc->log.segment_bytes);
-    pc->log.segment_ms = parse_long(topic_value(rm, topic, "segment.ms"), pc->log.segment_ms);
+        parse_long(topic_value(rm, topic, "segment.bytes", vbuf), pc->log.segment_bytes);
+    pc->log.segment_ms = parse_long(topic_value(rm, topic, "segment.ms", vbuf), pc->log.segment_ms);
     pc->log.segment_jitter_ms =
-        parse_long(topic_value(rm, topic, "segment.jitter.ms"), pc->log.segment_jitter_ms);
-    pc->log.retention_ms = parse_long(topic_value(rm, topic, "retention.ms"), pc->log.retention_ms);
+        parse_long(topic_value(rm, topic, "segment.jitter.ms", vbuf), pc->log.segment_jitter_ms);
+    pc->log.retention_ms =
+        parse_long(topic_value(rm, topic, "retention.ms", vbuf), pc->log.retention_ms);
     if (pc->log.retention_ms < 0)
         pc->log.retention_ms = -1; /* Kafka: any negative retention is unlimited */
-    pc->log.file_delete_delay_ms =
-        parse_long(topic_value(rm, topic, "file.delete.delay.ms"), pc->log.file_delete_delay_ms);
+    pc->log.file_delete_delay_ms = parse_long(topic_value(rm, topic, "file.delete.delay.ms", vbuf),
+                                              pc->log.file_delete_delay_ms);
     pc->log.retention_bytes =
-        parse_long(topic_value(rm, topic, "retention.bytes"), pc->log.retention_bytes);
+        parse_long(topic_value(rm, topic, "retention.bytes", vbuf), pc->log.retention_bytes);
     pc->log.index_interval_bytes = (int32_t)parse_long(
-        topic_value(rm, topic, "index.interval.bytes"), pc->log.index_interval_bytes);
-    pc->log.max_index_bytes =
-        (int32_t)parse_long(topic_value(rm, topic, "segment.index.bytes"), pc->log.max_index_bytes);
+        topic_value(rm, topic, "index.interval.bytes", vbuf), pc->log.index_interval_bytes);
+    pc->log.max_index_bytes = (int32_t)parse_long(
+        topic_value(rm, topic, "segment.index.bytes", vbuf), pc->log.max_index_bytes);
     pc->log.flush_interval_messages =
-        parse_long(topic_value(rm, topic, "flush.messages"), pc->log.flush_interval_messages);
+        parse_long(topic_value(rm, topic, "flush.messages", vbuf), pc->log.flush_interval_messages);
     pc->log.flush_interval_ms =
-        parse_long(topic_value(rm, topic, "flush.ms"), pc->log.flush_interval_ms);
+        parse_long(topic_value(rm, topic, "flush.ms", vbuf), pc->log.flush_interval_ms);
     /* flush.messages=1 (fsync before acknowledging) is done by the broker as one group
      * commit per loop pass instead of an fsync inside every append. */
     pc->flush_messages = pc->log.flush_interval_messages;
     if (pc->flush_messages <= 1)
         pc->log.flush_interval_messages = INT64_MAX;
-    pc->min_insync_replicas = (int32_t)parse_long(topic_value(rm, topic, "min.insync.replicas"), 1);
+    pc->min_insync_replicas =
+        (int32_t)parse_long(topic_value(rm, topic, "min.insync.replicas", vbuf), 1);
     pc->max_message_bytes =
-        (int32_t)parse_long(topic_value(rm, topic, "max.message.bytes"), 1048588);
-    const char *tt = topic_value(rm, topic, "message.timestamp.type");
+        (int32_t)parse_long(topic_value(rm, topic, "max.message.bytes", vbuf), 1048588);
+    const char *tt = topic_value(rm, topic, "message.timestamp.type", vbuf);
     pc->log_append_time = tt && strcmp(tt, "LogAppendTime") == 0;
-    const char *cp = topic_value(rm, topic, "cleanup.policy");
+    const char *cp = topic_value(rm, topic, "cleanup.policy", vbuf);
     pc->compact = cp && strstr(cp, "compact") != NULL;
     pc->timestamp_before_max_ms =
-        parse_long(topic_value(rm, topic, "message.timestamp.before.max.ms"), INT64_MAX);
+        parse_long(topic_value(rm, topic, "message.timestamp.before.max.ms", vbuf), INT64_MAX);
     pc->timestamp_after_max_ms =
-        parse_long(topic_value(rm, topic, "message.timestamp.after.max.ms"), INT64_MAX);
+        parse_long(topic_value(rm, topic, "message.timestamp.after.max.ms", vbuf), INT64_MAX);
 }
-
-#undef topic_value
 
 static bool hosts(const struct mi_partition *mp, int32_t self)
 {
