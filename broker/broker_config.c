@@ -550,8 +550,8 @@ static const struct bcfg_key keys[] = {
            "cleanup.policy", "delete and/or compact (compaction is not implemented yet)."),
     K_LONG("log.segment.delete.delay.ms", log_segment_delete_delay_ms, "60000", 0, false,
            "file.delete.delay.ms",
-           "Delay before a segment removed from a log is deleted.  Sluice deletes at once; "
-           "any value other than the default is refused at startup."),
+           "Delay before a segment removed from a log is deleted: it is renamed *.deleted "
+           "first."),
     K_INT("log.index.interval.bytes", log_index_interval_bytes, "4096", 0, I32MAX, false,
           "index.interval.bytes", "Bytes of log between two offset index entries."),
     K_INT("log.index.size.max.bytes", log_index_size_max_bytes, "10485760", 4, I32MAX, false,

@@ -738,7 +738,8 @@ static int class_count(const struct node *n, bool controller, const char *host, 
 static bool slot_available(const struct listener *l)
 {
     const struct node *n = l->node;
-    if (n->nconns < n->max_connections || listener_protected(l))
+    /* max.connections <= 0 sets no limit, as before the limit blocked accepting. */
+    if (n->max_connections <= 0 || n->nconns < n->max_connections || listener_protected(l))
         return true;
     return class_count(n, l->controller, NULL, NULL) < n->max_connections;
 }

@@ -131,8 +131,8 @@ static void on_response(void *ctx, int err, const void *resp, struct arena *a)
     if (answered_not_controller(req->hdr.api_key, resp) && clock_mono_ms() < f->deadline_ms &&
         !request_conn_closed(req)) {
         /* Elected but not yet active, or already deposed: ask again once the quorum
-         * says who leads (the request's own deadline still holds). */
-        forward_close(req->node);
+         * says who leads (the request's own deadline still holds).  The connection
+         * stays: other forwards may be in flight on it, and a new leader replaces it. */
         fwd_hold(f);
         return;
     }
@@ -201,12 +201,17 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
 void forward_retry_held(struct node *n)
 {
     int64_t now = clock_mono_ms();
+    struct kc_conn *c = NULL;
+    bool looked = false; /* target() once per pass, and only when something is held */
     struct node_delayed *d = n->delayed.next;
     while (d != &n->delayed) {
         struct node_delayed *next = d->next;
         if (d->expire == held_expire) {
             struct fwd *f = (struct fwd *)d;
-            struct kc_conn *c = target(n);
+            if (!looked) {
+                c = target(n);
+                looked = true;
+            }
             if (now >= f->deadline_ms || request_conn_closed(f->req)) {
                 held_expire(d);
             } else if (c) {
