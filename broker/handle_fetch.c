@@ -65,6 +65,8 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
         ot->topic = rt->topic;
         ot->partitions.n = rt->partitions.n;
         ot->partitions.v = request_alloc(req, (size_t)rt->partitions.n, sizeof *ot->partitions.v);
+        /* Looked up by its whole length: "ab\0x" names nothing, not topic "ab". */
+        const char *topic = proto_kstr_cstr(rt->topic, &req->arena);
         for (int32_t i = 0; i < rt->partitions.n; i++) {
             struct fetch_req_partition *rp = &rt->partitions.v[i];
             struct fetch_resp_partition *op = &ot->partitions.v[i];
@@ -72,10 +74,8 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
             op->partition_index = rp->partition;
             op->high_watermark = -1;
             struct partition *p = NULL;
-            /* Looked up by its whole length: "ab\0x" names nothing, not topic "ab". */
-            int16_t err =
-                replica_manager_lookup_leader(n->rm, proto_kstr_cstr(rt->topic, &req->arena),
-                                              rp->partition, rp->current_leader_epoch, &p);
+            int16_t err = replica_manager_lookup_leader(n->rm, topic, rp->partition,
+                                                        rp->current_leader_epoch, &p);
             if (err != KERR_NONE) {
                 op->error_code = err;
                 *hard_error = true;
@@ -221,10 +221,11 @@ static void arm_watches(struct delayed_fetch *df)
     int k = 0;
     for (int32_t t = 0; t < df->fr->topics.n; t++) {
         struct fetch_req_topic *rt = &df->fr->topics.v[t];
+        const char *topic = proto_kstr_cstr(rt->topic, &df->req->arena);
         for (int32_t i = 0; i < rt->partitions.n; i++) {
             struct partition *p = NULL;
-            if (replica_manager_lookup(n->rm, proto_kstr_cstr(rt->topic, &df->req->arena),
-                                       rt->partitions.v[i].partition, &p) != KERR_NONE)
+            if (replica_manager_lookup(n->rm, topic, rt->partitions.v[i].partition, &p) !=
+                KERR_NONE)
                 continue;
             struct fetch_watch *fw = &df->watches[k++];
             fw->df = df;

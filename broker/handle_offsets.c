@@ -110,6 +110,8 @@ void handle_offset_for_leader_epoch(struct request *req)
         ot->topic = rt->topic;
         ot->partitions.n = rt->partitions.n;
         ot->partitions.v = request_alloc(req, (size_t)rt->partitions.n, sizeof *ot->partitions.v);
+        /* Looked up by its whole length: "ab\0x" names nothing, not topic "ab". */
+        const char *topic = proto_kstr_cstr(rt->topic, &req->arena);
         for (int32_t i = 0; i < rt->partitions.n; i++) {
             struct offset_for_leader_epoch_req_partition *rp = &rt->partitions.v[i];
             struct offset_for_leader_epoch_resp_partition *op = &ot->partitions.v[i];
@@ -117,7 +119,7 @@ void handle_offset_for_leader_epoch(struct request *req)
             op->leader_epoch = -1;
             op->end_offset = -1;
             struct partition *p = NULL;
-            int16_t err = replica_manager_lookup_leader(req->node->rm, rt->topic.s, rp->partition,
+            int16_t err = replica_manager_lookup_leader(req->node->rm, topic, rp->partition,
                                                         rp->current_leader_epoch, &p);
             op->error_code = err;
             if (err == KERR_NONE)

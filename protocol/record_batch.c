@@ -461,7 +461,9 @@ int rb_validate(const uint8_t *p, size_t len, const struct rb_limits *lim, struc
             if (index < h.records_count)
                 record_error_add(&errs, lim, info, h.records_count, index, KERR_INVALID_RECORD,
                                  it.why);
-            info->error_message = it.why;
+            /* The message goes with the first failing record, which error_record_index names. */
+            if (errs.code == KERR_NONE)
+                info->error_message = it.why;
             errs.code = KERR_INVALID_RECORD;
             errs.rc = rc;
             break;
