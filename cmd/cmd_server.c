@@ -1,7 +1,7 @@
 /*
  * `sluice server`: loads the configuration, formats the data directory in
  * dev mode (no -c FILE), then runs the node until SIGTERM/SIGINT
- * (broker_node_run in broker/node.h).
+ * (broker_node_run in cmd/node/node.h).
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #ifndef SLUICE_BROKER_ADMIN_H
 #define SLUICE_BROKER_ADMIN_H
 
-struct node;
+struct broker;
 
 /*
  * Starts the admin server on n->cfg->admin_host:admin_port (does nothing and
@@ -26,7 +26,7 @@ struct node;
  * /v1/status/ready with 503 until the client listeners are open.  Returns 0,
  * or SL_EIO (logged) when the address cannot be resolved or bound.
  */
-int admin_server_start(struct node *n);
+int admin_server_start(struct broker *n);
 
 /*
  * Stops accepting, closes every admin connection and frees the server and
@@ -35,6 +35,6 @@ int admin_server_start(struct node *n);
  * their completion later only frees memory.  Call before the event base is
  * freed.  Safe when the server was never started.
  */
-void admin_server_stop(struct node *n);
+void admin_server_stop(struct broker *n);
 
 #endif

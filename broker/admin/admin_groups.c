@@ -20,7 +20,7 @@
 #include "kafka.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "xalloc.h"
@@ -52,7 +52,7 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *group_summary(const struct node *n, const struct group *g)
+static json_t *group_summary(const struct broker *n, const struct group *g)
 {
     json_t *o = json_object();
     json_object_set_new(o, "group_id", json_string(g->id));
@@ -68,7 +68,7 @@ static json_t *group_summary(const struct node *n, const struct group *g)
 
 void admin_view_groups(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     if (!n->groups) {
         admin_reply_error(r, 404, "node %d runs no group coordinator (it is not a broker)",
                           n->node_id);
@@ -133,7 +133,7 @@ static int cmp_offsets(const void *a, const void *b)
 }
 
 /* Committed offsets with the lag behind the high watermark when this node leads the partition. */
-static json_t *offsets_json(struct node *n, const struct group *g)
+static json_t *offsets_json(struct broker *n, const struct group *g)
 {
     size_t cnt = g->offsets.count, k = 0;
     const struct group_offset **v = xcalloc(cnt ? cnt : 1, sizeof *v);
@@ -167,7 +167,7 @@ static json_t *offsets_json(struct node *n, const struct group *g)
     return a;
 }
 
-static json_t *group_detail(struct node *n, const struct group *g)
+static json_t *group_detail(struct broker *n, const struct group *g)
 {
     json_t *o = group_summary(n, g);
     json_object_set_new(o, "leader_id",
@@ -202,7 +202,7 @@ static json_t *group_detail(struct node *n, const struct group *g)
 /* The group lives on another node's partition (or nowhere yet): say which. */
 static void reply_elsewhere(struct admin_request *r, const char *id)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const struct mi_topic *t = metadata_image_topic_by_name(n->image, OFFSETS_TOPIC);
     if (!t || t->npartitions <= 0) {
         admin_reply_error(r, 404, "no consumer group '%.200s' (no group has been created yet)", id);
@@ -227,7 +227,7 @@ static void reply_elsewhere(struct admin_request *r, const char *id)
 
 void admin_view_group(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const char *id = r->params[0];
     if (!n->groups) {
         admin_reply_error(r, 404, "node %d runs no group coordinator (it is not a broker)",

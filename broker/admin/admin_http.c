@@ -20,7 +20,7 @@
 
 #define MAX_URI_LENGTH 8192
 
-struct admin_request *admin_request_new(struct node *n)
+struct admin_request *admin_request_new(struct broker *n)
 {
     struct admin_request *r = xcalloc(1, sizeof *r);
     r->node = n;
@@ -139,7 +139,7 @@ static int parse_target(struct admin_request *r, char *why, size_t whylen)
     return 0;
 }
 
-struct admin_request *admin_http_parse_head(struct node *n, char *head, int *status, char *why,
+struct admin_request *admin_http_parse_head(struct broker *n, char *head, int *status, char *why,
                                             size_t whylen)
 {
     struct admin_request *r = admin_request_new(n);

@@ -32,7 +32,7 @@
 struct admin_conn;
 struct admin_server;
 struct evbuffer;
-struct node;
+struct broker;
 
 /* Limits of the admin listener. */
 #define ADMIN_MAX_CONNECTIONS  64
@@ -57,7 +57,7 @@ enum admin_method {
 
 struct admin_request {
     struct admin_conn *conn; /* NULL once detached */
-    struct node *node;
+    struct broker *node;
     unsigned method; /* one enum admin_method bit */
     char *target;    /* the request target as sent */
     char **segs;     /* decoded path segments (no empty trailing segment) */
@@ -141,10 +141,10 @@ void admin_reply_no_controller(struct admin_request *r);
  * is not running.
  */
 struct admin_write;
-struct admin_write **admin_server_settling(struct node *n);
+struct admin_write **admin_server_settling(struct broker *n);
 
 /* Answers every write still waiting for this node's image (server shutdown). */
-void admin_writes_stop(struct node *n);
+void admin_writes_stop(struct broker *n);
 
 /* ---- JSON helpers shared by the views ---- */
 
@@ -165,7 +165,7 @@ bool admin_topic_name_valid(const char *name, char *why, size_t whylen);
 /* ---- requests (admin_http.c) ---- */
 
 /* A new empty request for node n (no connection yet).  Freed by the replies. */
-struct admin_request *admin_request_new(struct node *n);
+struct admin_request *admin_request_new(struct broker *n);
 /* Frees r and everything it owns (the replies call this). */
 void admin_request_free(struct admin_request *r);
 
@@ -188,7 +188,7 @@ ssize_t admin_http_find_head_end(struct evbuffer *in, size_t *head_len);
  * Transfer-Encoding, 505 HTTP version) with the reason in why; the request then carries what was
  * parsed, for the error reply.
  */
-struct admin_request *admin_http_parse_head(struct node *n, char *head, int *status, char *why,
+struct admin_request *admin_http_parse_head(struct broker *n, char *head, int *status, char *why,
                                             size_t whylen);
 
 /* ---- write guards (admin_guard.c) ---- */
@@ -235,7 +235,7 @@ int admin_request_guard(const struct admin_request *r, const char *const *names,
                         char *why, size_t whylen);
 
 /* Open admin connections counted against the limit (0 when the server is not running). */
-int admin_server_connection_count(const struct node *n);
+int admin_server_connection_count(const struct broker *n);
 
 /* ---- handlers (the routing table is in admin_server.c) ---- */
 

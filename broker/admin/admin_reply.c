@@ -13,7 +13,7 @@
 
 #include "admin_internal.h"
 #include "kafka.h"
-#include "node.h"
+#include "broker.h"
 #include "topic_name.h"
 #include "xalloc.h"
 
@@ -148,7 +148,7 @@ void admin_reply_kafka_error_extra(struct admin_request *r, int16_t kerr, const 
     json_object_set_new(extra, "kafka_error", json_string(name ? name : "UNKNOWN"));
     if (kerr == KERR_NOT_CONTROLLER)
         json_object_set_new(extra, "controller_id",
-                            admin_json_int_or_null(node_controller_id(r->node)));
+                            admin_json_int_or_null(broker_controller_id(r->node)));
     admin_reply_error_extra(r, status, extra, "%s", message && *message ? message : name);
 }
 
@@ -166,8 +166,8 @@ const char *admin_query(struct admin_request *r, const char *key)
 
 void admin_reply_no_controller(struct admin_request *r)
 {
-    struct node *n = r->node;
-    int32_t ctl = node_controller_id(n);
+    struct broker *n = r->node;
+    int32_t ctl = broker_controller_id(n);
     json_t *extra = json_object();
     json_object_set_new(extra, "controller_id", admin_json_int_or_null(ctl));
     json_object_set_new(extra, "kafka_error_code", json_integer(KERR_NOT_CONTROLLER));

@@ -47,7 +47,7 @@
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "xalloc.h"
 
 #define LINGER_MS         2000
@@ -55,7 +55,7 @@
 #define OUTPUT_HIGH_WATER (4u << 20)
 
 struct admin_server {
-    struct node *node;
+    struct broker *node;
     int request_timeout_ms; /* admin.request.timeout.ms */
     char **names;           /* this node's names and addresses, for the Host guard */
     size_t nnames;
@@ -272,7 +272,7 @@ void admin_reply_buffer(struct admin_request *r, int status, const char *content
         admin_request_free(r);
         return;
     }
-    struct node *n = r->node;
+    struct broker *n = r->node;
     broker_metrics_http_response(n->metrics, status);
     /* A request whose body was not read (413, bad framing) ends the connection. */
     bool close_after = !r->keep_alive || !r->dispatched;
@@ -643,7 +643,7 @@ static void names_free(struct admin_server *s)
     free(s->names);
 }
 
-int admin_server_start(struct node *n)
+int admin_server_start(struct broker *n)
 {
     const struct broker_config *cfg = n->cfg;
     if (!cfg->admin_host)
@@ -684,7 +684,7 @@ int admin_server_start(struct node *n)
     return 0;
 }
 
-void admin_server_stop(struct node *n)
+void admin_server_stop(struct broker *n)
 {
     struct admin_server *s = n->admin;
     if (s) {
@@ -701,12 +701,12 @@ void admin_server_stop(struct node *n)
     n->metrics = NULL;
 }
 
-struct admin_write **admin_server_settling(struct node *n)
+struct admin_write **admin_server_settling(struct broker *n)
 {
     return n->admin ? &n->admin->settling : NULL;
 }
 
-int admin_server_connection_count(const struct node *n)
+int admin_server_connection_count(const struct broker *n)
 {
     return n->admin ? n->admin->nconns : 0;
 }

@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "kafka.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "quorum.h"
 #include "replica_manager.h"
@@ -49,7 +49,7 @@ static const char *security_protocol_name(int16_t p)
     }
 }
 
-static bool is_voter(const struct node *n, int32_t id)
+static bool is_voter(const struct broker *n, int32_t id)
 {
     for (size_t i = 0; i < n->cfg->voters.n; i++)
         if (n->cfg->voters.v[i].id == id)
@@ -71,7 +71,7 @@ static bool broker_alive(const struct metadata_image *img, int32_t id)
 }
 
 /* [{path, free, total}] of the local log directories (bytes). */
-static json_t *local_disk_space(const struct node *n, bool *low)
+static json_t *local_disk_space(const struct broker *n, bool *low)
 {
     json_t *a = json_array();
     if (low)
@@ -101,7 +101,7 @@ static json_t *local_disk_space(const struct node *n, bool *low)
  * "<topic>-<n>.<uuid>-stray"): data the metadata does not assign here, kept
  * for the operator to inspect and remove.
  */
-static json_t *stray_logs_json(const struct node *n)
+static json_t *stray_logs_json(const struct broker *n)
 {
     json_t *a = json_array();
     if (!n->rm)
@@ -114,7 +114,7 @@ static json_t *stray_logs_json(const struct node *n)
     return a;
 }
 
-static json_t *roles_json(const struct node *n, int32_t id, bool is_broker)
+static json_t *roles_json(const struct broker *n, int32_t id, bool is_broker)
 {
     json_t *a = json_array();
     if (is_broker)
@@ -125,7 +125,7 @@ static json_t *roles_json(const struct node *n, int32_t id, bool is_broker)
 }
 
 /* One registered broker, as /v1/brokers and /v1/cluster show it. */
-static json_t *broker_json(const struct node *n, const struct mi_broker *b)
+static json_t *broker_json(const struct broker *n, const struct mi_broker *b)
 {
     const struct metadata_image *img = n->image;
     json_t *o = json_object();
@@ -150,7 +150,7 @@ static json_t *broker_json(const struct node *n, const struct mi_broker *b)
     json_object_set_new(o, "is_fenced", json_boolean(b->fenced));
     json_object_set_new(o, "in_controlled_shutdown", json_boolean(b->in_controlled_shutdown));
     json_object_set_new(o, "membership_status", json_string("active"));
-    json_object_set_new(o, "is_controller", json_boolean(node_controller_id(n) == b->id));
+    json_object_set_new(o, "is_controller", json_boolean(broker_controller_id(n) == b->id));
     json_object_set_new(o, "broker_epoch", json_integer(b->epoch));
     char inc[UUID_STR_LEN + 1];
     uuid_to_string(&b->incarnation_id, inc);
@@ -174,7 +174,7 @@ static json_t *broker_json(const struct node *n, const struct mi_broker *b)
     json_object_set_new(o, "version", self ? json_string(SLUICE_VERSION) : json_null());
     json_object_set_new(o, "disk_space", self ? local_disk_space(n, NULL) : json_null());
     json_object_set_new(o, "metadata_caught_up",
-                        self ? json_boolean(node_metadata_caught_up(n)) : json_null());
+                        self ? json_boolean(broker_metadata_caught_up(n)) : json_null());
     json_object_set_new(o, "stray_logs", self ? stray_logs_json(n) : json_null());
     return o;
 }
@@ -183,12 +183,12 @@ static json_t *broker_json(const struct node *n, const struct mi_broker *b)
 
 void admin_view_ready(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const char *reason = NULL;
     bool is_broker = (n->cfg->roles & BCFG_ROLE_BROKER) != 0;
     if (n->stopping)
         reason = "shutting down";
-    else if (node_controller_id(n) < 0)
+    else if (broker_controller_id(n) < 0)
         reason = "waiting for the metadata quorum to elect a leader";
     else if (is_broker && n->broker_epoch < 0)
         reason = "waiting for the broker registration to commit";
@@ -219,12 +219,12 @@ static int64_t partition_total(const struct metadata_image *img)
 
 void admin_view_cluster(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const struct metadata_image *img = n->image;
     json_t *o = json_object();
     json_object_set_new(o, "cluster_id", json_string(n->cluster_id));
     json_object_set_new(o, "node_id", json_integer(n->node_id));
-    json_object_set_new(o, "controller_id", json_integer(node_controller_id(n)));
+    json_object_set_new(o, "controller_id", json_integer(broker_controller_id(n)));
     json_object_set_new(o, "metadata_offset", json_integer(metadata_image_offset(img)));
     json_t *brokers = json_array();
     size_t nb = metadata_image_broker_count(img);
@@ -244,7 +244,7 @@ void admin_view_cluster(struct admin_request *r)
         json_object_set_new(c, "node_id", json_integer(v->id));
         json_object_set_new(c, "host", json_string(v->host));
         json_object_set_new(c, "port", json_integer(v->port));
-        json_object_set_new(c, "is_leader", json_boolean(node_controller_id(n) == v->id));
+        json_object_set_new(c, "is_leader", json_boolean(broker_controller_id(n) == v->id));
         json_object_set_new(c, "roles",
                             roles_json(n, v->id, metadata_image_broker(img, v->id) != NULL));
         json_array_append_new(ctls, c);
@@ -268,9 +268,9 @@ static bool partition_under_replicated(const struct mi_partition *p)
 
 void admin_view_health(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const struct metadata_image *img = n->image;
-    int32_t ctl = node_controller_id(n);
+    int32_t ctl = broker_controller_id(n);
     json_t *all = json_array(), *down = json_array();
     size_t nb = metadata_image_broker_count(img);
     for (size_t i = 0; i < nb; i++) {
@@ -337,7 +337,7 @@ void admin_view_health(struct admin_request *r)
 
 void admin_view_brokers(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     json_t *a = json_array();
     size_t nb = metadata_image_broker_count(n->image);
     for (size_t i = 0; i < nb; i++)
@@ -347,7 +347,7 @@ void admin_view_brokers(struct admin_request *r)
 
 void admin_view_broker(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     int32_t id;
     if (!admin_parse_id(r->params[0], &id)) {
         admin_reply_error(r, 400, "invalid broker id '%s'", r->params[0]);
@@ -395,7 +395,7 @@ static const struct repl_follower *follower_of(const struct partition *p, int32_
  * partition reports it; the others answer null and name the node to ask
  * (replica_progress_from / replica_progress_note).
  */
-static json_t *partition_json(struct node *n, const struct mi_topic *t,
+static json_t *partition_json(struct broker *n, const struct mi_topic *t,
                               const struct mi_partition *mp)
 {
     const struct metadata_image *img = n->image;
@@ -499,7 +499,7 @@ void admin_view_topics(struct admin_request *r)
 }
 
 /* Every topic config with its effective value, and the ones set on the topic itself. */
-static void add_configs(struct node *n, const struct mi_topic *t, json_t *o)
+static void add_configs(struct broker *n, const struct mi_topic *t, json_t *o)
 {
     json_t *eff = json_object(), *over = json_object();
     size_t nc = topic_config_count();
@@ -508,7 +508,8 @@ static void add_configs(struct node *n, const struct mi_topic *t, json_t *o)
         const char *ov = metadata_image_config(n->image, 2, t->name, d->name);
         int8_t src;
         char buf[TC_VALUE_BUF];
-        const char *v = topic_config_effective(d, ov, node_broker_config_lookup, n, &src, buf);
+        const char *v =
+            topic_config_effective(d, ov, broker_config_lookup, (void *)n->cfg, &src, buf);
         json_object_set_new(eff, d->name, d->sensitive || !v ? json_null() : json_string(v));
         if (ov)
             json_object_set_new(over, d->name, d->sensitive ? json_null() : json_string(ov));
@@ -584,7 +585,7 @@ static json_t *raft_replica_json(const struct quorum_replica *rep, int64_t leade
 
 void admin_view_raft(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     struct quorum *q = n->quorum;
     if (!q) {
         admin_reply_error(r, 503, "the metadata quorum is not open");

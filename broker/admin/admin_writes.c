@@ -43,7 +43,7 @@
 #include "messages.h"
 #include "metadata_image.h"
 #include "msg_elect_leaders.h"
-#include "node.h"
+#include "broker.h"
 #include "xalloc.h"
 
 #define MAX_CONFIGS 256
@@ -58,7 +58,7 @@ enum write_kind { W_CREATE, W_DELETE, W_PARTITIONS, W_TRANSFER };
 struct admin_write {
     struct admin_write *prev, *next; /* in the server's settling list */
     bool linked;
-    struct node *node;
+    struct broker *node;
     struct admin_request *r; /* NULL once answered by the timeout */
     struct event *timer;     /* the 504 deadline */
     struct event *poll;      /* the settle poll */
@@ -131,7 +131,7 @@ static struct admin_request *op_take(struct admin_write *op)
 
 /* ---- answers ---- */
 
-static const struct mi_partition *image_partition(struct node *n, const char *topic, int32_t p)
+static const struct mi_partition *image_partition(struct broker *n, const char *topic, int32_t p)
 {
     const struct mi_topic *t = metadata_image_topic_by_name(n->image, topic);
     return t ? metadata_image_partition(t, p) : NULL;
@@ -160,7 +160,7 @@ static bool settled(const struct admin_write *op)
 static void send_success(struct admin_write *op)
 {
     struct admin_request *r = op_take(op);
-    struct node *n = op->node;
+    struct broker *n = op->node;
     json_t *o = op->reply;
     op->reply = NULL;
     int status = 200;
@@ -248,7 +248,7 @@ static void finish_err(struct admin_write *op, int16_t kerr, const char *message
 static void finish_transport(struct admin_write *op, int err)
 {
     struct admin_request *r = op_take(op);
-    int32_t ctl = node_controller_id(op->node);
+    int32_t ctl = broker_controller_id(op->node);
     if (r && err == SL_ETIMEOUT)
         admin_reply_error(r, 504,
                           "the controller (node %d) did not answer within %d ms; the change may "
@@ -297,7 +297,7 @@ static void answered(struct admin_write *op)
     op->timer = NULL;
 }
 
-void admin_writes_stop(struct node *n)
+void admin_writes_stop(struct broker *n)
 {
     struct admin_write **head = admin_server_settling(n);
     while (head && *head)
@@ -442,7 +442,7 @@ static void submit_create(struct admin_request *r, const struct ctl_create_topic
 {
     struct admin_write *op = op_new(r, W_CREATE, t->name);
     op->validate_only = validate_only;
-    if (node_is_controller(r->node)) {
+    if (broker_is_controller(r->node)) {
         struct ctl_create_topics_req req = {
             .topics = t, .ntopics = 1, .validate_only = validate_only};
         /* The request is copied: everything it points to may be freed once the call returns. */
@@ -626,7 +626,7 @@ void admin_write_delete_topic(struct admin_request *r)
         return;
     }
     struct admin_write *op = op_new(r, W_DELETE, topic);
-    if (node_is_controller(r->node)) {
+    if (broker_is_controller(r->node)) {
         struct ctl_delete_topic t = {.name = topic};
         controller_delete_topics(r->node->controller, &t, 1, on_topic_deleted, op);
         return;
@@ -703,7 +703,7 @@ void admin_write_create_partitions(struct admin_request *r)
     struct admin_write *op = op_new(r, W_PARTITIONS, topic);
     op->count = (int32_t)count;
     op->validate_only = validate_only;
-    if (node_is_controller(r->node)) {
+    if (broker_is_controller(r->node)) {
         struct ctl_create_partitions_topic t = {.name = topic, .count = (int32_t)count};
         struct ctl_create_partitions_req req = {
             .topics = &t, .ntopics = 1, .validate_only = validate_only};
@@ -768,7 +768,7 @@ static void on_transferred_fwd(void *ctx, int err, const void *resp, struct aren
 
 void admin_write_transfer_leadership(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     const char *topic = r->params[0];
     int32_t index, target;
     const char *ts = admin_query(r, "target");
@@ -787,7 +787,7 @@ void admin_write_transfer_leadership(struct admin_request *r)
     op->target = target;
     const struct mi_partition *mp = image_partition(n, topic, index);
     op->epoch_before = mp ? mp->leader_epoch : -1;
-    if (node_is_controller(n)) {
+    if (broker_is_controller(n)) {
         struct ctl_elect_partition p = {topic, index};
         struct ctl_elect_leaders_req req = {.election_type = CTL_ELECTION_TARGET,
                                             .target = target,

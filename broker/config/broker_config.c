@@ -1380,3 +1380,14 @@ void broker_config_print_docs(FILE *out)
         fprintf(out, "    %s\n", k->doc);
     }
 }
+
+const char *broker_config_lookup(void *ctx, const char *key, int8_t *source)
+{
+    const struct broker_config *c = ctx;
+    struct bcfg_entry e;
+    if (!broker_config_get(c, key, &e) || e.source == PROP_SRC_DEFAULT)
+        return NULL;
+    if (source)
+        *source = broker_config_kafka_source(e.source);
+    return e.value;
+}

@@ -292,6 +292,14 @@ int8_t broker_config_kafka_source(enum prop_source source);
 int8_t broker_config_kafka_type(enum bcfg_type type);
 
 /*
+ * Broker property lookup in the shape topic_config_effective() wants: the
+ * value of `key` when it was set (file, environment or override) with its
+ * Kafka ConfigSource in *source, or NULL when it is at its default.  ctx is
+ * the const struct broker_config; the returned string is owned by it.
+ */
+const char *broker_config_lookup(void *ctx, const char *key, int8_t *source);
+
+/*
  * Writes the whole table, one key per paragraph (name, type, default, doc),
  * to out: `sluice server --help-config`.
  */

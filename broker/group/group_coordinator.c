@@ -16,17 +16,16 @@
 
 #include "api_controller.h"
 #include "broker_config.h"
+#include "broker_env.h"
 #include "clock.h"
 #include "controller.h"
 #include "err.h"
-#include "forward.h"
 #include "group_records.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
 #include "partition.h"
 #include "record_batch.h"
 #include "replica_manager.h"
@@ -72,7 +71,7 @@ struct shard {
 };
 
 struct group_coordinator {
-    struct node *node;
+    const struct broker_env *env;
     struct group_config gcfg;
     struct group_ops ops;
     struct strmap groups; /* id -> struct group */
@@ -113,37 +112,32 @@ static void rearm(struct group_coordinator *gc);
 static int64_t cfg_long(const struct group_coordinator *gc, const char *key, int64_t dflt)
 {
     struct bcfg_entry e;
-    if (!broker_config_get(gc->node->cfg, key, &e) || !e.value)
+    if (!broker_config_get(gc->env->cfg, key, &e) || !e.value)
         return dflt;
     char *end;
     long long v = strtoll(e.value, &end, 10);
     return (*e.value && !*end) ? (int64_t)v : dflt;
 }
 
-struct node *group_coordinator_node(const struct group_coordinator *gc)
-{
-    return gc->node;
-}
-
 int32_t group_coordinator_min_session_timeout(const struct group_coordinator *gc)
 {
-    return gc->node->cfg->group_min_session_timeout_ms;
+    return gc->env->cfg->group_min_session_timeout_ms;
 }
 
 int32_t group_coordinator_max_session_timeout(const struct group_coordinator *gc)
 {
-    return gc->node->cfg->group_max_session_timeout_ms;
+    return gc->env->cfg->group_max_session_timeout_ms;
 }
 
 static const struct mi_topic *offsets_topic(const struct group_coordinator *gc)
 {
-    return metadata_image_topic_by_name(gc->node->image, GROUP_OFFSETS_TOPIC);
+    return metadata_image_topic_by_name(gc->env->image, GROUP_OFFSETS_TOPIC);
 }
 
 bool group_coordinator_partition_exists(const struct group_coordinator *gc, const char *topic,
                                         int32_t partition)
 {
-    const struct mi_topic *t = topic ? metadata_image_topic_by_name(gc->node->image, topic) : NULL;
+    const struct mi_topic *t = topic ? metadata_image_topic_by_name(gc->env->image, topic) : NULL;
     return t && partition >= 0 && partition < t->npartitions;
 }
 
@@ -171,7 +165,7 @@ static struct shard *shard_ensure(struct group_coordinator *gc, int32_t idx)
 static struct partition *shard_partition(struct group_coordinator *gc, struct shard *sh)
 {
     struct partition *p = NULL;
-    if (replica_manager_lookup(gc->node->rm, GROUP_OFFSETS_TOPIC, sh->index, &p) != KERR_NONE)
+    if (replica_manager_lookup(gc->env->rm, GROUP_OFFSETS_TOPIC, sh->index, &p) != KERR_NONE)
         return NULL;
     if (!p->is_leader || p->deleted || p->leader_epoch != sh->epoch)
         return NULL;
@@ -260,7 +254,7 @@ static int16_t shard_append(struct group_coordinator *gc, struct shard *sh,
             w->last_offset = ar.last_offset;
             w->need_flush = partition_sync_on_append(p);
             if (w->need_flush)
-                replica_manager_request_flush(gc->node->rm, p);
+                replica_manager_request_flush(gc->env->rm, p);
         } else {
             LOG_WARN("group", "%s-%d: coordinator append failed: %s", GROUP_OFFSETS_TOPIC,
                      sh->index, ar.error_message ? ar.error_message : kafka_error_name(err));
@@ -690,7 +684,7 @@ static void sync_leadership(struct group_coordinator *gc)
     for (int32_t i = 0; i < n; i++) {
         struct partition *p = NULL;
         bool lead = i < np &&
-                    replica_manager_lookup(gc->node->rm, GROUP_OFFSETS_TOPIC, i, &p) == KERR_NONE &&
+                    replica_manager_lookup(gc->env->rm, GROUP_OFFSETS_TOPIC, i, &p) == KERR_NONE &&
                     p->is_leader && !p->deleted;
         struct shard *sh = shard_at(gc, i);
         if (lead) {
@@ -781,8 +775,7 @@ static void on_topic_deleted(void *ctx, const struct metadata_image *img, const 
 static void on_topic_create_done(void *ctx, const struct ctl_create_topic_result *results,
                                  int32_t n)
 {
-    /* ctx is the node: the coordinator may be gone when the controller answers. */
-    (void)ctx;
+    (void)ctx; /* none: the coordinator may be gone when the controller answers */
     for (int32_t i = 0; i < n; i++) {
         if (results[i].error_code == KERR_NONE)
             LOG_INFO("group", "created %s with %d partition(s), replication factor %d",
@@ -819,9 +812,9 @@ static void on_topic_forwarded(void *ctx, int err, const void *resp, struct aren
  * broker's AutoTopicCreationManager does (KIP-590).  Returns false when no
  * other node is known to be the active controller.
  */
-static bool forward_create(struct node *n, const struct ctl_create_topic *ct)
+static bool forward_create(const struct broker_env *n, const struct ctl_create_topic *ct)
 {
-    struct kc_conn *c = forward_controller_conn(n);
+    struct kc_conn *c = n->controller_conn(n->ctx);
     if (!c)
         return false;
     int32_t nc = ct->nconfigs;
@@ -856,12 +849,13 @@ static bool forward_create(struct node *n, const struct ctl_create_topic *ct)
  */
 static void ensure_topic(struct group_coordinator *gc)
 {
-    struct node *n = gc->node;
+    const struct broker_env *n = gc->env;
     int64_t now = clock_wall_ms();
     if (now - gc->create_requested_ms < TOPIC_CREATE_RETRY_MS)
         return;
-    bool local = node_is_controller(n);
-    if (!local && !forward_controller_conn(n))
+    struct controller *ctl = n->active_controller(n->ctx);
+    bool local = ctl != NULL;
+    if (!local && !n->controller_conn(n->ctx))
         return;
     int32_t live = 0;
     size_t nb = metadata_image_broker_count(n->image);
@@ -905,7 +899,7 @@ static void ensure_topic(struct group_coordinator *gc)
              t.num_partitions, rf, local ? "" : " through the active controller");
     if (local) {
         struct ctl_create_topics_req req = {.topics = &t, .ntopics = 1};
-        controller_create_topics(n->controller, &req, on_topic_create_done, n);
+        controller_create_topics(ctl, &req, on_topic_create_done, NULL);
     } else if (!forward_create(n, &t)) {
         gc->create_requested_ms = INT64_MIN / 2;
     }
@@ -931,7 +925,7 @@ int16_t group_coordinator_find(struct group_coordinator *gc, const char *group_i
     const struct mi_partition *mp = metadata_image_partition(t, idx);
     if (!mp || mp->leader < 0)
         return KERR_COORDINATOR_NOT_AVAILABLE;
-    const struct mi_broker *b = metadata_image_broker(gc->node->image, mp->leader);
+    const struct mi_broker *b = metadata_image_broker(gc->env->image, mp->leader);
     if (!b || b->fenced)
         return KERR_COORDINATOR_NOT_AVAILABLE;
     for (int32_t i = 0; i < b->nendpoints; i++) {
@@ -1068,12 +1062,12 @@ void group_coordinator_tick(struct group_coordinator *gc, int64_t now_ms)
 
 /* ---- life cycle ---- */
 
-struct group_coordinator *group_coordinator_create(struct node *n)
+struct group_coordinator *group_coordinator_create(const struct broker_env *n)
 {
     if (!n->rm)
         return NULL;
     struct group_coordinator *gc = xcalloc(1, sizeof *gc);
-    gc->node = n;
+    gc->env = n;
     gc->gcfg.initial_rebalance_delay_ms = n->cfg->group_initial_rebalance_delay_ms;
     gc->gcfg.new_member_join_timeout_ms = NEW_MEMBER_JOIN_TIMEOUT_MS;
     gc->ops = (struct group_ops){gc, op_join_done, op_sync_done, op_store};
@@ -1105,7 +1099,7 @@ void group_coordinator_destroy(struct group_coordinator *gc)
 {
     if (!gc)
         return;
-    metadata_image_remove_listener(gc->node->image, gc);
+    metadata_image_remove_listener(gc->env->image, gc);
     for (int i = 0; i < gc->nshards; i++)
         unload_shard(gc, gc->shards[i], KERR_NOT_COORDINATOR);
     size_t it = 0;

@@ -33,7 +33,7 @@
 
 #include "group_state.h"
 
-struct node;
+struct broker_env;
 struct group_coordinator;
 
 /*
@@ -61,12 +61,13 @@ struct group_write_record {
 typedef void (*group_write_cb)(void *ctx, int16_t err, int64_t base_offset);
 
 /*
- * Creates the coordinator for node n (after its replica manager exists),
- * registers for image deltas and starts loading the __consumer_offsets
- * partitions this broker already leads.  Returns NULL when n has no replica
- * manager.  Free with group_coordinator_destroy.
+ * Creates the coordinator of the broker env describes (after its replica
+ * manager exists: env->rm), registers for image deltas and starts loading the
+ * __consumer_offsets partitions this broker already leads.  Returns NULL when
+ * there is no replica manager.  env is borrowed and must outlive the
+ * coordinator.  Free with group_coordinator_destroy.
  */
-struct group_coordinator *group_coordinator_create(struct node *n);
+struct group_coordinator *group_coordinator_create(const struct broker_env *env);
 
 /*
  * Shutdown: answers every parked request (NOT_COORDINATOR), fails pending
@@ -143,8 +144,5 @@ int32_t group_coordinator_max_session_timeout(const struct group_coordinator *gc
 /* Whether topic exists with partition `partition` (OffsetCommit/OffsetDelete validation). */
 bool group_coordinator_partition_exists(const struct group_coordinator *gc, const char *topic,
                                         int32_t partition);
-
-/* The node (for handlers). */
-struct node *group_coordinator_node(const struct group_coordinator *gc);
 
 #endif

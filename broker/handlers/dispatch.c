@@ -8,7 +8,7 @@
 #include "api.h"
 #include "api_controller.h"
 #include "group_handlers.h"
-#include "node.h"
+#include "broker.h"
 #include "handlers.h"
 #include "kafka.h"
 #include "log.h"

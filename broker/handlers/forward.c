@@ -17,7 +17,7 @@
 #include "kafka_client.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "quorum.h"
 #include "request.h"
 #include "xalloc.h"
@@ -25,7 +25,7 @@
 #define FORWARD_TIMEOUT_MS 30000
 
 /* The connection to `leader`'s CONTROLLER listener (this node's own one included). */
-static struct kc_conn *conn_to(struct node *n, int32_t leader)
+static struct kc_conn *conn_to(struct broker *n, int32_t leader)
 {
     if (n->forward_conn && n->forward_to == leader)
         return n->forward_conn;
@@ -44,7 +44,7 @@ static struct kc_conn *conn_to(struct node *n, int32_t leader)
     return NULL;
 }
 
-struct kc_conn *forward_controller_conn(struct node *n)
+struct kc_conn *forward_controller_conn(struct broker *n)
 {
     int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
     if (leader < 0 || leader == n->node_id)
@@ -58,7 +58,7 @@ struct kc_conn *forward_controller_conn(struct node *n)
  * puts a request answered NOT_CONTROLLER back at the head of its queue).
  */
 struct fwd {
-    struct node_delayed parked; /* first; linked while held */
+    struct broker_delayed parked; /* first; linked while held */
     struct request *req;
     const struct proto_schema *req_schema, *resp_schema;
     const void *body;
@@ -150,18 +150,18 @@ static bool fwd_send(struct kc_conn *c, struct fwd *f)
 }
 
 /* Shutdown, or the deadline passed: the client reconnects and retries. */
-static void held_expire(struct node_delayed *d)
+static void held_expire(struct broker_delayed *d)
 {
     struct fwd *f = (struct fwd *)d;
     struct request *req = f->req;
-    node_delayed_remove(&f->parked);
+    broker_delayed_remove(&f->parked);
     free(f);
     request_close_connection(req, "no active controller became known in time");
 }
 
 static void fwd_hold(struct fwd *f)
 {
-    node_delayed_add(f->req->node, &f->parked, held_expire);
+    broker_delayed_add(f->req->node, &f->parked, held_expire);
     f->parked.kind = "forward";
     LOG_DEBUG("broker", "holding API %d until an active controller is known", f->req->hdr.api_key);
 }
@@ -171,10 +171,10 @@ static void fwd_hold(struct fwd *f)
  * them: no leader known, or this node leads but its controller is not active
  * yet (the quorum names the leader before its epoch starts).
  */
-static struct kc_conn *target(struct node *n)
+static struct kc_conn *target(struct broker *n)
 {
     int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
-    if (leader < 0 || (leader == n->node_id && !node_is_controller(n)))
+    if (leader < 0 || (leader == n->node_id && !broker_is_controller(n)))
         return NULL;
     return conn_to(n, leader);
 }
@@ -182,7 +182,7 @@ static struct kc_conn *target(struct node *n)
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     if (!proto_api_controller_version_supported(req->hdr.api_key, req->hdr.api_version))
         return false;
     struct fwd *f = xcalloc(1, sizeof *f);
@@ -198,14 +198,14 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
     return true;
 }
 
-void forward_retry_held(struct node *n)
+void forward_retry_held(struct broker *n)
 {
     int64_t now = clock_mono_ms();
     struct kc_conn *c = NULL;
     bool looked = false; /* target() once per pass, and only when something is held */
-    struct node_delayed *d = n->delayed.next;
+    struct broker_delayed *d = n->delayed.next;
     while (d != &n->delayed) {
-        struct node_delayed *next = d->next;
+        struct broker_delayed *next = d->next;
         if (d->expire == held_expire) {
             struct fwd *f = (struct fwd *)d;
             if (!looked) {
@@ -215,7 +215,7 @@ void forward_retry_held(struct node *n)
             if (now >= f->deadline_ms || request_conn_closed(f->req)) {
                 held_expire(d);
             } else if (c) {
-                node_delayed_remove(&f->parked);
+                broker_delayed_remove(&f->parked);
                 if (!fwd_send(c, f))
                     fwd_hold(f);
             }
@@ -239,7 +239,7 @@ static void on_auto_created(void *ctx, int err, const void *resp, struct arena *
     free(topic);
 }
 
-bool forward_auto_create(struct node *n, const char *topic)
+bool forward_auto_create(struct broker *n, const char *topic)
 {
     struct kc_conn *c = forward_controller_conn(n);
     if (!c)
@@ -264,7 +264,7 @@ bool forward_auto_create(struct node *n, const char *topic)
     return true;
 }
 
-void forward_close(struct node *n)
+void forward_close(struct broker *n)
 {
     if (n->forward_conn) {
         struct kc_conn *c = n->forward_conn;

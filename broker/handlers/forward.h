@@ -13,7 +13,7 @@
 #include "codec.h"
 
 struct kc_conn;
-struct node;
+struct broker;
 struct request;
 
 /*
@@ -21,7 +21,7 @@ struct request;
  * lazily, replaced when leadership moves), or NULL when no other node is
  * known to be the active controller.  Owned by the node.
  */
-struct kc_conn *forward_controller_conn(struct node *n);
+struct kc_conn *forward_controller_conn(struct broker *n);
 
 /*
  * Sends the decoded request `body` (of req's API and version, living in req's
@@ -44,16 +44,16 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
  * node's own CONTROLLER listener when it is the one), and gives up on those
  * past their deadline.  Called from the node's tick and on leader changes.
  */
-void forward_retry_held(struct node *n);
+void forward_retry_held(struct broker *n);
 
 /*
  * Asks the active controller to create `topic` with the broker defaults
  * (Metadata auto-creation on a broker that is not the controller).  The
  * answer is not awaited; returns false when no controller is known.
  */
-bool forward_auto_create(struct node *n, const char *topic);
+bool forward_auto_create(struct broker *n, const char *topic);
 
 /* Closes the connection to the controller (shutdown). */
-void forward_close(struct node *n);
+void forward_close(struct broker *n);
 
 #endif

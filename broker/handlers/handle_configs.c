@@ -22,7 +22,7 @@
 #include "kafka.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "topic_name.h"
 #include "topic_config.h"
@@ -53,7 +53,7 @@ static void describe_topic(struct request *req, const struct describe_configs_re
                            const struct describe_configs_req_resource *r,
                            struct describe_configs_resp_result *out)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const char *topic = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     if (!metadata_image_topic_by_name(n->image, topic)) {
         out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -69,8 +69,8 @@ static void describe_topic(struct request *req, const struct describe_configs_re
         const char *override = metadata_image_config(n->image, RESOURCE_TOPIC, topic, d->name);
         int8_t source = 0;
         char vbuf[TC_VALUE_BUF];
-        const char *value =
-            topic_config_effective(d, override, node_broker_config_lookup, n, &source, vbuf);
+        const char *value = topic_config_effective(d, override, broker_config_lookup,
+                                                   (void *)n->cfg, &source, vbuf);
         struct describe_configs_resp_config *c = &out->configs.v[out->configs.n++];
         c->name = request_kstr(req, d->name);
         c->is_sensitive = d->sensitive;
@@ -90,7 +90,8 @@ static void describe_topic(struct request *req, const struct describe_configs_re
                 add_synonym(req, c, d->name, override, TC_SOURCE_DYNAMIC_TOPIC);
             for (size_t k = 0; k < ns; k++) {
                 int8_t bsrc = 0;
-                const char *bval = node_broker_config_lookup(n, syn[k].broker_config, &bsrc);
+                const char *bval =
+                    broker_config_lookup((void *)n->cfg, syn[k].broker_config, &bsrc);
                 if (bval)
                     add_synonym(req, c, syn[k].broker_config, bval, bsrc);
                 if (syn[k].default_value)
@@ -107,7 +108,7 @@ static void describe_broker(struct request *req, const struct describe_configs_r
                             const struct describe_configs_req_resource *r,
                             struct describe_configs_resp_result *out)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const char *name = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     char self[16];
     snprintf(self, sizeof self, "%d", n->node_id);
@@ -202,10 +203,10 @@ static void on_configs_altered(void *ctx, const struct ctl_alter_configs_result 
 static void alter_configs_submit(struct request *req, const struct proto_schema *schema,
                                  const void *body, const struct ctl_alter_configs_req *creq)
 {
-    if (!node_is_controller(req->node) && req->apis == &broker_client_apis &&
+    if (!broker_is_controller(req->node) && req->apis == &broker_client_apis &&
         forward_to_controller(req, schema, body, alter_resp_schema(req)))
         return;
-    if (!node_is_controller(req->node)) {
+    if (!broker_is_controller(req->node)) {
         int32_t n = creq->nresources;
         struct ctl_alter_configs_result *res = request_alloc(req, (size_t)n, sizeof *res);
         for (int32_t i = 0; i < n; i++) {

@@ -18,7 +18,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"

@@ -14,7 +14,7 @@
 #include "kafka.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"
@@ -52,7 +52,7 @@ static void dp_producers(struct request *req, const struct partition *p,
 static void dp_topic(struct request *req, const struct describe_producers_req_topic *t,
                      struct describe_producers_resp_topic *out)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     out->name = t->name;
     out->partitions.n = t->partition_indexes.n;
     out->partitions.v =

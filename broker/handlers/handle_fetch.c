@@ -18,7 +18,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"
@@ -31,7 +31,7 @@ struct fetch_watch {
 };
 
 struct delayed_fetch {
-    struct node_delayed parked; /* first */
+    struct broker_delayed parked; /* first */
     struct request *req;
     struct fetch_req *fr;
     struct event *timer;
@@ -48,7 +48,7 @@ struct delayed_fetch {
 static int64_t build_response(struct request *req, struct fetch_req *fr, struct fetch_resp **out,
                               bool *hard_error)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct fetch_resp *resp = request_alloc(req, 1, sizeof *resp);
     bool replica = fr->replica_id >= 0;
     /* fetch.max.bytes caps what the request asks for (KafkaApis.handleFetchRequest). */
@@ -101,7 +101,7 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
                     *hard_error = true;
                 }
                 if (err == KERR_NONE && div_epoch < 0 && div_end < 0)
-                    isr_updates_maybe_propose(n, p, now);
+                    isr_updates_maybe_propose(&n->env, p, now);
             }
             op->high_watermark = p->high_watermark;
             op->last_stable_offset = p->high_watermark;
@@ -142,7 +142,7 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
 
 static void delayed_fetch_free(struct delayed_fetch *df)
 {
-    node_delayed_remove(&df->parked);
+    broker_delayed_remove(&df->parked);
     for (int i = 0; i < df->nwatches; i++)
         partition_watch_remove(&df->watches[i].watch);
     free(df->watches);
@@ -173,7 +173,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void arm_watches(struct delayed_fetch *df);
 
-static void on_shutdown(struct node_delayed *d)
+static void on_shutdown(struct broker_delayed *d)
 {
     on_deadline(-1, 0, d);
 }
@@ -217,7 +217,7 @@ static void on_watch_fired(struct partition_watch *w)
 
 static void arm_watches(struct delayed_fetch *df)
 {
-    struct node *n = df->req->node;
+    struct broker *n = df->req->node;
     int k = 0;
     for (int32_t t = 0; t < df->fr->topics.n; t++) {
         struct fetch_req_topic *rt = &df->fr->topics.v[t];
@@ -237,7 +237,7 @@ static void arm_watches(struct delayed_fetch *df)
 
 void handle_fetch(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct fetch_req *fr = request_decode_body(req, &proto_fetch_req_schema);
     if (!fr)
         return;
@@ -269,6 +269,6 @@ void handle_fetch(struct request *req)
     struct timeval tv = {fr->max_wait_ms / 1000, (fr->max_wait_ms % 1000) * 1000};
     evtimer_add(df->timer, &tv);
     df->parked.kind = "fetch";
-    node_delayed_add(n, &df->parked, on_shutdown);
+    broker_delayed_add(n, &df->parked, on_shutdown);
     arm_watches(df);
 }

@@ -16,7 +16,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 
 /* AclOperation bits of a group without an authorizer: READ (3), DELETE (6), DESCRIBE (8). */

@@ -16,7 +16,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "xalloc.h"
 

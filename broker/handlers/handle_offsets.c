@@ -9,7 +9,7 @@
 #include "kafka.h"
 #include "leader_epoch.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "request.h"

@@ -26,7 +26,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "record_batch.h"
 #include "replica_manager.h"
@@ -47,7 +47,7 @@ struct pending_part {
 };
 
 struct delayed_produce {
-    struct node_delayed parked; /* first */
+    struct broker_delayed parked; /* first */
     struct request *req;
     struct produce_resp *resp;
     struct event *timer;
@@ -58,7 +58,7 @@ struct delayed_produce {
 
 static void delayed_finish(struct delayed_produce *dp)
 {
-    node_delayed_remove(&dp->parked);
+    broker_delayed_remove(&dp->parked);
     for (int i = 0; i < dp->nparts; i++)
         partition_watch_remove(&dp->parts[i].watch);
     if (dp->timer)
@@ -135,7 +135,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     delayed_finish(dp);
 }
 
-static void on_shutdown(struct node_delayed *d)
+static void on_shutdown(struct broker_delayed *d)
 {
     on_timeout(-1, 0, d);
 }
@@ -293,7 +293,7 @@ static void record_errors_answer(struct request *req, struct produce_resp_partit
 
 void handle_produce(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct produce_req *pr = request_decode_body(req, &proto_produce_req_schema);
     if (!pr)
         return;
@@ -411,5 +411,5 @@ void handle_produce(struct request *req)
     struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
     evtimer_add(dp->timer, &tv);
     dp->parked.kind = "produce";
-    node_delayed_add(n, &dp->parked, on_shutdown);
+    broker_delayed_add(n, &dp->parked, on_shutdown);
 }

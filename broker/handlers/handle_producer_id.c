@@ -16,7 +16,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "xalloc.h"
 
@@ -36,7 +36,7 @@ static void answer(struct request *req, int16_t err, int64_t pid)
     request_respond(req, &proto_init_producer_id_resp_schema, resp);
 }
 
-static void serve_waiters(struct node *n, int16_t err)
+static void serve_waiters(struct broker *n, int16_t err)
 {
     while (n->pid_waiters) {
         if (err == KERR_NONE && n->next_producer_id >= n->producer_id_end)
@@ -48,11 +48,11 @@ static void serve_waiters(struct node *n, int16_t err)
     }
 }
 
-static void request_block(struct node *n);
+static void request_block(struct broker *n);
 
 static void on_block(void *ctx, int16_t error_code, int64_t first_id, int32_t count)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     n->pid_block_pending = false;
     if (error_code != KERR_NONE) {
         LOG_WARN("broker", "producer id allocation failed: %s", kafka_error_name(error_code));
@@ -78,7 +78,7 @@ static void on_remote_block(void *ctx, int err, const void *resp, struct arena *
 }
 
 /* Asks the active controller on another node for a block (AllocateProducerIds, KIP-730). */
-static bool request_remote_block(struct node *n)
+static bool request_remote_block(struct broker *n)
 {
     struct kc_conn *c = forward_controller_conn(n);
     if (!c)
@@ -90,7 +90,7 @@ static bool request_remote_block(struct node *n)
                    on_remote_block, n) == 0;
 }
 
-static void request_block(struct node *n)
+static void request_block(struct broker *n)
 {
     if (n->pid_block_pending)
         return;
@@ -99,7 +99,7 @@ static void request_block(struct node *n)
         return;
     }
     n->pid_block_pending = true;
-    if (node_is_controller(n)) {
+    if (broker_is_controller(n)) {
         controller_allocate_producer_ids(n->controller, n->node_id, n->broker_epoch, on_block, n);
         return;
     }
@@ -111,7 +111,7 @@ static void request_block(struct node *n)
 
 void handle_init_producer_id(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct init_producer_id_req *ir = request_decode_body(req, &proto_init_producer_id_req_schema);
     if (!ir)
         return;
@@ -135,7 +135,7 @@ void handle_init_producer_id(struct request *req)
     request_block(n);
 }
 
-void node_fail_pid_waiters(struct node *n)
+void broker_fail_pid_waiters(struct broker *n)
 {
     serve_waiters(n, KERR_COORDINATOR_NOT_AVAILABLE);
 }

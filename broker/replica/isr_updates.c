@@ -8,15 +8,13 @@
 
 #include "api_controller.h"
 #include "broker_config.h"
+#include "broker_env.h"
 #include "controller.h"
-#include "forward.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "metrics.h"
-#include "node.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "xalloc.h"
@@ -28,7 +26,7 @@
 
 /* Which proposal (and which send of it) an answer belongs to. */
 struct pending {
-    struct node *n;
+    const struct broker_env *n;
     char *topic;
     int32_t index;
     int32_t leader_epoch;
@@ -88,7 +86,8 @@ static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t le
         partition_epoch > p->partition_epoch) {
         LOG_INFO("broker", "%s-%d: ISR now has %d member(s) (partition epoch %d)", p->topic,
                  p->index, (int)nisr, partition_epoch);
-        broker_metrics_isr_change(pd->n->metrics, pd->shrink);
+        if (pd->n->isr_changed)
+            pd->n->isr_changed(pd->n->ctx, pd->shrink);
         /* Applying the newer partition epoch settles the proposal. */
         partition_set_state(p, pd->n->node_id, leader_id, leader_epoch, partition_epoch,
                             p->replicas, p->nreplicas, isr, nisr);
@@ -138,13 +137,14 @@ static void on_remote_answer(void *ctx, int err, const void *resp, struct arena 
     free_pending(pd);
 }
 
-static int64_t broker_epoch_of(const struct node *n, int32_t id)
+static int64_t broker_epoch_of(const struct broker_env *n, int32_t id)
 {
     const struct mi_broker *b = metadata_image_broker(n->image, id);
     return b ? b->epoch : -1;
 }
 
-static bool send_local(struct node *n, struct partition *p, struct pending *pd)
+static bool send_local(const struct broker_env *n, struct controller *ctl, struct partition *p,
+                       struct pending *pd)
 {
     int32_t k = p->nproposed_isr;
     struct ctl_isr_member *members = xcalloc((size_t)k + 1, sizeof *members);
@@ -160,16 +160,18 @@ static bool send_local(struct node *n, struct partition *p, struct pending *pd)
                                        .leader_recovery_state = 0};
     struct ctl_alter_partition_topic topic = {
         .topic_id = p->topic_id, .partitions = &item, .npartitions = 1};
-    struct ctl_alter_partition_req req = {
-        .broker_id = n->node_id, .broker_epoch = n->broker_epoch, .topics = &topic, .ntopics = 1};
-    controller_alter_partition(n->controller, &req, on_local_answer, pd);
+    struct ctl_alter_partition_req req = {.broker_id = n->node_id,
+                                          .broker_epoch = n->broker_epoch(n->ctx),
+                                          .topics = &topic,
+                                          .ntopics = 1};
+    controller_alter_partition(ctl, &req, on_local_answer, pd);
     free(members);
     return true;
 }
 
-static bool send_remote(struct node *n, struct partition *p, struct pending *pd)
+static bool send_remote(const struct broker_env *n, struct partition *p, struct pending *pd)
 {
-    struct kc_conn *c = forward_controller_conn(n);
+    struct kc_conn *c = n->controller_conn(n->ctx);
     if (!c)
         return false;
     int32_t k = p->nproposed_isr;
@@ -194,7 +196,7 @@ static bool send_remote(struct node *n, struct partition *p, struct pending *pd)
     struct alter_partition_req req;
     memset(&req, 0, sizeof req);
     req.broker_id = n->node_id;
-    req.broker_epoch = n->broker_epoch;
+    req.broker_epoch = n->broker_epoch(n->ctx);
     req.topics.v = &topic;
     req.topics.n = 1;
     int rc =
@@ -207,7 +209,7 @@ static bool send_remote(struct node *n, struct partition *p, struct pending *pd)
 }
 
 /* Kafka's isReplicaIsrEligible: a fenced broker or one shutting down may not join. */
-static bool eligible(const struct node *n, int32_t id)
+static bool eligible(const struct broker_env *n, int32_t id)
 {
     const struct mi_broker *b = metadata_image_broker(n->image, id);
     return b && !b->fenced && !b->in_controlled_shutdown;
@@ -222,7 +224,8 @@ static bool in_isr(const struct partition *p, int32_t id)
 }
 
 /* Sends (or sends again) p's proposal in flight. */
-static void send_proposal(struct node *n, struct partition *p, int64_t now_ms, bool shrink)
+static void send_proposal(const struct broker_env *n, struct partition *p, int64_t now_ms,
+                          bool shrink)
 {
     p->isr_change_sent_ms = now_ms;
     p->isr_change_resend = false;
@@ -234,16 +237,17 @@ static void send_proposal(struct node *n, struct partition *p, int64_t now_ms, b
     pd->leader_epoch = p->leader_epoch;
     pd->seq = p->isr_change_seq;
     pd->shrink = shrink;
-    bool sent = node_is_controller(n) ? send_local(n, p, pd) : send_remote(n, p, pd);
+    struct controller *ctl = n->active_controller(n->ctx);
+    bool sent = ctl ? send_local(n, ctl, p, pd) : send_remote(n, p, pd);
     if (!sent) {
         free_pending(pd);
         p->isr_change_resend = true; /* no controller reachable now: try again shortly */
     }
 }
 
-void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_ms)
+void isr_updates_maybe_propose(const struct broker_env *n, struct partition *p, int64_t now_ms)
 {
-    if (n->broker_epoch < 0 || !p->is_leader)
+    if (n->broker_epoch(n->ctx) < 0 || !p->is_leader)
         return;
     if (p->isr_change_inflight) {
         int64_t waited = now_ms - p->isr_change_sent_ms;

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-struct node;
+struct broker_env;
 struct partition;
 
 /*
@@ -19,6 +19,6 @@ struct partition;
  * while a change is in flight, or before this broker is registered).  now_ms
  * is monotonic.
  */
-void isr_updates_maybe_propose(struct node *n, struct partition *p, int64_t now_ms);
+void isr_updates_maybe_propose(const struct broker_env *n, struct partition *p, int64_t now_ms);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "broker_config.h"
+#include "broker_env.h"
 #include "clock.h"
 #include "err.h"
 #include "kafka.h"
@@ -17,7 +18,6 @@
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
 #include "partition.h"
 #include "replica_manager.h"
 #include "xalloc.h"
@@ -52,14 +52,14 @@ struct fetcher {
 };
 
 struct replica_fetchers {
-    struct node *n;
+    const struct broker_env *n;
     struct fetcher *list;
     bool closing;
 };
 
 static void pump(struct fetcher *f);
 
-struct replica_fetchers *replica_fetchers_new(struct node *n)
+struct replica_fetchers *replica_fetchers_new(const struct broker_env *n)
 {
     struct replica_fetchers *rf = xcalloc(1, sizeof *rf);
     rf->n = n;
@@ -179,7 +179,7 @@ int64_t replica_fetchers_lag(const struct replica_fetchers *rf, const char *topi
 static struct partition *local_follower(struct fetcher *f, const struct followed *fp)
 {
     struct partition *p = NULL;
-    struct node *n = f->rf->n;
+    const struct broker_env *n = f->rf->n;
     if (!n->rm || replica_manager_lookup(n->rm, fp->topic, fp->index, &p) != KERR_NONE)
         return NULL;
     if (p->is_leader || p->leader_id != f->leader_id || p->deleted)
@@ -190,7 +190,7 @@ static struct partition *local_follower(struct fetcher *f, const struct followed
 /* The leader's inter-broker endpoint from its registration; false when unknown. */
 static bool leader_endpoint(struct fetcher *f, const char **host, int *port)
 {
-    struct node *n = f->rf->n;
+    const struct broker_env *n = f->rf->n;
     const struct mi_broker *b = metadata_image_broker(n->image, f->leader_id);
     const char *want = n->cfg->inter_broker_listener;
     if (!b || !want)

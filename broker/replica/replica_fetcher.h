@@ -17,11 +17,11 @@
 
 #include <stdint.h>
 
-struct node;
+struct broker_env;
 struct replica_fetchers;
 
-/* The fetchers of a node (none running yet). */
-struct replica_fetchers *replica_fetchers_new(struct node *n);
+/* The fetchers of a broker (none running yet).  env is borrowed and must outlive them. */
+struct replica_fetchers *replica_fetchers_new(const struct broker_env *env);
 
 /* Stops every fetcher; answers still in flight are dropped. */
 void replica_fetchers_free(struct replica_fetchers *rf);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "broker_config.h"
+#include "broker_env.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "err.h"
@@ -31,7 +32,6 @@
 #include "partition_meta.h"
 #include "fileutil.h"
 #include "invariant.h"
-#include "node.h"
 #include "isr_updates.h"
 #include "partition.h"
 #include "replica_fetcher.h"
@@ -44,7 +44,7 @@
 #define RECOVERY_CKPT_INTERVAL 60000 /* log.flush.offset.checkpoint.interval.ms */
 
 struct replica_manager {
-    struct node *node;
+    const struct broker_env *env;
     const char *log_dir;
     bool active;         /* replica_manager_activate ran: deltas apply */
     struct strmap parts; /* "topic partition" -> struct partition */
@@ -180,9 +180,10 @@ static const char *topic_value(struct replica_manager *rm, const char *topic, co
     const struct topic_config_def *d = topic_config_find(name);
     if (!d)
         return NULL;
-    const char *override = metadata_image_config(rm->node->image, 2, topic, name);
+    const char *override = metadata_image_config(rm->env->image, 2, topic, name);
     int8_t src;
-    return topic_config_effective(d, override, node_broker_config_lookup, rm->node, &src, buf);
+    return topic_config_effective(d, override, broker_config_lookup, (void *)rm->env->cfg, &src,
+                                  buf);
 }
 
 /* Resolves the settings a topic's partitions apply (LogConfig). */
@@ -240,7 +241,7 @@ static bool hosts(const struct mi_partition *mp, int32_t self)
 static void apply_state(struct replica_manager *rm, struct partition *p,
                         const struct mi_partition *mp)
 {
-    partition_set_state(p, rm->node->node_id, mp->leader, mp->leader_epoch, mp->partition_epoch,
+    partition_set_state(p, rm->env->node_id, mp->leader, mp->leader_epoch, mp->partition_epoch,
                         mp->replicas, mp->nreplicas, mp->isr, mp->nisr);
     replica_fetchers_follow(rm->fetchers, p->topic, p->index, p->is_leader ? -1 : mp->leader);
 }
@@ -322,7 +323,7 @@ static void on_topic_created(void *ctx, const struct metadata_image *img, const 
     if (!rm->active)
         return;
     for (int32_t i = 0; i < t->npartitions; i++)
-        if (hosts(&t->partitions[i], rm->node->node_id))
+        if (hosts(&t->partitions[i], rm->env->node_id))
             ensure_partition(rm, t, &t->partitions[i]);
 }
 
@@ -335,7 +336,7 @@ static void on_partition_changed(void *ctx, const struct metadata_image *img,
     struct replica_manager *rm = ctx;
     if (!now || !rm->active)
         return;
-    if (hosts(now, rm->node->node_id))
+    if (hosts(now, rm->env->node_id))
         ensure_partition(rm, t, now);
     else
         drop_partition(rm, t->name, now->partition_id);
@@ -346,7 +347,7 @@ static void on_broker_changed(void *ctx, const struct metadata_image *img,
 {
     (void)img;
     struct replica_manager *rm = ctx;
-    if (!rm->active || !old || !now || old->epoch == now->epoch || now->id == rm->node->node_id)
+    if (!rm->active || !old || !now || old->epoch == now->epoch || now->id == rm->env->node_id)
         return;
     int64_t mono = clock_mono_ms();
     size_t it = 0;
@@ -417,7 +418,7 @@ static bool parse_partition_dir(const char *name, char *topic, size_t cap, int32
 static const char *stray_reason(struct replica_manager *rm, const char *topic, int32_t index,
                                 const struct uuid *id)
 {
-    const struct mi_topic *t = metadata_image_topic_by_id(rm->node->image, id);
+    const struct mi_topic *t = metadata_image_topic_by_id(rm->env->image, id);
     if (!t)
         return "its topic id is not in the metadata";
     if (strcmp(t->name, topic) != 0)
@@ -425,7 +426,7 @@ static const char *stray_reason(struct replica_manager *rm, const char *topic, i
     const struct mi_partition *mp = metadata_image_partition(t, index);
     if (!mp)
         return "the topic has no such partition";
-    if (!hosts(mp, rm->node->node_id))
+    if (!hosts(mp, rm->env->node_id))
         return "the partition is not assigned to this broker";
     return NULL;
 }
@@ -527,7 +528,7 @@ void replica_manager_activate(struct replica_manager *rm)
     set_strays_aside(rm);
     replica_manager_sync(rm);
     LOG_INFO("broker", "metadata caught up at offset %lld: hosting %zu partition(s) from %s",
-             (long long)metadata_image_offset(rm->node->image), rm->parts.count, rm->log_dir);
+             (long long)metadata_image_offset(rm->env->image), rm->parts.count, rm->log_dir);
 }
 
 bool replica_manager_is_active(const struct replica_manager *rm)
@@ -551,7 +552,7 @@ size_t replica_manager_stray_logs(const struct replica_manager *rm, const char *
 void replica_manager_sync(struct replica_manager *rm)
 {
     SL_ASSERT(rm->active);
-    const struct metadata_image *img = rm->node->image;
+    const struct metadata_image *img = rm->env->image;
     size_t nt = metadata_image_topic_count(img);
     for (size_t i = 0; i < nt; i++)
         on_topic_created(rm, img, metadata_image_topic_at(img, i));
@@ -589,9 +590,9 @@ void replica_manager_request_flush(struct replica_manager *rm, struct partition 
     event_active(rm->flush_ev, EV_TIMEOUT, 0);
 }
 
-struct replica_manager *replica_manager_create(struct node *node)
+struct replica_manager *replica_manager_create(const struct broker_env *env)
 {
-    const struct broker_config *cfg = node->cfg;
+    const struct broker_config *cfg = env->cfg;
     if (cfg->data_dirs.n == 0) {
         LOG_ERROR("broker", "no log directory configured");
         return NULL;
@@ -599,7 +600,7 @@ struct replica_manager *replica_manager_create(struct node *node)
     if (cfg->data_dirs.n > 1)
         LOG_WARN("broker", "several log.dirs are configured; only %s is used", cfg->data_dirs.v[0]);
     struct replica_manager *rm = xcalloc(1, sizeof *rm);
-    rm->node = node;
+    rm->env = env;
     rm->log_dir = cfg->data_dirs.v[0];
     if (mkdir(rm->log_dir, 0755) < 0 && errno != EEXIST) {
         LOG_ERROR("broker", "cannot create log directory %s: %s", rm->log_dir, strerror(errno));
@@ -608,8 +609,8 @@ struct replica_manager *replica_manager_create(struct node *node)
     }
     load_checkpoint(rm, RECOVERY_CHECKPOINT, &rm->recovery_points);
     load_checkpoint(rm, HW_CHECKPOINT, &rm->hws);
-    rm->flush_ev = event_new(node->base, -1, 0, on_flush, rm);
-    rm->fetchers = replica_fetchers_new(node);
+    rm->flush_ev = event_new(env->base, -1, 0, on_flush, rm);
+    rm->fetchers = replica_fetchers_new(env);
     event_priority_set(rm->flush_ev, 1);
     int64_t now = clock_wall_ms();
     rm->last_retention_ms = rm->last_hw_ckpt_ms = rm->last_rp_ckpt_ms = now;
@@ -624,7 +625,7 @@ struct replica_manager *replica_manager_create(struct node *node)
         .broker_changed = on_broker_changed,
         .config_changed = on_config_changed,
     };
-    metadata_image_add_listener(node->image, &ml);
+    metadata_image_add_listener(env->image, &ml);
     LOG_INFO("broker",
              "%zu partition checkpoint(s) in %s; logs open once the metadata has caught up",
              rm->hws.count, rm->log_dir);
@@ -635,7 +636,7 @@ void replica_manager_destroy(struct replica_manager *rm)
 {
     if (!rm)
         return;
-    metadata_image_remove_listener(rm->node->image, rm);
+    metadata_image_remove_listener(rm->env->image, rm);
     replica_fetchers_free(rm->fetchers);
     rm->fetchers = NULL;
     /* Close first (flushes every log), then record what is now durable. */
@@ -678,7 +679,7 @@ int16_t replica_manager_lookup(struct replica_manager *rm, const char *topic, in
     }
     if (strmap_get(&rm->unopened, key) != NULL)
         return KERR_KAFKA_STORAGE_ERROR;
-    const struct mi_topic *t = metadata_image_topic_by_name(rm->node->image, topic);
+    const struct mi_topic *t = metadata_image_topic_by_name(rm->env->image, topic);
     if (!t || index < 0 || index >= t->npartitions)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     return KERR_NOT_LEADER_OR_FOLLOWER;
@@ -697,7 +698,7 @@ int16_t replica_manager_lookup_leader(struct replica_manager *rm, const char *to
 
 void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
 {
-    const struct broker_config *cfg = rm->node->cfg;
+    const struct broker_config *cfg = rm->env->cfg;
     size_t it = 0;
     const char *k;
     void *v;
@@ -705,7 +706,7 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
         if (p->is_leader)
-            isr_updates_maybe_propose(rm->node, p, mono);
+            isr_updates_maybe_propose(rm->env, p, mono);
         int rc = partition_offline(p) ? 0 : storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
             LOG_ERROR("broker", "flush of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));

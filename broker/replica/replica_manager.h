@@ -13,12 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct node;
+struct broker_env;
 struct partition;
 struct replica_manager;
 
-/* Creates the manager for the node's log directory; loads checkpoints.  Returns NULL on error. */
-struct replica_manager *replica_manager_create(struct node *node);
+/*
+ * Creates the manager for the node's log directory; loads checkpoints.  env is
+ * borrowed and must outlive the manager.  Returns NULL on error.
+ */
+struct replica_manager *replica_manager_create(const struct broker_env *env);
 
 /* Flushes every log, writes checkpoints and closes all partitions. */
 void replica_manager_destroy(struct replica_manager *rm);

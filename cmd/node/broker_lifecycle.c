@@ -15,7 +15,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "replica_manager.h"
 #include "quorum.h"
 #include "xalloc.h"
@@ -27,7 +27,7 @@
 #define SHUTDOWN_HEARTBEAT_MS 50  /* while waiting for should_shut_down */
 
 struct broker_lifecycle {
-    struct node *node;
+    struct broker *node;
     struct kc_conn *conn; /* to the remote active controller */
     int32_t conn_to;      /* its node id, -1 when none */
     uint64_t generation;  /* bumped when the connection is replaced: stale answers are ignored */
@@ -55,7 +55,7 @@ static void drop_conn(struct broker_lifecycle *bl)
     bl->conn_to = -1;
 }
 
-struct broker_lifecycle *broker_lifecycle_new(struct node *n)
+struct broker_lifecycle *broker_lifecycle_new(struct broker *n)
 {
     struct broker_lifecycle *bl = xcalloc(1, sizeof *bl);
     bl->node = n;
@@ -77,7 +77,7 @@ void broker_lifecycle_free(struct broker_lifecycle *bl)
 static void handle_heartbeat_result(struct broker_lifecycle *bl, int16_t err, bool fenced,
                                     bool should_shut_down)
 {
-    struct node *n = bl->node;
+    struct broker *n = bl->node;
     if (err == KERR_NONE && bl->shutting_down && should_shut_down)
         bl->may_exit = true;
     if (err == KERR_NONE) {
@@ -176,7 +176,7 @@ static bool connect_to(struct broker_lifecycle *bl, int32_t controller)
 
 static void send_registration(struct broker_lifecycle *bl)
 {
-    struct node *n = bl->node;
+    struct broker *n = bl->node;
     const struct bcfg_listeners *adv = &n->cfg->advertised;
     struct broker_registration_req req = {0};
     req.broker_id = n->node_id;
@@ -220,12 +220,12 @@ static bool wants_fence(const struct broker_lifecycle *bl)
 {
     /* Not ready to lead or follow before the initial catch-up (Kafka's readyToUnfence). */
     return !bl->shutting_down &&
-           (!node_metadata_caught_up(bl->node) || replica_manager_log_dir_offline(bl->node->rm));
+           (!broker_metadata_caught_up(bl->node) || replica_manager_log_dir_offline(bl->node->rm));
 }
 
 static void send_heartbeat(struct broker_lifecycle *bl)
 {
-    struct node *n = bl->node;
+    struct broker *n = bl->node;
     struct broker_heartbeat_req req = {
         .broker_id = n->node_id,
         .broker_epoch = n->broker_epoch,
@@ -248,7 +248,7 @@ static void send_heartbeat(struct broker_lifecycle *bl)
 
 void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
 {
-    struct node *n = bl->node;
+    struct broker *n = bl->node;
     int32_t leader = quorum_leader_id(n->quorum);
     if (leader < 0 || bl->inflight)
         return;
@@ -261,7 +261,7 @@ void broker_lifecycle_tick(struct broker_lifecycle *bl, int64_t now_ms)
         /* Our own controller: registration happens in the node when it becomes active;
          * heartbeats go straight to it. */
         drop_conn(bl);
-        if (!node_is_controller(n) || n->broker_epoch < 0 || now_ms - bl->last_sent_ms < interval)
+        if (!broker_is_controller(n) || n->broker_epoch < 0 || now_ms - bl->last_sent_ms < interval)
             return;
         bl->last_sent_ms = now_ms;
         bl->inflight = true;

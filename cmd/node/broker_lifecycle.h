@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 struct broker_lifecycle;
-struct node;
+struct broker;
 
 /* A lifecycle manager for the node's broker (NULL-safe helpers below). */
-struct broker_lifecycle *broker_lifecycle_new(struct node *n);
+struct broker_lifecycle *broker_lifecycle_new(struct broker *n);
 
 /* Closes the connection to the controller; pending answers are dropped. */
 void broker_lifecycle_free(struct broker_lifecycle *bl);

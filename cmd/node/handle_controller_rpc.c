@@ -16,7 +16,7 @@
 #include "messages.h"
 #include "kafka.h"
 #include "log.h"
-#include "node.h"
+#include "broker.h"
 #include "quorum_raft.h"
 #include "request.h"
 
@@ -40,8 +40,8 @@ static void on_registered(void *ctx, int16_t error_code, const char *error_messa
 
 static void broker_registration(struct request *req, const struct broker_registration_req *r)
 {
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_registered(req, KERR_NOT_CONTROLLER, NULL, -1);
         return;
     }
@@ -94,8 +94,8 @@ static void on_heartbeat(void *ctx, const struct ctl_heartbeat_result *r)
 
 static void broker_heartbeat(struct request *req, const struct broker_heartbeat_req *r)
 {
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         struct ctl_heartbeat_result res = {.error_code = KERR_NOT_CONTROLLER, .is_fenced = true};
         on_heartbeat(req, &res);
         return;
@@ -118,8 +118,8 @@ static void on_producer_ids(void *ctx, int16_t error_code, int64_t first_id, int
 /* AllocateProducerIds (KIP-730): a block of producer ids for a broker's InitProducerId. */
 static void allocate_producer_ids(struct request *req, const struct allocate_producer_ids_req *r)
 {
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_producer_ids(req, KERR_NOT_CONTROLLER, -1, 0);
         return;
     }
@@ -161,8 +161,8 @@ static void on_partitions_altered(void *ctx, int16_t error_code,
 
 static void alter_partition(struct request *req, const struct alter_partition_req *r)
 {
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_partitions_altered(req, KERR_NOT_CONTROLLER, NULL, 0);
         return;
     }
@@ -205,7 +205,7 @@ static void alter_partition(struct request *req, const struct alter_partition_re
 
 void handle_controller_rpc(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     int16_t key = req->hdr.api_key;
     const struct proto_api *api = req->apis->find(key);
     switch (key) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "broker.h"
 #include "broker_config.h"
 #include "broker_lifecycle.h"
 #include "forward.h"
@@ -27,6 +28,7 @@
 #include "err.h"
 #include "group_coordinator.h"
 #include "log.h"
+#include "metrics.h"
 #include "meta_properties.h"
 #include "metadata_image.h"
 #include "quorum.h"
@@ -38,73 +40,45 @@
 
 #define TICK_MS 250
 
-void node_delayed_add(struct node *n, struct node_delayed *d,
-                      void (*expire)(struct node_delayed *d))
+/* ---- struct broker_env: what replica and group see of the node ---- */
+
+static int64_t env_broker_epoch(void *ctx)
 {
-    d->expire = expire;
-    d->next = n->delayed.next;
-    d->prev = &n->delayed;
-    n->delayed.next->prev = d;
-    n->delayed.next = d;
+    const struct broker *n = ctx;
+    return n->broker_epoch;
 }
 
-void node_delayed_remove(struct node_delayed *d)
+static struct controller *env_active_controller(void *ctx)
 {
-    if (!d->next)
-        return;
-    d->prev->next = d->next;
-    d->next->prev = d->prev;
-    d->next = d->prev = NULL;
+    struct broker *n = ctx;
+    return broker_is_controller(n) ? n->controller : NULL;
 }
 
-/* Completes every parked request (shutdown). */
-static void expire_all_delayed(struct node *n)
+static struct kc_conn *env_controller_conn(void *ctx)
 {
-    while (n->delayed.next != &n->delayed) {
-        struct node_delayed *d = n->delayed.next;
-        node_delayed_remove(d);
-        d->expire(d);
-    }
+    return forward_controller_conn(ctx);
 }
 
-int32_t node_controller_id(const struct node *n)
+static void env_isr_changed(void *ctx, bool shrink)
 {
-    /* KRaft brokers tell clients a live broker (which forwards, KIP-590), not a node that
-     * may run only the controller: the quorum leader when it is a live broker, else this
-     * broker, else any live broker. */
-    int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
-    const struct mi_broker *b = leader >= 0 ? metadata_image_broker(n->image, leader) : NULL;
-    if (b && !b->fenced)
-        return leader;
-    b = metadata_image_broker(n->image, n->node_id);
-    if (b && !b->fenced)
-        return n->node_id;
-    size_t nb = metadata_image_broker_count(n->image);
-    for (size_t i = 0; i < nb; i++) {
-        b = metadata_image_broker_at(n->image, i);
-        if (!b->fenced)
-            return b->id;
-    }
-    return leader;
+    const struct broker *n = ctx;
+    broker_metrics_isr_change(n->metrics, shrink);
 }
 
-bool node_is_controller(const struct node *n)
+static void init_env(struct broker *n)
 {
-    return n->controller && controller_is_active(n->controller);
+    n->env = (struct broker_env){.base = n->base,
+                                 .cfg = n->cfg,
+                                 .node_id = n->node_id,
+                                 .image = n->image,
+                                 .ctx = n,
+                                 .broker_epoch = env_broker_epoch,
+                                 .active_controller = env_active_controller,
+                                 .controller_conn = env_controller_conn,
+                                 .isr_changed = env_isr_changed};
 }
 
-const char *node_broker_config_lookup(void *ctx, const char *key, int8_t *source)
-{
-    const struct node *n = ctx;
-    struct bcfg_entry e;
-    if (!broker_config_get(n->cfg, key, &e) || e.source == PROP_SRC_DEFAULT)
-        return NULL;
-    if (source)
-        *source = broker_config_kafka_source(e.source);
-    return e.value;
-}
-
-static void open_client_listeners(struct node *n)
+static void open_client_listeners(struct broker *n)
 {
     if (n->serving)
         return;
@@ -118,7 +92,7 @@ static void open_client_listeners(struct node *n)
         /* The CONTROLLER listener is opened with the quorum (open_controller_listener). */
         if (is_controller)
             continue;
-        if (n->nlisteners == NODE_MAX_LISTENERS) {
+        if (n->nlisteners == BROKER_MAX_LISTENERS) {
             LOG_ERROR("broker", "too many listeners");
             break;
         }
@@ -137,7 +111,7 @@ static void open_client_listeners(struct node *n)
 }
 
 /* The CONTROLLER listener: Raft RPCs between the voters (KIP-595). */
-static int open_controller_listener(struct node *n)
+static int open_controller_listener(struct broker *n)
 {
     const struct broker_config *cfg = n->cfg;
     for (size_t i = 0; i < cfg->listen.n; i++) {
@@ -148,7 +122,7 @@ static int open_controller_listener(struct node *n)
                 is_controller = true;
         if (!is_controller)
             continue;
-        if (n->nlisteners == NODE_MAX_LISTENERS)
+        if (n->nlisteners == BROKER_MAX_LISTENERS)
             return SL_EINVAL;
         struct listener *l =
             listener_open(n, bl->name, bl->host, bl->port, &broker_controller_apis);
@@ -163,7 +137,7 @@ static int open_controller_listener(struct node *n)
 static void on_registered(void *ctx, int16_t error_code, const char *error_message,
                           int64_t broker_epoch)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     n->registering = false;
     if (error_code != 0) {
         LOG_WARN("broker", "broker registration failed (%d): %s", error_code,
@@ -175,10 +149,10 @@ static void on_registered(void *ctx, int16_t error_code, const char *error_messa
              (long long)broker_epoch);
 }
 
-static void register_broker(struct node *n)
+static void register_broker(struct broker *n)
 {
     if (n->registering || n->broker_epoch >= 0 || !(n->cfg->roles & BCFG_ROLE_BROKER) ||
-        !node_is_controller(n))
+        !broker_is_controller(n))
         return;
     const struct bcfg_listeners *adv = &n->cfg->advertised;
     struct ctl_endpoint *eps = xcalloc(adv->n ? adv->n : 1, sizeof *eps);
@@ -211,7 +185,7 @@ static void register_broker(struct node *n)
  * stale one from before a restart; an image holding it has replayed the
  * metadata log at least up to it, which is Kafka's initial catch-up.
  */
-static const struct mi_broker *own_registration(const struct node *n)
+static const struct mi_broker *own_registration(const struct broker *n)
 {
     const struct mi_broker *self = metadata_image_broker(n->image, n->node_id);
     if (!self || !uuid_equal(&self->incarnation_id, &n->incarnation_id))
@@ -219,17 +193,12 @@ static const struct mi_broker *own_registration(const struct node *n)
     return self;
 }
 
-bool node_metadata_caught_up(const struct node *n)
-{
-    return n->rm && replica_manager_is_active(n->rm);
-}
-
 /*
  * Brings the broker up as far as the image allows: the replica manager acts
  * on the image once it holds this incarnation's registration, and the client
  * listeners open once that registration is unfenced as well.
  */
-static void advance_startup(struct node *n)
+static void advance_startup(struct broker *n)
 {
     const struct mi_broker *self = own_registration(n);
     if (!self || !n->rm)
@@ -248,7 +217,7 @@ static void on_broker_changed(void *ctx, const struct metadata_image *img,
 {
     (void)img;
     (void)old;
-    struct node *n = ctx;
+    struct broker *n = ctx;
     if (now && now->id == n->node_id)
         advance_startup(n);
 }
@@ -268,7 +237,7 @@ struct held_batch {
     uint8_t data[];
 };
 
-static void release_held_batches(struct node *n)
+static void release_held_batches(struct broker *n)
 {
     while (n->held_head) {
         struct held_batch *h = n->held_head;
@@ -284,13 +253,13 @@ static void on_replay_hold_end(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct node *n = arg;
+    struct broker *n = arg;
     n->hold_replay_until_ms = 0;
     LOG_INFO("broker", "test hold on metadata replay ended");
     release_held_batches(n);
 }
 
-static void start_replay_hold(struct node *n)
+static void start_replay_hold(struct broker *n)
 {
     const char *v = getenv("SLUICE_TEST_HOLD_METADATA_REPLAY_MS");
     long ms = v ? strtol(v, NULL, 10) : 0;
@@ -305,7 +274,7 @@ static void start_replay_hold(struct node *n)
 
 static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size_t len)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     if (n->hold_replay_until_ms > 0) {
         struct held_batch *h = xmalloc(sizeof *h + len);
         h->next = NULL;
@@ -325,18 +294,18 @@ static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size
 static int on_write_snapshot(void *ctx, int64_t end_offset, int32_t epoch, struct wbuf *out)
 {
     release_held_batches(ctx);
-    return controller_write_snapshot(((struct node *)ctx)->controller, end_offset, epoch, out);
+    return controller_write_snapshot(((struct broker *)ctx)->controller, end_offset, epoch, out);
 }
 
 static int on_load_snapshot(void *ctx, int64_t end_offset, const uint8_t *data, size_t len)
 {
     release_held_batches(ctx);
-    return controller_load_snapshot(((struct node *)ctx)->controller, end_offset, data, len);
+    return controller_load_snapshot(((struct broker *)ctx)->controller, end_offset, data, len);
 }
 
 static void on_leader_change(void *ctx, int32_t leader_id, int32_t epoch)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     release_held_batches(n);
     controller_handle_leader_change(n->controller, leader_id, epoch);
     LOG_INFO("controller", "metadata quorum leader is %d at epoch %d", leader_id, epoch);
@@ -352,7 +321,7 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct node *n = arg;
+    struct broker *n = arg;
     int64_t now = clock_mono_ms();
     broker_lifecycle_tick(n->lifecycle, now);
     if (broker_lifecycle_may_exit(n->lifecycle) || now >= n->shutdown_deadline_ms) {
@@ -370,7 +339,7 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    struct node *n = arg;
+    struct broker *n = arg;
     if (n->stopping || !n->lifecycle || n->broker_epoch < 0) {
         LOG_INFO("broker", "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         n->stopping = true;
@@ -392,7 +361,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct node *n = arg;
+    struct broker *n = arg;
     controller_tick(n->controller, clock_mono_ms());
     register_broker(n);
     if (n->lifecycle)
@@ -429,7 +398,7 @@ static int lock_dir(const char *dir)
     return 0;
 }
 
-static int read_cluster_id(struct node *n)
+static int read_cluster_id(struct broker *n)
 {
     const char *dir = n->cfg->metadata_dir;
     struct storage_meta_properties mp;
@@ -455,7 +424,7 @@ static int read_cluster_id(struct node *n)
  * on as a node that never serves. */
 static void on_quorum_fatal(void *ctx, const char *what)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     LOG_ERROR("broker",
               "node %d stops with an error: %s (free space or fix %s, then start it again)",
               n->node_id, what, n->cfg->metadata_dir);
@@ -466,7 +435,7 @@ static void on_quorum_fatal(void *ctx, const char *what)
 
 int broker_node_run(const struct broker_config *cfg)
 {
-    struct node node = {0}, *n = &node;
+    struct broker node = {0}, *n = &node;
     signal(SIGPIPE, SIG_IGN);
     log_set_level((enum log_level)cfg->log_level);
     n->cfg = cfg;
@@ -505,8 +474,8 @@ int broker_node_run(const struct broker_config *cfg)
         .node_id = n->node_id,
         .num_partitions = cfg->num_partitions,
         .default_replication_factor = (int16_t)cfg->default_replication_factor,
-        .broker_config = node_broker_config_lookup,
-        .broker_config_ctx = n,
+        .broker_config = broker_config_lookup,
+        .broker_config_ctx = (void *)cfg,
     };
     n->controller = controller_new(&cc, n->image);
     struct quorum_listener ql = {.ctx = n,
@@ -551,7 +520,8 @@ int broker_node_run(const struct broker_config *cfg)
     controller_set_quorum(n->controller, n->quorum);
 
     if (cfg->roles & BCFG_ROLE_BROKER) {
-        n->rm = replica_manager_create(n);
+        init_env(n);
+        n->rm = n->env.rm = replica_manager_create(&n->env);
         if (!n->rm) {
             n->exit_code = 1;
             goto out;
@@ -559,7 +529,7 @@ int broker_node_run(const struct broker_config *cfg)
         n->lifecycle = broker_lifecycle_new(n);
         struct metadata_listener ml = {.ctx = n, .broker_changed = on_broker_changed};
         metadata_image_add_listener(n->image, &ml);
-        n->groups = group_coordinator_create(n);
+        n->groups = group_coordinator_create(&n->env);
     }
 
     n->ev_sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
@@ -581,15 +551,16 @@ out:
     admin_server_stop(n);
     for (int i = 0; i < n->nlisteners; i++)
         listener_close(n->listeners[i]);
-    expire_all_delayed(n);
-    node_fail_pid_waiters(n);
+    broker_expire_all_delayed(n);
+    broker_fail_pid_waiters(n);
     conn_close_all(n);
     if (n->rm) {
         metadata_image_remove_listener(n->image, n);
         group_coordinator_destroy(n->groups);
         n->groups = NULL;
         replica_manager_destroy(n->rm);
-        n->rm = NULL; /* callbacks still to come (the controller failing its ops) see none */
+        n->rm = n->env.rm =
+            NULL; /* callbacks still to come (the controller failing its ops) see none */
     }
     forward_close(n);
     if (n->quorum)

@@ -1,6 +1,6 @@
 /*
  * Deterministic simulation of Kafka's ISR partition replication as Sluice
- * runs it (broker/replication.h, DESIGN.md section 3): one partition with
+ * runs it (broker/replication/replication.h, DESIGN.md section 3): one partition with
  * N replicas (3 or 5) and min.insync.replicas 2, a controller (leader, leader
  * epoch, partition epoch, ISR, broker registrations and sessions, KIP-497
  * AlterPartition with KIP-903 broker epochs), replicas with an in-memory log,
@@ -34,8 +34,8 @@
  * incarnation (registered and unfenced, leading some epoch).  The broker acts
  * on its image only once it holds its own registration of this incarnation
  * and asks to stay fenced until then; a log the caught-up image would not
- * assign is set aside, never deleted (broker/node.c advance_startup,
- * broker/replica_manager.c replica_manager_activate).  --buggy-catchup plays
+ * assign is set aside, never deleted (cmd/node/node.c advance_startup,
+ * broker/replica/replica_manager.c replica_manager_activate).  --buggy-catchup plays
  * the rule from before the fix, which the invariants must catch.
  *
  * Invariants checked after every event: (a) every acknowledged acks=all
