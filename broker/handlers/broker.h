@@ -16,13 +16,11 @@
 #include "uuid.h"
 
 struct admin_server;
-struct broker_lifecycle;
 struct kc_conn;
 struct broker_config;
 struct broker_metrics;
 struct conn;
 struct controller;
-struct event;
 struct event_base;
 struct listener;
 struct metadata_image;
@@ -71,14 +69,10 @@ struct broker {
     struct conn *conn_waiting, *conn_waiting_tail;
     bool conn_wake_pending;
 
-    int64_t broker_epoch;               /* -1 until the registration commits */
-    struct broker_env env;              /* what replica and group see of this broker */
-    struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */
-    struct kc_conn *forward_conn;       /* to the active controller (forward.c) */
+    int64_t broker_epoch;         /* -1 until the registration commits */
+    struct broker_env env;        /* what replica and group see of this broker */
+    struct kc_conn *forward_conn; /* to the active controller (forward.c) */
     int32_t forward_to;
-    struct event *ev_shutdown; /* polls a controlled shutdown */
-    int64_t shutdown_deadline_ms;
-    bool registering;
     bool serving; /* client listeners open */
 
     /* Producer ids handed out by InitProducerId, from blocks the controller allocates. */
@@ -98,13 +92,7 @@ struct broker {
     struct admin_server *admin;     /* the ADMIN listener (admin.h), NULL when disabled */
     struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */
 
-    struct event *ev_sigterm, *ev_sigint, *ev_tick;
-    /* Test-only hold on metadata replay (node.c, SLUICE_TEST_HOLD_METADATA_REPLAY_MS). */
-    int64_t hold_replay_until_ms; /* 0: not holding */
-    struct held_batch *held_head, *held_tail;
-    struct event *ev_replay_hold;
     bool stopping;
-    int exit_code;
 };
 
 /* Answers InitProducerId requests still waiting for a producer-id block (shutdown). */

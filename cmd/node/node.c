@@ -40,6 +40,32 @@
 
 #define TICK_MS 250
 
+struct held_batch;
+
+/*
+ * The node: the broker's shared state that the modules below see, and what
+ * only the wiring uses (signals, the tick, controlled shutdown, registration,
+ * the test hold on metadata replay, the exit code).
+ */
+struct node {
+    struct broker b;                    /* first: callbacks get &b and node_of() finds the node */
+    struct broker_lifecycle *lifecycle; /* registration and heartbeats (KIP-631) */
+    bool registering;
+    struct event *ev_shutdown; /* polls a controlled shutdown */
+    int64_t shutdown_deadline_ms;
+    struct event *ev_sigterm, *ev_sigint, *ev_tick;
+    /* Test-only hold on metadata replay (SLUICE_TEST_HOLD_METADATA_REPLAY_MS). */
+    int64_t hold_replay_until_ms; /* 0: not holding */
+    struct held_batch *held_head, *held_tail;
+    struct event *ev_replay_hold;
+    int exit_code;
+};
+
+static struct node *node_of(struct broker *b)
+{
+    return (struct node *)b;
+}
+
 /* ---- struct broker_env: what replica and group see of the node ---- */
 
 static int64_t env_broker_epoch(void *ctx)
@@ -80,6 +106,7 @@ static void init_env(struct broker *n)
 
 static void open_client_listeners(struct broker *n)
 {
+    struct node *nd = node_of(n);
     if (n->serving)
         return;
     const struct broker_config *cfg = n->cfg;
@@ -98,7 +125,7 @@ static void open_client_listeners(struct broker *n)
         }
         struct listener *l = listener_open(n, bl->name, bl->host, bl->port, &broker_client_apis);
         if (!l) {
-            n->exit_code = 1;
+            nd->exit_code = 1;
             n->stopping = true;
             event_base_loopexit(n->base, NULL);
             return;
@@ -138,7 +165,8 @@ static void on_registered(void *ctx, int16_t error_code, const char *error_messa
                           int64_t broker_epoch)
 {
     struct broker *n = ctx;
-    n->registering = false;
+    struct node *nd = node_of(n);
+    nd->registering = false;
     if (error_code != 0) {
         LOG_WARN("broker", "broker registration failed (%d): %s", error_code,
                  error_message ? error_message : "");
@@ -151,7 +179,8 @@ static void on_registered(void *ctx, int16_t error_code, const char *error_messa
 
 static void register_broker(struct broker *n)
 {
-    if (n->registering || n->broker_epoch >= 0 || !(n->cfg->roles & BCFG_ROLE_BROKER) ||
+    struct node *nd = node_of(n);
+    if (nd->registering || n->broker_epoch >= 0 || !(n->cfg->roles & BCFG_ROLE_BROKER) ||
         !broker_is_controller(n))
         return;
     const struct bcfg_listeners *adv = &n->cfg->advertised;
@@ -173,7 +202,7 @@ static void register_broker(struct broker *n)
         .nfeatures = 1,
         .rack = n->cfg->broker_rack,
     };
-    n->registering = true;
+    nd->registering = true;
     controller_register_broker(n->controller, &req, on_registered, n);
     free(eps);
 }
@@ -239,11 +268,12 @@ struct held_batch {
 
 static void release_held_batches(struct broker *n)
 {
-    while (n->held_head) {
-        struct held_batch *h = n->held_head;
-        n->held_head = h->next;
-        if (!n->held_head)
-            n->held_tail = NULL;
+    struct node *nd = node_of(n);
+    while (nd->held_head) {
+        struct held_batch *h = nd->held_head;
+        nd->held_head = h->next;
+        if (!nd->held_head)
+            nd->held_tail = NULL;
         controller_handle_commit(n->controller, h->base_offset, h->data, h->len);
         free(h);
     }
@@ -254,38 +284,41 @@ static void on_replay_hold_end(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct broker *n = arg;
-    n->hold_replay_until_ms = 0;
+    struct node *nd = node_of(n);
+    nd->hold_replay_until_ms = 0;
     LOG_INFO("broker", "test hold on metadata replay ended");
     release_held_batches(n);
 }
 
 static void start_replay_hold(struct broker *n)
 {
+    struct node *nd = node_of(n);
     const char *v = getenv("SLUICE_TEST_HOLD_METADATA_REPLAY_MS");
     long ms = v ? strtol(v, NULL, 10) : 0;
     if (ms <= 0)
         return;
     LOG_WARN("broker", "test hook: holding metadata replay back for %ld ms", ms);
-    n->hold_replay_until_ms = clock_mono_ms() + ms;
-    n->ev_replay_hold = evtimer_new(n->base, on_replay_hold_end, n);
+    nd->hold_replay_until_ms = clock_mono_ms() + ms;
+    nd->ev_replay_hold = evtimer_new(n->base, on_replay_hold_end, n);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(n->ev_replay_hold, &tv);
+    evtimer_add(nd->ev_replay_hold, &tv);
 }
 
 static void on_commit(void *ctx, int64_t base_offset, const uint8_t *batch, size_t len)
 {
     struct broker *n = ctx;
-    if (n->hold_replay_until_ms > 0) {
+    struct node *nd = node_of(n);
+    if (nd->hold_replay_until_ms > 0) {
         struct held_batch *h = xmalloc(sizeof *h + len);
         h->next = NULL;
         h->base_offset = base_offset;
         h->len = len;
         memcpy(h->data, batch, len);
-        if (n->held_tail)
-            n->held_tail->next = h;
+        if (nd->held_tail)
+            nd->held_tail->next = h;
         else
-            n->held_head = h;
-        n->held_tail = h;
+            nd->held_head = h;
+        nd->held_tail = h;
         return;
     }
     controller_handle_commit(n->controller, base_offset, batch, len);
@@ -322,10 +355,11 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct broker *n = arg;
+    struct node *nd = node_of(n);
     int64_t now = clock_mono_ms();
-    broker_lifecycle_tick(n->lifecycle, now);
-    if (broker_lifecycle_may_exit(n->lifecycle) || now >= n->shutdown_deadline_ms) {
-        if (!broker_lifecycle_may_exit(n->lifecycle))
+    broker_lifecycle_tick(nd->lifecycle, now);
+    if (broker_lifecycle_may_exit(nd->lifecycle) || now >= nd->shutdown_deadline_ms) {
+        if (!broker_lifecycle_may_exit(nd->lifecycle))
             LOG_WARN("broker", "controlled shutdown timed out; stopping anyway");
         else
             LOG_INFO("broker", "controlled shutdown complete: leadership moved away");
@@ -333,14 +367,15 @@ static void on_shutdown_poll(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct timeval tv = {0, CONTROLLED_SHUTDOWN_POLL_MS * 1000};
-    evtimer_add(n->ev_shutdown, &tv);
+    evtimer_add(nd->ev_shutdown, &tv);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct broker *n = arg;
-    if (n->stopping || !n->lifecycle || n->broker_epoch < 0) {
+    struct node *nd = node_of(n);
+    if (n->stopping || !nd->lifecycle || n->broker_epoch < 0) {
         LOG_INFO("broker", "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         n->stopping = true;
         event_base_loopexit(n->base, NULL);
@@ -351,9 +386,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     LOG_INFO("broker", "received %s, moving leadership away before shutting down",
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
     n->stopping = true;
-    n->shutdown_deadline_ms = clock_mono_ms() + CONTROLLED_SHUTDOWN_MAX_MS;
-    broker_lifecycle_begin_shutdown(n->lifecycle);
-    n->ev_shutdown = evtimer_new(n->base, on_shutdown_poll, n);
+    nd->shutdown_deadline_ms = clock_mono_ms() + CONTROLLED_SHUTDOWN_MAX_MS;
+    broker_lifecycle_begin_shutdown(nd->lifecycle);
+    nd->ev_shutdown = evtimer_new(n->base, on_shutdown_poll, n);
     on_shutdown_poll(-1, 0, n);
 }
 
@@ -362,10 +397,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct broker *n = arg;
+    struct node *nd = node_of(n);
     controller_tick(n->controller, clock_mono_ms());
     register_broker(n);
-    if (n->lifecycle)
-        broker_lifecycle_tick(n->lifecycle, clock_mono_ms());
+    if (nd->lifecycle)
+        broker_lifecycle_tick(nd->lifecycle, clock_mono_ms());
     advance_startup(n);
     forward_retry_held(n);
     if (n->rm)
@@ -425,17 +461,20 @@ static int read_cluster_id(struct broker *n)
 static void on_quorum_fatal(void *ctx, const char *what)
 {
     struct broker *n = ctx;
+    struct node *nd = node_of(n);
     LOG_ERROR("broker",
               "node %d stops with an error: %s (free space or fix %s, then start it again)",
               n->node_id, what, n->cfg->metadata_dir);
-    n->exit_code = 1;
+    nd->exit_code = 1;
     n->stopping = true;
     event_base_loopexit(n->base, NULL);
 }
 
 int broker_node_run(const struct broker_config *cfg)
 {
-    struct broker node = {0}, *n = &node;
+    struct node node = {0};
+    struct broker *n = &node.b;
+    struct node *nd = node_of(n);
     signal(SIGPIPE, SIG_IGN);
     log_set_level((enum log_level)cfg->log_level);
     n->cfg = cfg;
@@ -514,7 +553,7 @@ int broker_node_run(const struct broker_config *cfg)
     free(qdir);
     if (rc < 0) {
         LOG_ERROR("broker", "cannot open the metadata log: %s", sl_strerror(rc));
-        n->exit_code = 1;
+        nd->exit_code = 1;
         goto out;
     }
     controller_set_quorum(n->controller, n->quorum);
@@ -523,24 +562,24 @@ int broker_node_run(const struct broker_config *cfg)
         init_env(n);
         n->rm = n->env.rm = replica_manager_create(&n->env);
         if (!n->rm) {
-            n->exit_code = 1;
+            nd->exit_code = 1;
             goto out;
         }
-        n->lifecycle = broker_lifecycle_new(n);
+        nd->lifecycle = broker_lifecycle_new(n);
         struct metadata_listener ml = {.ctx = n, .broker_changed = on_broker_changed};
         metadata_image_add_listener(n->image, &ml);
         n->groups = group_coordinator_create(&n->env);
     }
 
-    n->ev_sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
-    n->ev_sigint = evsignal_new(n->base, SIGINT, on_signal, n);
-    evsignal_add(n->ev_sigterm, NULL);
-    evsignal_add(n->ev_sigint, NULL);
-    n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+    nd->ev_sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
+    nd->ev_sigint = evsignal_new(n->base, SIGINT, on_signal, n);
+    evsignal_add(nd->ev_sigterm, NULL);
+    evsignal_add(nd->ev_sigint, NULL);
+    nd->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
     struct timeval tv = {0, TICK_MS * 1000};
-    event_add(n->ev_tick, &tv);
+    event_add(nd->ev_tick, &tv);
     if (admin_server_start(n) < 0) {
-        n->exit_code = 1;
+        nd->exit_code = 1;
         goto out;
     }
     register_broker(n);
@@ -569,25 +608,25 @@ out:
      * or registration: the lifecycle must still exist then (found by the chaos suite's
      * disk faults: a use-after-free in a fatal stop). */
     controller_free(n->controller);
-    broker_lifecycle_free(n->lifecycle);
-    n->lifecycle = NULL;
+    broker_lifecycle_free(nd->lifecycle);
+    nd->lifecycle = NULL;
     metadata_image_free(n->image);
-    if (n->ev_tick)
-        event_free(n->ev_tick);
-    if (n->ev_shutdown)
-        event_free(n->ev_shutdown);
-    if (n->ev_replay_hold)
-        event_free(n->ev_replay_hold);
-    while (n->held_head) {
-        struct held_batch *h = n->held_head;
-        n->held_head = h->next;
+    if (nd->ev_tick)
+        event_free(nd->ev_tick);
+    if (nd->ev_shutdown)
+        event_free(nd->ev_shutdown);
+    if (nd->ev_replay_hold)
+        event_free(nd->ev_replay_hold);
+    while (nd->held_head) {
+        struct held_batch *h = nd->held_head;
+        nd->held_head = h->next;
         free(h);
     }
-    if (n->ev_sigterm)
-        event_free(n->ev_sigterm);
-    if (n->ev_sigint)
-        event_free(n->ev_sigint);
+    if (nd->ev_sigterm)
+        event_free(nd->ev_sigterm);
+    if (nd->ev_sigint)
+        event_free(nd->ev_sigint);
     event_base_free(n->base);
     LOG_INFO("broker", "node %d stopped", n->node_id);
-    return n->exit_code;
+    return nd->exit_code;
 }
