@@ -33,7 +33,7 @@ struct pid_waiter;
 #define BROKER_MAX_LISTENERS 8
 
 /*
- * A request parked in a purgatory (delayed fetch, delayed produce).  The node
+ * A request parked in a purgatory (delayed fetch, delayed produce).  The broker
  * keeps them on a list so that shutdown can complete every one of them
  * (`expire` answers the request with what it has and frees the operation).
  */

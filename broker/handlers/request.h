@@ -40,7 +40,7 @@ extern const struct api_table broker_controller_apis;
 struct request {
     struct conn *conn;
     struct request *next; /* in the connection's in-order queue */
-    struct broker *node;
+    struct broker *node; /* the broker it arrived at */
     const struct api_table *apis; /* of the listener the request arrived on */
     struct proto_req_header hdr;
     struct rbuf body; /* the request body after the header */

@@ -10,7 +10,8 @@ check fails when
   - a library's meson.build compiles it with other libraries than the table
     lists (the table is what the compiler enforces: a library gets only the
     include folders of the libraries it lists);
-  - the table or the include graph between libraries has a cycle.
+  - the table or the include graph between libraries has a cycle;
+  - docs/ARCHITECTURE.md does not name a library's folder and meson target.
 With --build DIR it also compiles probes with the real compile commands
 (DIR/compile_commands.json): for every library, a header of a library it may
 not use must fail to compile, and a header of one it may use must compile.
@@ -76,7 +77,7 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def library_of(rel):
-    """The library owning a file (longest folder match), or None."""
+    """The library whose folder holds the file, or None."""
     best = None
     for lib, (folder, _) in LIBRARIES.items():
         for f in [folder] + PUBLIC_FOLDERS.get(lib, []):
@@ -208,6 +209,23 @@ def check_tree(root):
     return errors
 
 
+def check_docs(root):
+    """docs/ARCHITECTURE.md names every library's folder and meson target."""
+    path = os.path.join(root, "docs", "ARCHITECTURE.md")
+    if not os.path.exists(path):
+        return ["docs/ARCHITECTURE.md is missing"]
+    text = open(path).read()
+    errors = []
+    for lib, (folder, _) in LIBRARIES.items():
+        target = "sluice_" + lib if lib != "cmd" else "sluice"
+        if "`%s/`" % folder not in text:
+            errors.append("docs/ARCHITECTURE.md does not list folder %s/ (library %s)" %
+                          (folder, lib))
+        if "`%s`" % target not in text:
+            errors.append("docs/ARCHITECTURE.md does not list target %s" % target)
+    return errors
+
+
 def compile_probes(root, build):
     """Compiles forbidden and allowed includes with each library's real flags."""
     db = json.load(open(os.path.join(build, "compile_commands.json")))
@@ -322,7 +340,7 @@ def main(argv):
         print(__doc__)
         return 2
     root = os.path.abspath(argv[1])
-    errors = check_tree(root)
+    errors = check_tree(root) + check_docs(root)
     if len(argv) == 4:
         errors += compile_probes(root, os.path.abspath(argv[3]))
     for e in errors:
