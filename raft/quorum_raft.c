@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "err.h"
 #include "fileutil.h"
+#include "invariant.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
@@ -588,6 +589,7 @@ static void announce_leader(struct quorum_raft *q)
     }
     if (leader == q->announced_leader && epoch == q->announced_epoch)
         return;
+    SL_ASSERT_MSG(epoch >= q->announced_epoch, "the announced epoch moved backwards");
     q->announced_leader = leader;
     q->announced_epoch = epoch;
     if (q->l.on_leader_change)
@@ -673,6 +675,8 @@ static void apply_outputs(struct quorum_raft *q)
             synced = o->ops[i].write_id;
             wrote = true;
         }
+        SL_ASSERT_MSG(q->failed || storage_log_end_offset(q->log) == raft_log_end_offset(q->rn),
+                      "the metadata log on disk must end where the core's log ends");
         if (o->snapshot_loaded && !q->failed)
             q->pending_load = true;
         if (wrote && !q->failed && storage_log_flush(q->log) < 0)
