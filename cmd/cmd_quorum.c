@@ -5,7 +5,6 @@
  * to a controller's CONTROLLER listener.  Only the Raft leader can answer;
  * every listed controller is tried in turn.
  */
-#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -246,42 +245,35 @@ static void print_replication(const struct describe_quorum_resp_partition *p)
         print_row(&p->observers.v[i], leader_leo, "Observer");
 }
 
+static void usage(FILE *out)
+{
+    fputs("Usage: sluice cluster quorum [--replication] "
+          "[--bootstrap-controller HOST:PORT[,HOST:PORT...]]\n\n"
+          "Describes the metadata quorum (DescribeQuorum on a CONTROLLER listener;\n"
+          "default $SLUICE_CONTROLLER or 127.0.0.1:9093): the fields of\n"
+          "kafka-metadata-quorum describe --status, or --replication.\n",
+          out);
+}
+
 int cmd_cluster_quorum(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap-controller", required_argument, NULL, 'c'},
-        {"replication", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *controllers = getenv("SLUICE_CONTROLLER");
     if (!controllers || !*controllers)
         controllers = "127.0.0.1:9093";
     bool replication = false;
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "c:rh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            controllers = optarg;
-            break;
-        case 'r':
-            replication = true;
-            break;
-        case 'h':
-            puts("Usage: sluice cluster quorum [--replication] "
-                 "[--bootstrap-controller HOST:PORT[,HOST:PORT...]]\n\n"
-                 "Describes the metadata quorum (DescribeQuorum on a CONTROLLER listener;\n"
-                 "default $SLUICE_CONTROLLER or 127.0.0.1:9093): the fields of\n"
-                 "kafka-metadata-quorum describe --status, or --replication.");
-            return CMD_OK;
-        default:
-            return CMD_USAGE;
-        }
-    }
+    const struct cmd_opt opts[] = {
+        {"bootstrap-controller", 'c', CMD_OPT_STR, &controllers},
+        {"replication", 'r', CMD_OPT_FLAG, &replication},
+        {NULL},
+    };
+    const struct cmd_parser parser = {
+        .cmd = "cluster quorum", .shorts = "c:rh", .opts = opts, .usage = usage};
+    int rc = cmd_opts_parse(&parser, argc, argv);
+    if (rc != CMD_CONTINUE)
+        return rc;
     char *list = xstrdup(controllers), *save = NULL;
     char err[256] = "no controller given";
-    int rc = CMD_FAIL;
+    rc = CMD_FAIL;
     for (char *hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
         struct arena a = ARENA_INIT;
         struct describe_quorum_resp resp;
