@@ -150,6 +150,21 @@ static int do_describe(struct kclient *c, char **names, int n_names)
     return status;
 }
 
+/*
+ * The exit status of a create or delete that returned rc: done (printed as
+ * "<done> topic <name>."), nothing to do (rc == quiet_rc, for --if-not-exists
+ * and --if-exists), or failed.
+ */
+static int outcome(struct kclient *c, const char *action, const char *done, const char *name,
+                   int rc, int quiet_rc)
+{
+    if (rc == 0)
+        printf("%s topic %s.\n", done, name);
+    else if (rc != quiet_rc)
+        fprintf(stderr, "sluice topic %s: %s\n", action, kclient_error(c));
+    return rc == 0 || rc == quiet_rc ? CMD_OK : CMD_FAIL;
+}
+
 /* --config key=value: repeatable. */
 static int config_opt(void *dst, int letter, char *arg)
 {
@@ -231,24 +246,10 @@ int cmd_topic(int argc, char **argv)
         int rc = kclient_create_topic(&c, names[0], (int32_t)partitions, (int16_t)rf, kv, configs.n,
                                       (int32_t)timeout);
         free(kv);
-        if (rc == 0) {
-            printf("Created topic %s.\n", names[0]);
-        } else if (rc == SL_EEXISTS && if_not_exists) {
-            status = CMD_OK;
-        } else {
-            fprintf(stderr, "sluice topic create: %s\n", kclient_error(&c));
-            status = CMD_FAIL;
-        }
+        status = outcome(&c, "create", "Created", names[0], rc, if_not_exists ? SL_EEXISTS : 0);
     } else {
         int rc = kclient_delete_topic(&c, names[0], (int32_t)timeout);
-        if (rc == 0) {
-            printf("Deleted topic %s.\n", names[0]);
-        } else if (rc == SL_ENOTFOUND && if_exists) {
-            status = CMD_OK;
-        } else {
-            fprintf(stderr, "sluice topic delete: %s\n", kclient_error(&c));
-            status = CMD_FAIL;
-        }
+        status = outcome(&c, "delete", "Deleted", names[0], rc, if_exists ? SL_ENOTFOUND : 0);
     }
     kclient_free(&c);
     free(configs.v);

@@ -17,49 +17,35 @@
 #define FETCH_VERSION          12 /* LastFetchedEpoch, DivergingEpoch, SnapshotId (KIP-595) */
 #define FETCH_SNAPSHOT_VERSION 0
 
+/* The Raft core's errors and the Kafka error codes that carry them on the wire (KIP-595). */
+static const struct {
+    enum raft_error raft;
+    int16_t kafka;
+} errors[] = {
+    {RAFT_OK, KERR_NONE},
+    {RAFT_E_FENCED_EPOCH, KERR_FENCED_LEADER_EPOCH},
+    {RAFT_E_UNKNOWN_EPOCH, KERR_UNKNOWN_LEADER_EPOCH},
+    {RAFT_E_NOT_LEADER, KERR_NOT_LEADER_OR_FOLLOWER},
+    {RAFT_E_NOT_VOTER, KERR_INCONSISTENT_VOTER_SET},
+    {RAFT_E_SNAPSHOT_NOT_FOUND, KERR_SNAPSHOT_NOT_FOUND},
+    {RAFT_E_POSITION_OUT_OF_RANGE, KERR_POSITION_OUT_OF_RANGE},
+    {RAFT_E_INVALID_REQUEST, KERR_INVALID_REQUEST},
+};
+
 int16_t raft_wire_error_code(enum raft_error e)
 {
-    switch (e) {
-    case RAFT_OK:
-        return KERR_NONE;
-    case RAFT_E_FENCED_EPOCH:
-        return KERR_FENCED_LEADER_EPOCH;
-    case RAFT_E_UNKNOWN_EPOCH:
-        return KERR_UNKNOWN_LEADER_EPOCH;
-    case RAFT_E_NOT_LEADER:
-        return KERR_NOT_LEADER_OR_FOLLOWER;
-    case RAFT_E_NOT_VOTER:
-        return KERR_INCONSISTENT_VOTER_SET;
-    case RAFT_E_SNAPSHOT_NOT_FOUND:
-        return KERR_SNAPSHOT_NOT_FOUND;
-    case RAFT_E_POSITION_OUT_OF_RANGE:
-        return KERR_POSITION_OUT_OF_RANGE;
-    case RAFT_E_INVALID_REQUEST:
-        return KERR_INVALID_REQUEST;
-    }
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].raft == e)
+            return errors[i].kafka;
     return KERR_UNKNOWN_SERVER_ERROR;
 }
 
 enum raft_error raft_wire_error_from_code(int16_t code)
 {
-    switch (code) {
-    case KERR_NONE:
-        return RAFT_OK;
-    case KERR_FENCED_LEADER_EPOCH:
-        return RAFT_E_FENCED_EPOCH;
-    case KERR_UNKNOWN_LEADER_EPOCH:
-        return RAFT_E_UNKNOWN_EPOCH;
-    case KERR_NOT_LEADER_OR_FOLLOWER:
-        return RAFT_E_NOT_LEADER;
-    case KERR_INCONSISTENT_VOTER_SET:
-        return RAFT_E_NOT_VOTER;
-    case KERR_SNAPSHOT_NOT_FOUND:
-        return RAFT_E_SNAPSHOT_NOT_FOUND;
-    case KERR_POSITION_OUT_OF_RANGE:
-        return RAFT_E_POSITION_OUT_OF_RANGE;
-    default:
-        return RAFT_E_INVALID_REQUEST;
-    }
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].kafka == code)
+            return errors[i].raft;
+    return RAFT_E_INVALID_REQUEST;
 }
 
 static struct kstr kstr_of(const char *s)
