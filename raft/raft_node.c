@@ -68,6 +68,19 @@ int rn_majority(const struct raft_node *n)
     return n->cfg.nvoters / 2 + 1;
 }
 
+int64_t rn_kth_largest(int64_t *v, int n, int k)
+{
+    SL_ASSERT(k >= 1 && k <= n);
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < n; j++)
+            if (v[j] > v[i]) {
+                int64_t x = v[i];
+                v[i] = v[j];
+                v[j] = x;
+            }
+    return v[k - 1];
+}
+
 _Noreturn void rn_fault(struct raft_node *n, const char *what)
 {
     LOG_ERROR("raft", "node %" PRId32 " epoch %" PRId32 " role %s: invariant broken: %s", n->id,
