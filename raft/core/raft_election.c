@@ -80,22 +80,42 @@ void re_become_follower(struct raft_node *n, int32_t epoch, int32_t leader_id)
 
 static void check_round(struct raft_node *n);
 
+/*
+ * Sends a copy of body (its type and u) to every other voter that skip (may
+ * be NULL) does not pass over, with request id rid, or a new one per voter
+ * when rid is 0.
+ */
+static void send_to_voters(struct raft_node *n, const struct raft_msg *body, uint64_t rid,
+                           bool (*skip)(const struct raft_node *n, int i))
+{
+    for (int i = 0; i < n->cfg.nvoters; i++) {
+        if (i == n->self_idx || (skip && skip(n, i)))
+            continue;
+        struct raft_msg *m = rn_msg(n, body->type, n->cfg.voters[i], rid ? rid : rn_new_rid(n));
+        m->u = body->u;
+        rn_send(n, m);
+    }
+}
+
+/* BeginQuorumEpoch from this leader (KIP-595). */
+static struct raft_msg begin_epoch(const struct raft_node *n)
+{
+    return (struct raft_msg){.type = RAFT_MSG_BEGIN_EPOCH,
+                             .u.begin = {.leader_id = n->id, .leader_epoch = n->epoch}};
+}
+
 static void start_round(struct raft_node *n, bool pre_vote)
 {
     n->round_rid = rn_new_rid(n);
     n->granted = (uint64_t)1 << n->self_idx;
     n->rejected = 0;
     reset_election_timer(n);
-    for (int i = 0; i < n->cfg.nvoters; i++) {
-        if (i == n->self_idx)
-            continue;
-        struct raft_msg *m = rn_msg(n, RAFT_MSG_VOTE, n->cfg.voters[i], n->round_rid);
-        m->u.vote.epoch = pre_vote ? n->epoch + 1 : n->epoch;
-        m->u.vote.last_epoch = rlog_last_epoch(&n->log);
-        m->u.vote.end_offset = rlog_end(&n->log);
-        m->u.vote.pre_vote = pre_vote;
-        rn_send(n, m);
-    }
+    struct raft_msg vote = {.type = RAFT_MSG_VOTE,
+                            .u.vote = {.epoch = pre_vote ? n->epoch + 1 : n->epoch,
+                                       .last_epoch = rlog_last_epoch(&n->log),
+                                       .end_offset = rlog_end(&n->log),
+                                       .pre_vote = pre_vote}};
+    send_to_voters(n, &vote, n->round_rid, NULL);
     check_round(n);
 }
 
@@ -153,14 +173,8 @@ static void become_leader(struct raft_node *n)
     n->epoch_start = base;
     LOG_DEBUG("raft", "node %" PRId32 " leads epoch %" PRId32 " from offset %" PRId64, n->id,
               n->epoch, base);
-    for (int i = 0; i < n->cfg.nvoters; i++) {
-        if (i == n->self_idx)
-            continue;
-        struct raft_msg *m = rn_msg(n, RAFT_MSG_BEGIN_EPOCH, n->cfg.voters[i], rn_new_rid(n));
-        m->u.begin.leader_id = n->id;
-        m->u.begin.leader_epoch = n->epoch;
-        rn_send(n, m);
-    }
+    struct raft_msg begin = begin_epoch(n);
+    send_to_voters(n, &begin, 0, NULL);
     n->begin_resend_at = n->now + n->cfg.fetch_timeout_ms / 2;
     rr_leader_update_hw(n);
 }
@@ -173,16 +187,11 @@ void re_become_resigned(struct raft_node *n)
     rn_set_state(n, n->epoch, n->voted_id, -1);
     n->role = RAFT_RESIGNED;
     log_role(n);
-    for (int i = 0; i < n->cfg.nvoters; i++) {
-        if (i == n->self_idx)
-            continue;
-        struct raft_msg *m = rn_msg(n, RAFT_MSG_END_EPOCH, n->cfg.voters[i], rn_new_rid(n));
-        m->u.end.leader_id = n->id;
-        m->u.end.leader_epoch = n->epoch;
-        m->u.end.nsuccessors = nsucc;
-        memcpy(m->u.end.successors, succ, (size_t)nsucc * sizeof(succ[0]));
-        rn_send(n, m);
-    }
+    struct raft_msg end = {
+        .type = RAFT_MSG_END_EPOCH,
+        .u.end = {.leader_id = n->id, .leader_epoch = n->epoch, .nsuccessors = nsucc}};
+    memcpy(end.u.end.successors, succ, (size_t)nsucc * sizeof(succ[0]));
+    send_to_voters(n, &end, 0, NULL);
     reset_election_timer(n);
 }
 
@@ -272,14 +281,14 @@ static int64_t quorum_deadline(const struct raft_node *n)
         if (i != n->self_idx)
             t[k++] = n->replicas[i].last_fetch_ms;
     /* the need-th most recent fetch */
-    for (int i = 0; i < need; i++)
-        for (int j = i + 1; j < k; j++)
-            if (t[j] > t[i]) {
-                int64_t x = t[i];
-                t[i] = t[j];
-                t[j] = x;
-            }
-    return t[need - 1] + n->cfg.fetch_timeout_ms;
+    return rn_kth_largest(t, k, need) + n->cfg.fetch_timeout_ms;
+}
+
+/* A voter that acknowledged this leader's epoch and fetched within the fetch timeout. */
+static bool fetching(const struct raft_node *n, int i)
+{
+    const struct rreplica *r = &n->replicas[i];
+    return r->begin_acked && n->now - r->last_fetch_ms < n->cfg.fetch_timeout_ms;
 }
 
 void re_tick(struct raft_node *n)
@@ -324,17 +333,8 @@ void re_tick(struct raft_node *n)
              * with that epoch, and this leader steps down so that the next
              * election includes it.
              */
-            for (int i = 0; i < n->cfg.nvoters; i++) {
-                const struct rreplica *r = &n->replicas[i];
-                if (i == n->self_idx ||
-                    (r->begin_acked && n->now - r->last_fetch_ms < n->cfg.fetch_timeout_ms))
-                    continue;
-                struct raft_msg *m =
-                    rn_msg(n, RAFT_MSG_BEGIN_EPOCH, n->cfg.voters[i], rn_new_rid(n));
-                m->u.begin.leader_id = n->id;
-                m->u.begin.leader_epoch = n->epoch;
-                rn_send(n, m);
-            }
+            struct raft_msg begin = begin_epoch(n);
+            send_to_voters(n, &begin, 0, fetching);
             n->begin_resend_at = n->now + n->cfg.fetch_timeout_ms / 2;
         }
         break;

@@ -170,6 +170,8 @@ int64_t rn_rand_range(struct raft_node *n, int64_t lo, int64_t hi);
 uint64_t rn_new_rid(struct raft_node *n);
 int rn_voter_index(const struct raft_node *n, int32_t id);
 int rn_majority(const struct raft_node *n);
+/* The k-th largest of v[0, n), 1 <= k <= n (a partial selection sort of v). */
+int64_t rn_kth_largest(int64_t *v, int n, int k);
 /* Queues a message (held while the quorum-state is not durable); takes ownership of m. */
 void rn_send(struct raft_node *n, struct raft_msg *m);
 /* A zeroed message of `type` to `to`. */

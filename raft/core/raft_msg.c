@@ -54,48 +54,35 @@ void raft_msg_free(struct raft_msg *m)
     free(m);
 }
 
+/* The name at index i of a table of n names, "?" outside it or where it has none. */
+static const char *name_at(const char *const *names, size_t n, int i)
+{
+    return i >= 0 && (size_t)i < n && names[i] ? names[i] : "?";
+}
+
 const char *raft_role_name(enum raft_role r)
 {
-    switch (r) {
-    case RAFT_UNATTACHED:
-        return "unattached";
-    case RAFT_PROSPECTIVE:
-        return "prospective";
-    case RAFT_CANDIDATE:
-        return "candidate";
-    case RAFT_LEADER:
-        return "leader";
-    case RAFT_FOLLOWER:
-        return "follower";
-    case RAFT_RESIGNED:
-        return "resigned";
-    }
-    return "?";
+    static const char *const names[] = {
+        [RAFT_UNATTACHED] = "unattached", [RAFT_PROSPECTIVE] = "prospective",
+        [RAFT_CANDIDATE] = "candidate",   [RAFT_LEADER] = "leader",
+        [RAFT_FOLLOWER] = "follower",     [RAFT_RESIGNED] = "resigned",
+    };
+    return name_at(names, sizeof names / sizeof names[0], (int)r);
 }
 
 const char *raft_msg_type_name(enum raft_msg_type t)
 {
-    switch (t) {
-    case RAFT_MSG_VOTE:
-        return "Vote";
-    case RAFT_MSG_VOTE_RESPONSE:
-        return "VoteResponse";
-    case RAFT_MSG_BEGIN_EPOCH:
-        return "BeginQuorumEpoch";
-    case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
-        return "BeginQuorumEpochResponse";
-    case RAFT_MSG_END_EPOCH:
-        return "EndQuorumEpoch";
-    case RAFT_MSG_END_EPOCH_RESPONSE:
-        return "EndQuorumEpochResponse";
-    case RAFT_MSG_FETCH:
-        return "Fetch";
-    case RAFT_MSG_FETCH_RESPONSE:
-        return "FetchResponse";
-    case RAFT_MSG_FETCH_SNAPSHOT:
-        return "FetchSnapshot";
-    case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
-        return "FetchSnapshotResponse";
-    }
-    return "?";
+    static const char *const names[] = {
+        [RAFT_MSG_VOTE] = "Vote",
+        [RAFT_MSG_VOTE_RESPONSE] = "VoteResponse",
+        [RAFT_MSG_BEGIN_EPOCH] = "BeginQuorumEpoch",
+        [RAFT_MSG_BEGIN_EPOCH_RESPONSE] = "BeginQuorumEpochResponse",
+        [RAFT_MSG_END_EPOCH] = "EndQuorumEpoch",
+        [RAFT_MSG_END_EPOCH_RESPONSE] = "EndQuorumEpochResponse",
+        [RAFT_MSG_FETCH] = "Fetch",
+        [RAFT_MSG_FETCH_RESPONSE] = "FetchResponse",
+        [RAFT_MSG_FETCH_SNAPSHOT] = "FetchSnapshot",
+        [RAFT_MSG_FETCH_SNAPSHOT_RESPONSE] = "FetchSnapshotResponse",
+    };
+    return name_at(names, sizeof names / sizeof names[0], (int)t);
 }

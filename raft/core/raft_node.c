@@ -68,6 +68,19 @@ int rn_majority(const struct raft_node *n)
     return n->cfg.nvoters / 2 + 1;
 }
 
+int64_t rn_kth_largest(int64_t *v, int n, int k)
+{
+    SL_ASSERT(k >= 1 && k <= n);
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < n; j++)
+            if (v[j] > v[i]) {
+                int64_t x = v[i];
+                v[i] = v[j];
+                v[j] = x;
+            }
+    return v[k - 1];
+}
+
 _Noreturn void rn_fault(struct raft_node *n, const char *what)
 {
     LOG_ERROR("raft", "node %" PRId32 " epoch %" PRId32 " role %s: invariant broken: %s", n->id,
@@ -483,6 +496,20 @@ static bool msg_ok(const struct raft_node *n, const struct raft_msg *m)
     return false;
 }
 
+/* What handles each message type (msg_ok refuses any other). */
+static void (*const handlers[])(struct raft_node *n, const struct raft_msg *m) = {
+    [RAFT_MSG_VOTE] = re_on_vote,
+    [RAFT_MSG_VOTE_RESPONSE] = re_on_vote_resp,
+    [RAFT_MSG_BEGIN_EPOCH] = re_on_begin,
+    [RAFT_MSG_END_EPOCH] = re_on_end,
+    [RAFT_MSG_BEGIN_EPOCH_RESPONSE] = re_on_epoch_resp,
+    [RAFT_MSG_END_EPOCH_RESPONSE] = re_on_epoch_resp,
+    [RAFT_MSG_FETCH] = rr_on_fetch,
+    [RAFT_MSG_FETCH_RESPONSE] = rr_on_fetch_resp,
+    [RAFT_MSG_FETCH_SNAPSHOT] = rr_on_fetch_snapshot,
+    [RAFT_MSG_FETCH_SNAPSHOT_RESPONSE] = rr_on_fetch_snapshot_resp,
+};
+
 int raft_recv(struct raft_node *n, int64_t now_ms, const struct raft_msg *m)
 {
     rn_begin(n, now_ms);
@@ -490,36 +517,8 @@ int raft_recv(struct raft_node *n, int64_t now_ms, const struct raft_msg *m)
     if (!n->started || !m || !msg_ok(n, m)) {
         rc = SL_EINVAL;
     } else {
-        switch (m->type) {
-        case RAFT_MSG_VOTE:
-            re_on_vote(n, m);
-            break;
-        case RAFT_MSG_VOTE_RESPONSE:
-            re_on_vote_resp(n, m);
-            break;
-        case RAFT_MSG_BEGIN_EPOCH:
-            re_on_begin(n, m);
-            break;
-        case RAFT_MSG_END_EPOCH:
-            re_on_end(n, m);
-            break;
-        case RAFT_MSG_BEGIN_EPOCH_RESPONSE:
-        case RAFT_MSG_END_EPOCH_RESPONSE:
-            re_on_epoch_resp(n, m);
-            break;
-        case RAFT_MSG_FETCH:
-            rr_on_fetch(n, m);
-            break;
-        case RAFT_MSG_FETCH_RESPONSE:
-            rr_on_fetch_resp(n, m);
-            break;
-        case RAFT_MSG_FETCH_SNAPSHOT:
-            rr_on_fetch_snapshot(n, m);
-            break;
-        case RAFT_MSG_FETCH_SNAPSHOT_RESPONSE:
-            rr_on_fetch_snapshot_resp(n, m);
-            break;
-        }
+        SL_ASSERT((size_t)m->type < sizeof handlers / sizeof handlers[0] && handlers[m->type]);
+        handlers[m->type](n, m);
     }
     rn_end(n);
     return rc;

@@ -108,37 +108,35 @@ static enum fvalid validate_fetch(const struct raft_node *n, int64_t offset, int
     return FV_VALID;
 }
 
-static void fetch_error(struct raft_node *n, const struct raft_msg *m, enum raft_error err)
+/* A FetchResponse in this epoch without records, divergence or snapshot; the caller sends it. */
+static struct raft_msg *fetch_resp_new(struct raft_node *n, int32_t to, uint64_t rid,
+                                       enum raft_error err, int32_t leader_id, int64_t hw)
 {
-    struct raft_msg *r = rn_msg(n, RAFT_MSG_FETCH_RESPONSE, m->from, m->rid);
+    struct raft_msg *r = rn_msg(n, RAFT_MSG_FETCH_RESPONSE, to, rid);
     struct raft_fetch_resp *f = &r->u.fetch_resp;
     f->error = err;
-    f->leader_id = n->leader_id;
+    f->leader_id = leader_id;
     f->leader_epoch = n->epoch;
-    f->high_watermark = -1;
+    f->high_watermark = hw;
     f->log_start_offset = n->log.start;
     f->diverging.epoch = -1;
     f->diverging.end_offset = -1;
     f->snapshot_id.end_offset = -1;
     f->snapshot_id.epoch = -1;
-    rn_send(n, r);
+    return r;
+}
+
+static void fetch_error(struct raft_node *n, const struct raft_msg *m, enum raft_error err)
+{
+    rn_send(n, fetch_resp_new(n, m->from, m->rid, err, n->leader_id, -1));
 }
 
 /* Answers a fetch that passed the epoch checks, from the log as it is now. */
 static void fetch_answer(struct raft_node *n, struct rreplica *rep, int32_t to, uint64_t rid,
                          const struct raft_fetch_req *q)
 {
-    struct raft_msg *r = rn_msg(n, RAFT_MSG_FETCH_RESPONSE, to, rid);
+    struct raft_msg *r = fetch_resp_new(n, to, rid, RAFT_OK, n->id, n->hw);
     struct raft_fetch_resp *f = &r->u.fetch_resp;
-    f->error = RAFT_OK;
-    f->leader_id = n->id;
-    f->leader_epoch = n->epoch;
-    f->high_watermark = n->hw;
-    f->log_start_offset = n->log.start;
-    f->diverging.epoch = -1;
-    f->diverging.end_offset = -1;
-    f->snapshot_id.end_offset = -1;
-    f->snapshot_id.epoch = -1;
     struct raft_epoch_end div = {-1, -1};
     switch (validate_fetch(n, q->fetch_offset, q->last_fetched_epoch, &div)) {
     case FV_SNAPSHOT:
@@ -215,18 +213,7 @@ void rr_leader_stop(struct raft_node *n)
         if (!r->parked)
             continue;
         r->parked = false;
-        struct raft_msg *m = rn_msg(n, RAFT_MSG_FETCH_RESPONSE, r->id, r->park_rid);
-        struct raft_fetch_resp *f = &m->u.fetch_resp;
-        f->error = RAFT_E_NOT_LEADER;
-        f->leader_id = -1;
-        f->leader_epoch = n->epoch;
-        f->high_watermark = -1;
-        f->log_start_offset = n->log.start;
-        f->diverging.epoch = -1;
-        f->diverging.end_offset = -1;
-        f->snapshot_id.end_offset = -1;
-        f->snapshot_id.epoch = -1;
-        rn_send(n, m);
+        rn_send(n, fetch_resp_new(n, r->id, r->park_rid, RAFT_E_NOT_LEADER, -1, -1));
     }
     n->nobservers = 0;
 }
@@ -239,15 +226,8 @@ void rr_leader_update_hw(struct raft_node *n)
     int k = n->cfg.nvoters;
     for (int i = 0; i < k; i++)
         ends[i] = i == n->self_idx ? n->durable_end : n->replicas[i].end;
-    int need = rn_majority(n); /* the need-th largest end is on a majority */
-    for (int i = 0; i < need; i++)
-        for (int j = i + 1; j < k; j++)
-            if (ends[j] > ends[i]) {
-                int64_t x = ends[i];
-                ends[i] = ends[j];
-                ends[j] = x;
-            }
-    int64_t cand = ends[need - 1];
+    /* the majority-th largest end is on a majority */
+    int64_t cand = rn_kth_largest(ends, k, rn_majority(n));
     if (cand > n->epoch_start && cand > n->hw) {
         rn_set_hw(n, cand);
         rr_complete_parked(n, false);

@@ -56,8 +56,10 @@ struct quorum_listener {
     int (*load_snapshot)(void *ctx, int64_t end_offset, const uint8_t *data, size_t len);
     /*
      * Optional.  The quorum stopped for good because its storage failed (the
-     * metadata log, its fsync or the quorum-state file could not be written)
-     * or a snapshot could not be loaded; `what` says which.  Kafka treats this
+     * metadata log, its fsync or the quorum-state file could not be written),
+     * a snapshot could not be loaded, or the Raft core refused a message that
+     * contradicts its state (raft_fault(): two leaders in one epoch, a truncation
+     * below the high watermark); `what` says which.  Kafka treats this
      * as fatal and exits: the listener should stop the process with an error
      * rather than run on without a quorum.  Called once, from inside the quorum
      * (the listener must not close it from the callback).
