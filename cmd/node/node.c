@@ -463,8 +463,8 @@ static void on_quorum_fatal(void *ctx, const char *what)
     struct broker *n = ctx;
     struct node *nd = node_of(n);
     LOG_ERROR("broker",
-              "node %d stops with an error: %s (free space or fix %s, then start it again)",
-              n->node_id, what, n->cfg->metadata_dir);
+              "node %d stops: the metadata quorum in %s cannot go on: %s",
+              n->node_id, n->cfg->metadata_dir, what);
     nd->exit_code = 1;
     n->stopping = true;
     event_base_loopexit(n->base, NULL);
