@@ -29,6 +29,7 @@
 #include "log.h"
 #include "meta_properties.h"
 #include "metadata_image.h"
+#include "purgatory.h"
 #include "quorum.h"
 #include "quorum_raft.h"
 #include "handlers.h"
@@ -37,35 +38,6 @@
 #include "xalloc.h"
 
 #define TICK_MS 250
-
-void node_delayed_add(struct node *n, struct node_delayed *d,
-                      void (*expire)(struct node_delayed *d))
-{
-    d->expire = expire;
-    d->next = n->delayed.next;
-    d->prev = &n->delayed;
-    n->delayed.next->prev = d;
-    n->delayed.next = d;
-}
-
-void node_delayed_remove(struct node_delayed *d)
-{
-    if (!d->next)
-        return;
-    d->prev->next = d->next;
-    d->next->prev = d->prev;
-    d->next = d->prev = NULL;
-}
-
-/* Completes every parked request (shutdown). */
-static void expire_all_delayed(struct node *n)
-{
-    while (n->delayed.next != &n->delayed) {
-        struct node_delayed *d = n->delayed.next;
-        node_delayed_remove(d);
-        d->expire(d);
-    }
-}
 
 int32_t node_controller_id(const struct node *n)
 {
@@ -475,7 +447,6 @@ int broker_node_run(const struct broker_config *cfg)
     n->max_connections = cfg->max_connections;
     n->broker_epoch = -1;
     n->incarnation_id = uuid_random();
-    n->delayed.next = n->delayed.prev = &n->delayed;
     n->forward_to = -1;
 
     /* process.roles=broker: an observer of the metadata quorum (it fetches the log from
@@ -499,6 +470,7 @@ int broker_node_run(const struct broker_config *cfg)
         return 1;
     }
     event_base_priority_init(n->base, 2);
+    n->purgatory = purgatory_new(n->base);
 
     n->image = metadata_image_new();
     struct controller_config cc = {
@@ -581,8 +553,7 @@ out:
     admin_server_stop(n);
     for (int i = 0; i < n->nlisteners; i++)
         listener_close(n->listeners[i]);
-    expire_all_delayed(n);
-    node_fail_pid_waiters(n);
+    purgatory_shutdown(n->purgatory);
     conn_close_all(n);
     if (n->rm) {
         metadata_image_remove_listener(n->image, n);
@@ -616,6 +587,7 @@ out:
         event_free(n->ev_sigterm);
     if (n->ev_sigint)
         event_free(n->ev_sigint);
+    purgatory_free(n->purgatory);
     event_base_free(n->base);
     LOG_INFO("broker", "node %d stopped", n->node_id);
     return n->exit_code;

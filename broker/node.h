@@ -27,20 +27,9 @@ struct quorum;
 struct replica_manager;
 struct group_coordinator;
 struct request;
-struct pid_waiter;
+struct purgatory;
 
 #define NODE_MAX_LISTENERS 8
-
-/*
- * A request parked in a purgatory (delayed fetch, delayed produce).  The node
- * keeps them on a list so that shutdown can complete every one of them
- * (`expire` answers the request with what it has and frees the operation).
- */
-struct node_delayed {
-    struct node_delayed *prev, *next;
-    void (*expire)(struct node_delayed *d);
-    const char *kind; /* "produce", "fetch" ... for the purgatory-size metrics; NULL = other */
-};
 
 struct node {
     struct event_base *base;
@@ -81,9 +70,9 @@ struct node {
     int64_t next_producer_id;
     int64_t producer_id_end; /* exclusive */
     bool pid_block_pending;
-    struct pid_waiter *pid_waiters;
+    int16_t pid_block_error; /* while failing the waiters (handle_producer_id.c) */
 
-    struct node_delayed delayed; /* list head of parked requests */
+    struct purgatory *purgatory; /* every parked request (purgatory.h) */
 
     /*
      * Handler for the Raft and broker-to-controller APIs that arrive on the
@@ -109,14 +98,6 @@ struct node {
  * must be formatted (meta.properties present).  Returns the process exit code.
  */
 int broker_node_run(const struct broker_config *cfg);
-
-/* Answers InitProducerId requests still waiting for a producer-id block (shutdown). */
-void node_fail_pid_waiters(struct node *n);
-
-/* Parks / unparks a delayed operation (see struct node_delayed). */
-void node_delayed_add(struct node *n, struct node_delayed *d,
-                      void (*expire)(struct node_delayed *d));
-void node_delayed_remove(struct node_delayed *d);
 
 /*
  * The controller id clients see in Metadata/DescribeCluster (-1 when unknown):

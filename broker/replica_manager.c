@@ -286,6 +286,7 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
         }
         strmap_del(&rm->unopened, key);
         strmap_put(&rm->parts, key, p);
+        p->purgatory = rm->node->purgatory;
     }
     apply_state(rm, p, mp);
 }
