@@ -228,7 +228,8 @@ static void fwd_hold(struct fwd *f, bool try_first)
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema)
 {
-    if (!proto_api_controller_version_supported(req->hdr.api_key, req->hdr.api_version))
+    if (!proto_api_table_version_supported(&proto_controller_apis, req->hdr.api_key,
+                                           req->hdr.api_version))
         return false;
     struct fwd *f = xcalloc(1, sizeof *f);
     f->req = req;

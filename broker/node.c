@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "api_table.h"
 #include "broker_config.h"
 #include "broker_lifecycle.h"
 #include "forward.h"
@@ -128,7 +129,6 @@ static int open_controller_listener(struct node *n)
             return SL_EIO;
         n->listeners[n->nlisteners++] = l;
     }
-    n->controller_rpc = handle_controller_rpc;
     return 0;
 }
 

@@ -74,12 +74,6 @@ struct node {
 
     struct purgatory *purgatory; /* every parked request (purgatory.h) */
 
-    /*
-     * Handler for the Raft and broker-to-controller APIs that arrive on the
-     * CONTROLLER listener (ApiVersions aside); NULL closes such requests.
-     */
-    void (*controller_rpc)(struct request *req);
-
     struct admin_server *admin;     /* the ADMIN listener (admin.h), NULL when disabled */
     struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */
 
