@@ -1,9 +1,10 @@
 /*
  * One partition replica hosted by this broker: its log, its role (leader or
  * follower), leader epoch, replicas and ISR from the metadata image, the high
- * watermark, idempotent-producer state and the watchers (long-polling fetches,
- * delayed produces) woken when its log end offset, high watermark or flushed
- * offset move.  DESIGN.md section 3.
+ * watermark and idempotent-producer state.  When its log end offset, high
+ * watermark or flushed offset move it fires its watchers (the group
+ * coordinator's shards) and checks its key in the node's purgatory
+ * (long-polling fetches, delayed produces).  DESIGN.md section 3.
  */
 #ifndef SLUICE_BROKER_PARTITION_H
 #define SLUICE_BROKER_PARTITION_H
