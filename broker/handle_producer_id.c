@@ -4,8 +4,9 @@
  * the transactional id is null.  Ids come from blocks the controller
  * allocates (ProducerIdsRecord, KIP-730), directly when it runs in this
  * process, else through AllocateProducerIds to its CONTROLLER listener;
- * requests that arrive while a block is being allocated wait for it.  Transactional ids are
- * refused: there is no transaction coordinator here.
+ * requests that arrive while a block is being allocated wait for it in the
+ * node's purgatory, oldest first.  Transactional ids are refused: there is no
+ * transaction coordinator here.
  */
 #include <stdlib.h>
 
