@@ -20,7 +20,7 @@
 #include "kafka.h"
 #include "metadata_image.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "purgatory.h"
 #include "quorum.h"
@@ -34,12 +34,12 @@ static void gauge(struct evbuffer *out, const char *name, const char *help, int6
 
 static bool topic_exists(void *ctx, const char *topic)
 {
-    const struct node *n = ctx;
+    const struct broker *n = ctx;
     return metadata_image_topic_by_name(n->image, topic) != NULL;
 }
 
 /* Partitions hosted here: counts, and the per-partition under-replication gauge. */
-static void render_partitions(struct node *n, struct evbuffer *out)
+static void render_partitions(struct broker *n, struct evbuffer *out)
 {
     const struct metadata_image *img = n->image;
     int64_t hosted = 0, leaders = 0, under = 0, under_min_isr = 0, offline_here = 0;
@@ -95,7 +95,7 @@ static void render_partitions(struct node *n, struct evbuffer *out)
 }
 
 /* The image's view of the cluster (what the controller metrics report in Kafka). */
-static void render_cluster(struct node *n, struct evbuffer *out)
+static void render_cluster(struct broker *n, struct evbuffer *out)
 {
     const struct metadata_image *img = n->image;
     int64_t offline = 0, partitions = 0, fenced = 0, active = 0;
@@ -132,11 +132,11 @@ static void render_cluster(struct node *n, struct evbuffer *out)
           n->rm ? (int64_t)replica_manager_stray_logs(n->rm, NULL) : 0);
 }
 
-static void render_quorum(struct node *n, struct evbuffer *out)
+static void render_quorum(struct broker *n, struct evbuffer *out)
 {
     gauge(out, "sluice_active_controller",
           "1 when this node is the active controller, else 0 (ActiveControllerCount).",
-          node_is_controller(n) ? 1 : 0);
+          broker_is_controller(n) ? 1 : 0);
     if (!n->quorum)
         return;
     gauge(out, "sluice_raft_current_leader", "The metadata quorum leader's id, -1 when unknown.",
@@ -153,7 +153,7 @@ static void render_quorum(struct node *n, struct evbuffer *out)
  * Parked requests by kind, every kind always present: "other" is the held
  * forwards (InitProducerId waiters were never counted here).
  */
-static void render_purgatory(struct node *n, struct evbuffer *out)
+static void render_purgatory(struct broker *n, struct evbuffer *out)
 {
     int64_t produce = (int64_t)purgatory_size(n->purgatory, PURGATORY_PRODUCE);
     int64_t fetch = (int64_t)purgatory_size(n->purgatory, PURGATORY_FETCH);
@@ -170,7 +170,7 @@ static void render_purgatory(struct node *n, struct evbuffer *out)
 
 void admin_metrics_get(struct admin_request *r)
 {
-    struct node *n = r->node;
+    struct broker *n = r->node;
     struct evbuffer *out = evbuffer_new();
     evbuffer_add_printf(out,
                         "# HELP sluice_node_info This node's id and cluster.\n"

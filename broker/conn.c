@@ -54,7 +54,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "xalloc.h"
 
@@ -75,7 +75,7 @@
 #define REFUSED_LOG_PERIOD_MS 10000
 
 struct listener {
-    struct node *node;
+    struct broker *node;
     const struct broker_api_table *apis;
     char *name;
     struct evconnlistener *evl;
@@ -90,7 +90,7 @@ struct listener {
 };
 
 struct conn {
-    struct node *node;
+    struct broker *node;
     struct listener *listener;
     struct bufferevent *bev; /* NULL once closed */
     char peer[64];
@@ -115,7 +115,7 @@ struct conn {
 };
 
 static void conn_read_frames(struct conn *c);
-static void listeners_update(struct node *n);
+static void listeners_update(struct broker *n);
 
 static void conn_maybe_free(struct conn *c)
 {
@@ -125,7 +125,7 @@ static void conn_maybe_free(struct conn *c)
 
 static void conn_unlink(struct conn *c)
 {
-    struct node *n = c->node;
+    struct broker *n = c->node;
     if (c->prev_conn)
         c->prev_conn->next_conn = c->next_conn;
     else if (n->conns == c)
@@ -137,7 +137,7 @@ static void conn_unlink(struct conn *c)
 
 static void conn_link_front(struct conn *c)
 {
-    struct node *n = c->node;
+    struct broker *n = c->node;
     c->prev_conn = NULL;
     c->next_conn = n->conns;
     if (n->conns)
@@ -157,7 +157,7 @@ static void conn_touch(struct conn *c)
 
 /* ---- node-wide budgets: queued.max.request.bytes and queued.max.requests ---- */
 
-static bool budget_left(const struct node *n)
+static bool budget_left(const struct broker *n)
 {
     const struct broker_config *cfg = n->cfg;
     if (n->conn_requests >= cfg->queued_max_requests)
@@ -171,7 +171,7 @@ static bool budget_left(const struct node *n)
  * not fit waits, except when nothing is reserved at all, so a frame larger
  * than the budget is still read (alone).
  */
-static bool budget_take(struct node *n, int64_t size)
+static bool budget_take(struct broker *n, int64_t size)
 {
     const struct broker_config *cfg = n->cfg;
     if (n->conn_requests >= cfg->queued_max_requests)
@@ -186,7 +186,7 @@ static bool budget_take(struct node *n, int64_t size)
 static void on_wake(evutil_socket_t fd, short what, void *arg);
 
 /* Lets the waiting connections try again once the loop is back at the top. */
-static void waiters_wake(struct node *n)
+static void waiters_wake(struct broker *n)
 {
     if (!n->conn_waiting || n->conn_wake_pending || !budget_left(n))
         return;
@@ -207,7 +207,7 @@ static void conn_release(struct conn *c)
 
 static void conn_wait(struct conn *c)
 {
-    struct node *n = c->node;
+    struct broker *n = c->node;
     if (c->waiting)
         return;
     c->waiting = true;
@@ -221,7 +221,7 @@ static void conn_wait(struct conn *c)
 
 static void conn_unwait(struct conn *c)
 {
-    struct node *n = c->node;
+    struct broker *n = c->node;
     if (!c->waiting)
         return;
     struct conn *prev = NULL;
@@ -245,7 +245,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct node *n = arg;
+    struct broker *n = arg;
     n->conn_wake_pending = false;
     int turns = 0;
     for (struct conn *w = n->conn_waiting; w; w = w->next_waiting)
@@ -271,7 +271,7 @@ static void request_free(struct request *req)
 /* Frees an answered request and returns its queued.max.requests slot. */
 static void request_retire(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     if (!req->conn->controller)
         n->conn_requests--;
     request_free(req);
@@ -322,7 +322,7 @@ static void conn_close(struct conn *c, const char *why)
 {
     if (!c->bev)
         return;
-    struct node *n = c->node;
+    struct broker *n = c->node;
     if (why)
         LOG_DEBUG("broker", "closing connection from %s: %s", c->peer, why);
     bufferevent_free(c->bev);
@@ -587,7 +587,7 @@ void request_close_connection(struct request *req, const char *why)
  */
 static void conn_read_frames(struct conn *c)
 {
-    struct node *n = c->node;
+    struct broker *n = c->node;
     if (!c->bev || c->in_read)
         return;
     c->in_read = true;
@@ -706,7 +706,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
  */
 static bool listener_protected(const struct listener *l)
 {
-    const struct node *n = l->node;
+    const struct broker *n = l->node;
     const char *ibl = n->cfg->inter_broker_listener;
     if (l->controller || !ibl || strcasecmp(ibl, l->name) != 0)
         return false;
@@ -722,7 +722,7 @@ static bool listener_protected(const struct listener *l)
  * (Kafka's controller has its own socket server and its own count), and of
  * those, the ones from `host` (when not NULL).
  */
-static int class_count(const struct node *n, bool controller, const char *host, int *from_host)
+static int class_count(const struct broker *n, bool controller, const char *host, int *from_host)
 {
     int k = 0, h = 0;
     for (const struct conn *c = n->conns; c; c = c->next_conn) {
@@ -739,7 +739,7 @@ static int class_count(const struct node *n, bool controller, const char *host, 
 
 static bool slot_available(const struct listener *l)
 {
-    const struct node *n = l->node;
+    const struct broker *n = l->node;
     /* max.connections <= 0 sets no limit, as before the limit blocked accepting. */
     if (n->max_connections <= 0 || n->nconns < n->max_connections || listener_protected(l))
         return true;
@@ -773,7 +773,7 @@ static void listener_update(struct listener *l)
     l->accepting = want;
 }
 
-static void listeners_update(struct node *n)
+static void listeners_update(struct broker *n)
 {
     for (int i = 0; i < n->nlisteners; i++)
         if (n->listeners[i])
@@ -831,7 +831,7 @@ static void log_refused(struct listener *l, const char *host)
 }
 
 /* Closes the least recently active connection of the non-protected broker listeners. */
-static void close_least_recently_used(struct node *n)
+static void close_least_recently_used(struct broker *n)
 {
     struct conn *victim = NULL;
     for (struct conn *v = n->conns; v; v = v->next_conn)
@@ -852,7 +852,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     (void)evl;
     (void)salen;
     struct listener *l = arg;
-    struct node *n = l->node;
+    struct broker *n = l->node;
     accept_backoff_succeeded(&l->backoff);
     char peer[64], host[64];
     format_peer(sa, peer, sizeof peer, host, sizeof host);
@@ -901,7 +901,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     conn_arm(c);
 }
 
-struct listener *listener_open(struct node *node, const char *name, const char *host, int port,
+struct listener *listener_open(struct broker *node, const char *name, const char *host, int port,
                                const struct broker_api_table *apis)
 {
     struct evutil_addrinfo hints = {0}, *res = NULL;
@@ -949,7 +949,7 @@ void listener_close(struct listener *l)
 {
     if (!l)
         return;
-    struct node *n = l->node;
+    struct broker *n = l->node;
     for (int i = 0; i < n->nlisteners; i++)
         if (n->listeners[i] == l)
             n->listeners[i] = NULL;
@@ -960,13 +960,13 @@ void listener_close(struct listener *l)
     free(l);
 }
 
-void conn_close_all(struct node *node)
+void conn_close_all(struct broker *node)
 {
     while (node->conns)
         conn_close(node->conns, "shutting down");
 }
 
-int conn_count(const struct node *node)
+int conn_count(const struct broker *node)
 {
     return node->nconns;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 struct broker_api_table;
-struct node;
+struct broker;
 struct listener;
 
 /*
@@ -22,7 +22,7 @@ struct listener;
  * listener or NULL after logging why (address in use, bad host).  Freed by
  * listener_close.
  */
-struct listener *listener_open(struct node *node, const char *name, const char *host, int port,
+struct listener *listener_open(struct broker *node, const char *name, const char *host, int port,
                                const struct broker_api_table *apis);
 /*
  * Stops accepting and frees the listener (its slot in node->listeners
@@ -30,8 +30,8 @@ struct listener *listener_open(struct node *node, const char *name, const char *
  */
 void listener_close(struct listener *l);
 /* Closes every client connection of every listener (shutdown). */
-void conn_close_all(struct node *node);
+void conn_close_all(struct broker *node);
 /* Number of open client connections across all listeners. */
-int conn_count(const struct node *node);
+int conn_count(const struct broker *node);
 
 #endif

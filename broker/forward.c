@@ -17,7 +17,7 @@
 #include "kafka_client.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "purgatory.h"
 #include "quorum.h"
 #include "request.h"
@@ -26,7 +26,7 @@
 #define FORWARD_TIMEOUT_MS 30000
 
 /* The connection to `leader`'s CONTROLLER listener (this node's own one included). */
-static struct kc_conn *conn_to(struct node *n, int32_t leader)
+static struct kc_conn *conn_to(struct broker *n, int32_t leader)
 {
     if (n->forward_conn && n->forward_to == leader)
         return n->forward_conn;
@@ -45,7 +45,7 @@ static struct kc_conn *conn_to(struct node *n, int32_t leader)
     return NULL;
 }
 
-struct kc_conn *forward_controller_conn(struct node *n)
+struct kc_conn *forward_controller_conn(struct broker *n)
 {
     int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
     if (leader < 0 || leader == n->node_id)
@@ -158,10 +158,10 @@ static bool fwd_send(struct kc_conn *c, struct fwd *f)
  * them: no leader known, or this node leads but its controller is not active
  * yet (the quorum names the leader before its epoch starts).
  */
-static struct kc_conn *target(struct node *n)
+static struct kc_conn *target(struct broker *n)
 {
     int32_t leader = n->quorum ? quorum_leader_id(n->quorum) : -1;
-    if (leader < 0 || (leader == n->node_id && !node_is_controller(n)))
+    if (leader < 0 || (leader == n->node_id && !broker_is_controller(n)))
         return NULL;
     return conn_to(n, leader);
 }
@@ -241,7 +241,7 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
     return true;
 }
 
-void forward_retry_held(struct node *n)
+void forward_retry_held(struct broker *n)
 {
     purgatory_check(n->purgatory, PURGATORY_KEY_CONTROLLER);
 }
@@ -261,7 +261,7 @@ static void on_auto_created(void *ctx, int err, const void *resp, struct arena *
     free(topic);
 }
 
-bool forward_auto_create(struct node *n, const char *topic)
+bool forward_auto_create(struct broker *n, const char *topic)
 {
     struct kc_conn *c = forward_controller_conn(n);
     if (!c)
@@ -286,7 +286,7 @@ bool forward_auto_create(struct node *n, const char *topic)
     return true;
 }
 
-void forward_close(struct node *n)
+void forward_close(struct broker *n)
 {
     if (n->forward_conn) {
         struct kc_conn *c = n->forward_conn;

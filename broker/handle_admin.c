@@ -14,7 +14,7 @@
 #include "handlers.h"
 #include "kafka.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "topic_name.h"
 
@@ -111,7 +111,7 @@ void handle_create_topics(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
-    if (!node_is_controller(req->node) && request_forwarded(req) &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, &proto_create_topics_req_schema, cr,
                               &proto_create_topics_resp_schema))
         return;
@@ -120,7 +120,7 @@ void handle_create_topics(struct request *req)
     ctx->cr = cr;
     ctx->refused = request_alloc(req, (size_t)nt, sizeof *ctx->refused);
     ctx->why = request_alloc(req, (size_t)nt, sizeof *ctx->why);
-    if (!node_is_controller(req->node)) {
+    if (!broker_is_controller(req->node)) {
         for (int32_t i = 0; i < nt; i++)
             ctx->refused[i] = KERR_NOT_CONTROLLER;
         on_topics_created(ctx, NULL, 0);
@@ -200,11 +200,11 @@ void handle_delete_topics(struct request *req)
     int16_t refuse = KERR_NONE;
     if (!req->node->cfg->delete_topic_enable)
         refuse = KERR_TOPIC_DELETION_DISABLED;
-    else if (!node_is_controller(req->node) && request_forwarded(req) &&
+    else if (!broker_is_controller(req->node) && request_forwarded(req) &&
              forward_to_controller(req, &proto_delete_topics_req_schema, dr,
                                    &proto_delete_topics_resp_schema))
         return;
-    else if (!node_is_controller(req->node))
+    else if (!broker_is_controller(req->node))
         refuse = KERR_NOT_CONTROLLER;
     if (refuse != KERR_NONE) {
         struct ctl_delete_topic_result *res = request_alloc(req, (size_t)nt, sizeof *res);
@@ -243,11 +243,11 @@ void handle_create_partitions(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
-    if (!node_is_controller(req->node) && request_forwarded(req) &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, &proto_create_partitions_req_schema, cr,
                               &proto_create_partitions_resp_schema))
         return;
-    if (!node_is_controller(req->node)) {
+    if (!broker_is_controller(req->node)) {
         struct ctl_create_partitions_result *res = request_alloc(req, (size_t)nt, sizeof *res);
         for (int32_t i = 0; i < nt; i++) {
             res[i].name = cr->topics.v[i].name.s;

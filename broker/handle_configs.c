@@ -22,7 +22,7 @@
 #include "kafka.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "topic_name.h"
 #include "topic_config.h"
@@ -53,7 +53,7 @@ static void describe_topic(struct request *req, const struct describe_configs_re
                            const struct describe_configs_req_resource *r,
                            struct describe_configs_resp_result *out)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const char *topic = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     if (!metadata_image_topic_by_name(n->image, topic)) {
         out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -107,7 +107,7 @@ static void describe_broker(struct request *req, const struct describe_configs_r
                             const struct describe_configs_req_resource *r,
                             struct describe_configs_resp_result *out)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const char *name = r->resource_name.s ? proto_kstr_cstr(r->resource_name, &req->arena) : "";
     char self[16];
     snprintf(self, sizeof self, "%d", n->node_id);
@@ -202,10 +202,10 @@ static void on_configs_altered(void *ctx, const struct ctl_alter_configs_result 
 static void alter_configs_submit(struct request *req, const struct proto_schema *schema,
                                  const void *body, const struct ctl_alter_configs_req *creq)
 {
-    if (!node_is_controller(req->node) && request_forwarded(req) &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, schema, body, alter_resp_schema(req)))
         return;
-    if (!node_is_controller(req->node)) {
+    if (!broker_is_controller(req->node)) {
         int32_t n = creq->nresources;
         struct ctl_alter_configs_result *res = request_alloc(req, (size_t)n, sizeof *res);
         for (int32_t i = 0; i < n; i++) {

@@ -17,7 +17,7 @@
 #include "messages.h"
 #include "kafka.h"
 #include "log.h"
-#include "node.h"
+#include "broker.h"
 #include "quorum_raft.h"
 #include "request.h"
 
@@ -45,8 +45,8 @@ void handle_broker_registration(struct request *req)
         request_decode_body(req, &proto_broker_registration_req_schema);
     if (!r)
         return;
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_registered(req, KERR_NOT_CONTROLLER, NULL, -1);
         return;
     }
@@ -103,8 +103,8 @@ void handle_broker_heartbeat(struct request *req)
         request_decode_body(req, &proto_broker_heartbeat_req_schema);
     if (!r)
         return;
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         struct ctl_heartbeat_result res = {.error_code = KERR_NOT_CONTROLLER, .is_fenced = true};
         on_heartbeat(req, &res);
         return;
@@ -131,8 +131,8 @@ void handle_allocate_producer_ids(struct request *req)
         request_decode_body(req, &proto_allocate_producer_ids_req_schema);
     if (!r)
         return;
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_producer_ids(req, KERR_NOT_CONTROLLER, -1, 0);
         return;
     }
@@ -178,8 +178,8 @@ void handle_alter_partition(struct request *req)
         request_decode_body(req, &proto_alter_partition_req_schema);
     if (!r)
         return;
-    struct node *n = req->node;
-    if (!node_is_controller(n)) {
+    struct broker *n = req->node;
+    if (!broker_is_controller(n)) {
         on_partitions_altered(req, KERR_NOT_CONTROLLER, NULL, 0);
         return;
     }
@@ -223,7 +223,7 @@ void handle_alter_partition(struct request *req)
 /* The Raft APIs of the metadata quorum (KIP-595, KIP-630): the quorum answers. */
 void handle_raft_rpc(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     int16_t key = req->hdr.api_key;
     void *body = request_decode_body(req, proto_api_table_find(req->apis->proto, key)->req);
     if (!body)

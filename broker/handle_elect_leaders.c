@@ -17,7 +17,7 @@
 #include "kafka.h"
 #include "messages.h"
 #include "msg_elect_leaders.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "topic_name.h"
 
@@ -55,8 +55,8 @@ void handle_elect_leaders(struct request *req)
     struct elect_leaders_req *er = request_decode_body(req, &proto_elect_leaders_req_schema);
     if (!er)
         return;
-    struct node *n = req->node;
-    if (!node_is_controller(n) && request_forwarded(req) &&
+    struct broker *n = req->node;
+    if (!broker_is_controller(n) && request_forwarded(req) &&
         forward_to_controller(req, &proto_elect_leaders_req_schema, er,
                               &proto_elect_leaders_resp_schema))
         return;
@@ -72,7 +72,7 @@ void handle_elect_leaders(struct request *req)
             parts[k++] = (struct ctl_elect_partition){
                 t->topic.s ? proto_kstr_cstr(t->topic, &req->arena) : "", t->partitions.v[j]};
     }
-    if (!node_is_controller(n)) {
+    if (!broker_is_controller(n)) {
         struct ctl_elect_result *res = request_alloc(req, (size_t)k + 1, sizeof *res);
         for (int32_t i = 0; i < k; i++)
             res[i] = (struct ctl_elect_result){.topic = parts[i].topic,

@@ -17,7 +17,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "purgatory.h"
 #include "replica_manager.h"
@@ -39,7 +39,7 @@ struct delayed_fetch {
 static int64_t build_response(struct request *req, struct fetch_req *fr, struct fetch_resp **out,
                               bool *hard_error)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct fetch_resp *resp = request_alloc(req, 1, sizeof *resp);
     bool replica = fr->replica_id >= 0;
     /* fetch.max.bytes caps what the request asks for (KafkaApis.handleFetchRequest). */
@@ -182,7 +182,7 @@ static const struct purgatory_op_type delayed_fetch_type = {
 
 void handle_fetch(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct fetch_req *fr = request_decode_body(req, &proto_fetch_req_schema);
     if (!fr)
         return;

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
-#include "node.h"
+#include "broker.h"
 #include "request.h"
 #include "topic_name.h"
 
@@ -103,10 +103,10 @@ static void on_auto_created(void *ctx, const struct ctl_create_topic_result *res
  */
 static void auto_create(struct request *req, const char **names, int32_t n, int16_t *errs)
 {
-    struct node *node = req->node;
+    struct broker *node = req->node;
     if (n == 0)
         return;
-    if (!node_is_controller(node)) {
+    if (!broker_is_controller(node)) {
         for (int32_t i = 0; i < n; i++)
             errs[i] = forward_auto_create(node, names[i]) ? KERR_LEADER_NOT_AVAILABLE
                                                           : KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -145,7 +145,7 @@ static void fill_brokers(struct request *req, struct metadata_resp *resp)
 
 void handle_metadata(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const struct metadata_image *img = n->image;
     int16_t ver = req->hdr.api_version;
     struct metadata_req *mr = request_decode_body(req, &proto_metadata_req_schema);
@@ -154,7 +154,7 @@ void handle_metadata(struct request *req)
     struct metadata_resp *resp = request_alloc(req, 1, sizeof *resp);
     fill_brokers(req, resp);
     resp->cluster_id = request_kstr(req, n->cluster_id);
-    resp->controller_id = node_controller_id(n);
+    resp->controller_id = broker_controller_id(n);
     resp->cluster_authorized_operations = INT32_MIN;
 
     bool all = mr->topics.n < 0 || (ver == 0 && mr->topics.n == 0);
@@ -227,7 +227,7 @@ void handle_metadata(struct request *req)
 
 void handle_describe_cluster(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     const struct metadata_image *img = n->image;
     struct describe_cluster_req *dr = request_decode_body(req, &proto_describe_cluster_req_schema);
     if (!dr)
@@ -235,7 +235,7 @@ void handle_describe_cluster(struct request *req)
     struct describe_cluster_resp *resp = request_alloc(req, 1, sizeof *resp);
     resp->endpoint_type = dr->endpoint_type;
     resp->cluster_authorized_operations = INT32_MIN;
-    resp->controller_id = node_controller_id(n);
+    resp->controller_id = broker_controller_id(n);
     resp->cluster_id = request_kstr(req, n->cluster_id);
     if (req->hdr.api_version >= 1 && dr->endpoint_type == 2 && req->apis->controller) {
         /* KIP-919: a controller asked for controller endpoints lists the voters. */

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "messages.h"
 #include "metrics.h"
-#include "node.h"
+#include "broker.h"
 #include "partition.h"
 #include "purgatory.h"
 #include "record_batch.h"
@@ -289,7 +289,7 @@ static void record_errors_answer(struct request *req, struct produce_resp_partit
 
 void handle_produce(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct produce_req *pr = request_decode_body(req, &proto_produce_req_schema);
     if (!pr)
         return;

@@ -17,7 +17,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "messages.h"
-#include "node.h"
+#include "broker.h"
 #include "purgatory.h"
 #include "request.h"
 #include "xalloc.h"
@@ -45,7 +45,7 @@ static void answer(struct request *req, int16_t err, int64_t pid)
 static bool waiter_try_complete(struct purgatory_op *op)
 {
     struct pid_waiter *w = (struct pid_waiter *)op;
-    struct node *n = w->req->node;
+    struct broker *n = w->req->node;
     if (n->pid_block_error != KERR_NONE) {
         answer(w->req, n->pid_block_error, -1);
         return true;
@@ -75,18 +75,18 @@ static const struct purgatory_op_type waiter_type = {
 };
 
 /* A block arrived (err NONE) or its allocation failed (every waiter gets err). */
-static void serve_waiters(struct node *n, int16_t err)
+static void serve_waiters(struct broker *n, int16_t err)
 {
     n->pid_block_error = err;
     purgatory_check(n->purgatory, block_key);
     n->pid_block_error = KERR_NONE;
 }
 
-static void request_block(struct node *n);
+static void request_block(struct broker *n);
 
 static void on_block(void *ctx, int16_t error_code, int64_t first_id, int32_t count)
 {
-    struct node *n = ctx;
+    struct broker *n = ctx;
     n->pid_block_pending = false;
     if (error_code != KERR_NONE) {
         LOG_WARN("broker", "producer id allocation failed: %s", kafka_error_name(error_code));
@@ -112,7 +112,7 @@ static void on_remote_block(void *ctx, int err, const void *resp, struct arena *
 }
 
 /* Asks the active controller on another node for a block (AllocateProducerIds, KIP-730). */
-static bool request_remote_block(struct node *n)
+static bool request_remote_block(struct broker *n)
 {
     struct kc_conn *c = forward_controller_conn(n);
     if (!c)
@@ -124,7 +124,7 @@ static bool request_remote_block(struct node *n)
                    on_remote_block, n) == 0;
 }
 
-static void request_block(struct node *n)
+static void request_block(struct broker *n)
 {
     if (n->pid_block_pending)
         return;
@@ -133,7 +133,7 @@ static void request_block(struct node *n)
         return;
     }
     n->pid_block_pending = true;
-    if (node_is_controller(n)) {
+    if (broker_is_controller(n)) {
         controller_allocate_producer_ids(n->controller, n->node_id, n->broker_epoch, on_block, n);
         return;
     }
@@ -145,7 +145,7 @@ static void request_block(struct node *n)
 
 void handle_init_producer_id(struct request *req)
 {
-    struct node *n = req->node;
+    struct broker *n = req->node;
     struct init_producer_id_req *ir = request_decode_body(req, &proto_init_producer_id_req_schema);
     if (!ir)
         return;

@@ -21,12 +21,12 @@
 
 struct broker_api_table;
 struct conn;
-struct node;
+struct broker;
 
 struct request {
     struct conn *conn;
     struct request *next; /* in the connection's in-order queue */
-    struct node *node;
+    struct broker *node;
     const struct broker_api_table *apis; /* of the listener the request arrived on */
     struct proto_req_header hdr;
     struct rbuf body; /* the request body after the header */
