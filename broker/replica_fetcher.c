@@ -156,6 +156,13 @@ void replica_fetchers_follow(struct replica_fetchers *rf, const char *topic, int
     pump(f);
 }
 
+void replica_fetchers_flushed(struct replica_fetchers *rf, int32_t leader_id)
+{
+    struct fetcher *f = rf && !rf->closing ? fetcher_for(rf, leader_id, false) : NULL;
+    if (f)
+        pump(f);
+}
+
 int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf)
 {
     int64_t lag = 0;
@@ -254,6 +261,14 @@ static bool build_request(struct fetcher *f, int64_t now, struct fetch_req *req)
         struct partition *p = local_follower(f, fp);
         if (!p)
             continue;
+        if (partition_flush_awaited(p, partition_leo(p) - 1)) {
+            /* The fetch offset tells the leader what this replica holds, which under a
+             * flush policy means what it has flushed: fetch once the flush completes
+             * (replica_fetchers_flushed).  Asking again is free when one is queued. */
+            if (partition_sync_on_append(p))
+                replica_manager_request_flush(f->rf->n->rm, p);
+            continue;
+        }
         struct fetch_req_topic *t = NULL;
         for (int32_t k = 0; k < nt && !t; k++)
             if (strcmp(topics[k].topic.s, fp->topic) == 0)
@@ -379,12 +394,8 @@ static bool apply_partition(struct fetcher *f, struct followed *fp,
         int64_t appended = 0;
         int16_t e = partition_append_replica(p, rp->records.p, (size_t)rp->records.len, now_wall,
                                              &appended);
-        if (appended > 0 && partition_sync_on_append(p)) {
-            int rc = partition_flush(p);
-            if (rc < 0)
-                LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index,
-                          sl_strerror(rc));
-        }
+        if (appended > 0 && partition_sync_on_append(p))
+            replica_manager_request_flush(f->rf->n->rm, p);
         if (e != KERR_NONE)
             return false;
     }
