@@ -1221,8 +1221,8 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     if (err < 0)
         goto fail;
     storage_log_set_flusher(q->log, q->flusher, q);
-    q->flusher_ev = event_new(base, storage_flusher_fd(q->flusher), EV_READ | EV_PERSIST,
-                              on_flusher_ready, q);
+    q->flusher_ev =
+        event_new(base, storage_flusher_fd(q->flusher), EV_READ | EV_PERSIST, on_flusher_ready, q);
     event_add(q->flusher_ev, NULL);
     q->timer = evtimer_new(base, on_timer, q);
     q->notify = event_new(base, -1, 0, on_notify, q);

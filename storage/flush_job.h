@@ -19,8 +19,8 @@ struct storage_flush_job {
     int dir_fd; /* directory to fsync, or -1 */
     int rc;     /* begin's result, then run's when begin succeeded */
     /* The loop's only. */
-    int64_t target;      /* the LEO when begun: flushed up to here once it succeeds */
-    uint64_t generation; /* the log's generation when begun (truncation bumps it) */
+    int64_t target;          /* the LEO when begun: flushed up to here once it succeeds */
+    uint64_t generation;     /* the log's generation when begun (truncation bumps it) */
     struct storage_log *log; /* NULL once the log was closed while the job ran */
     /* The flusher's list link, under its mutex while queued or done. */
     struct storage_flush_job *next;

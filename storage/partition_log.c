@@ -901,7 +901,7 @@ int storage_log_request_flush(struct storage_log *l)
 
 bool storage_log_flush_requested(const struct storage_log *l, int64_t offset)
 {
-    if (offset < l->recovery_point || l->inflight == NULL)
+    if (offset < l->recovery_point || offset >= storage_log_end_offset(l) || l->inflight == NULL)
         return false;
     return l->flush_again || offset < l->inflight->target;
 }

@@ -6,8 +6,8 @@
  *
  * A log is owned by one thread (the node's event loop); nothing here locks.
  * Its fsyncs may run on a flush thread (flusher.h, storage_log_set_flusher),
- * which only ever sees dup()ed descriptors.  All offsets are Kafka offsets (int64); the log end offset (LEO) is the next
- * offset to assign.
+ * which only ever sees dup()ed descriptors.  All offsets are Kafka offsets (int64); the log end
+ * offset (LEO) is the next offset to assign.
  */
 #ifndef SLUICE_STORAGE_PARTITION_LOG_H
 #define SLUICE_STORAGE_PARTITION_LOG_H
