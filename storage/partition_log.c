@@ -53,6 +53,8 @@ struct storage_log {
     struct storage_flush_job *inflight; /* begun, not yet ended; at most one */
     bool flush_again;                   /* asked for while inflight ran: one more flush */
     bool inflight_dir;                  /* inflight fsyncs the directory */
+    int64_t requested_end; /* the LEO at the latest threaded request: offsets below it are
+                              flushed or will be once inflight (and the next) end */
 };
 
 /* xorshift64*: the default jitter source; quality only needs to spread rolls. */
@@ -648,6 +650,17 @@ int storage_log_set_config(struct storage_log *l, const struct storage_log_confi
 
 /* ---- append ---- */
 
+/* Messages appended after the recovery point that no flush begun or asked for on a
+ * flush thread covers yet (all unflushed ones when flushes run inline). */
+static int64_t unrequested_messages(const struct storage_log *l)
+{
+    int64_t from = l->recovery_point;
+    if (l->flusher != NULL && l->requested_end > from)
+        from = l->requested_end;
+    int64_t n = storage_log_end_offset(l) - from;
+    return n > 0 ? n : 0;
+}
+
 /* Kafka's LogSegment.shouldRoll. */
 static bool should_roll(struct storage_log *l, struct storage_segment *s, size_t len,
                         int64_t last_offset, int64_t max_ts_in, int64_t now_ms)
@@ -736,7 +749,7 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
     l->size_bytes += (int64_t)len;
     if (l->last_flush_ms < 0)
         l->last_flush_ms = now_ms;
-    if (storage_log_unflushed_messages(l) >= l->cfg.flush_interval_messages) {
+    if (unrequested_messages(l) >= l->cfg.flush_interval_messages) {
         rc = storage_log_request_flush(l);
         if (rc == 0)
             l->last_flush_ms = now_ms;
@@ -892,6 +905,7 @@ int storage_log_request_flush(struct storage_log *l)
         return storage_log_flush(l);
     if (l->io_failed)
         return SL_EIO;
+    l->requested_end = storage_log_end_offset(l);
     if (l->inflight != NULL)
         l->flush_again = true;
     else
@@ -901,9 +915,8 @@ int storage_log_request_flush(struct storage_log *l)
 
 bool storage_log_flush_requested(const struct storage_log *l, int64_t offset)
 {
-    if (offset < l->recovery_point || offset >= storage_log_end_offset(l) || l->inflight == NULL)
-        return false;
-    return l->flush_again || offset < l->inflight->target;
+    return l->inflight != NULL && offset >= l->recovery_point && offset < l->requested_end &&
+           offset < storage_log_end_offset(l);
 }
 
 void storage_log_flush_job_done(struct storage_flush_job *j, bool restart,
@@ -1048,6 +1061,7 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset)
     }
     l->start_offset = offset;
     l->recovery_point = offset;
+    l->requested_end = offset;
     LOG_INFO("storage", "%s: truncated fully, restarting at offset %" PRId64, l->dir, offset);
     return 0;
 }
@@ -1076,6 +1090,8 @@ int storage_log_truncate_to(struct storage_log *l, int64_t offset)
     }
     recount_size(l);
     int64_t leo = storage_log_end_offset(l);
+    if (l->requested_end > leo)
+        l->requested_end = leo;
     if (l->recovery_point > leo)
         l->recovery_point = leo;
     if (l->start_offset > offset)

@@ -141,7 +141,8 @@ START_TEST(test_group_commit_covers_queued_appends)
 END_TEST
 
 /* log.flush.interval.messages through the thread: the append that reaches the
- * count asks for the flush and returns before it; earlier ones ask nothing. */
+ * count asks for the flush and returns before it; earlier ones ask nothing, and
+ * appends made while it runs count from what it covers. */
 START_TEST(test_message_policy_flushes_on_the_thread)
 {
     struct storage_flusher *f = new_flusher();
@@ -155,8 +156,15 @@ START_TEST(test_message_policy_flushes_on_the_thread)
     ck_assert_uint_eq(storage_flusher_jobs(f), 0);
     ck_assert_int_eq(append(l, 1), 0);
     ck_assert(storage_log_flush_requested(l, 2));
-    complete_until(f, 1);
-    ck_assert_int_eq(storage_log_recovery_point(l), 3);
+    /* While it runs, the count starts again after what it covers. */
+    ck_assert_int_eq(append(l, 1), 0);
+    ck_assert_int_eq(append(l, 1), 0);
+    ck_assert(!storage_log_flush_requested(l, 4));
+    ck_assert_int_eq(append(l, 1), 0);
+    ck_assert(storage_log_flush_requested(l, 5));
+    complete_until(f, 2);
+    ck_assert_int_eq(seen.rp[0], 3);
+    ck_assert_int_eq(storage_log_recovery_point(l), 6);
     storage_log_close(l);
     storage_flusher_destroy(f);
 }
