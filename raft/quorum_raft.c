@@ -1218,8 +1218,10 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     /* The snapshot reaches the listener before any commit (deliver_commits). */
     q->pending_load = snap.end_offset >= 0;
     err = storage_flusher_create(on_log_flushed, q, &q->flusher);
-    if (err < 0)
+    if (err < 0) {
+        raft_destroy(q->rn);
         goto fail;
+    }
     storage_log_set_flusher(q->log, q->flusher, q);
     q->flusher_ev =
         event_new(base, storage_flusher_fd(q->flusher), EV_READ | EV_PERSIST, on_flusher_ready, q);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,12 @@ int storage_flusher_create(storage_flush_done_fn done, void *owner, struct stora
     }
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
+    /* The thread takes no signals: they stay with the loop thread's handlers. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int e = pthread_create(&f->thread, NULL, flush_thread, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e != 0) {
         LOG_ERROR("storage", "cannot start the flush thread: %s", strerror(e));
         pthread_cond_destroy(&f->cv);
