@@ -237,6 +237,28 @@ static void schedule(struct fetcher *f, int64_t now)
 
 static void on_fetch_answer(void *ctx, int err, const void *resp, struct arena *a);
 
+/*
+ * True while a followed partition's appended data waits for the flush its policy
+ * asked for.  A fetch offset tells the leader what this replica holds, which under
+ * a flush policy means what it has flushed, so the next Fetch (for every
+ * partition: one that long-polls would hold the others back) is sent once the
+ * flush completes (replica_fetchers_flushed), as when the fsync ran inline.
+ * Asking for the flush again is free when one is queued.
+ */
+static bool flush_awaited(struct fetcher *f)
+{
+    bool awaited = false;
+    for (int i = 0; i < f->nparts; i++) {
+        struct partition *p = local_follower(f, &f->parts[i]);
+        if (p && partition_flush_awaited(p, partition_leo(p) - 1)) {
+            awaited = true;
+            if (partition_sync_on_append(p))
+                replica_manager_request_flush(f->rf->n->rm, p);
+        }
+    }
+    return awaited;
+}
+
 /* Builds the Fetch for every partition ready to fetch; false when there is none. */
 static bool build_request(struct fetcher *f, int64_t now, struct fetch_req *req)
 {
@@ -261,14 +283,6 @@ static bool build_request(struct fetcher *f, int64_t now, struct fetch_req *req)
         struct partition *p = local_follower(f, fp);
         if (!p)
             continue;
-        if (partition_flush_awaited(p, partition_leo(p) - 1)) {
-            /* The fetch offset tells the leader what this replica holds, which under a
-             * flush policy means what it has flushed: fetch once the flush completes
-             * (replica_fetchers_flushed).  Asking again is free when one is queued. */
-            if (partition_sync_on_append(p))
-                replica_manager_request_flush(f->rf->n->rm, p);
-            continue;
-        }
         struct fetch_req_topic *t = NULL;
         for (int32_t k = 0; k < nt && !t; k++)
             if (strcmp(topics[k].topic.s, fp->topic) == 0)
@@ -338,6 +352,10 @@ static void pump(struct fetcher *f)
             schedule(f, now);
             return;
         }
+    }
+    if (flush_awaited(f)) {
+        schedule(f, now);
+        return;
     }
     struct fetch_req req;
     if (!build_request(f, now, &req)) {
