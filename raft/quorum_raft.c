@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "err.h"
 #include "fileutil.h"
+#include "flusher.h"
 #include "invariant.h"
 #include "kafka.h"
 #include "kafka_client.h"
@@ -121,6 +122,13 @@ struct quorum_raft {
     struct queued_batch *queued, **queued_tail;
     int64_t queued_records;
     char fault_what[160]; /* quorum_fail's text for a raft_fault() */
+    /* The metadata log's fsyncs run on its own flush thread (storage/flusher.h), one
+     * at a time: `flushing_id` is the write_id the running one covers, `applied_id`
+     * the last op applied to the log.  raft_log_synced hears of each when it ends. */
+    struct storage_flusher *flusher;
+    struct event *flusher_ev;
+    bool flushing;
+    uint64_t flushing_id, applied_id;
 };
 
 struct queued_batch {
@@ -651,6 +659,44 @@ static bool propose_queued(struct quorum_raft *q)
     return rc == 0;
 }
 
+/* Begins a flush of every op applied so far unless one runs (group commit). */
+static void start_flush(struct quorum_raft *q)
+{
+    if (q->flushing || q->failed || q->applied_id <= q->flushing_id)
+        return;
+    q->flushing = true;
+    q->flushing_id = q->applied_id;
+    if (storage_log_request_flush(q->log) < 0)
+        quorum_fail(q, "the metadata log could not be synced to disk");
+}
+
+/* The flush begun by start_flush ended (storage_flush_done_fn): its ops count as
+ * durable for the core only now (raft.h's durability contract). */
+static void on_log_flushed(void *owner, void *log_ctx, int rc)
+{
+    (void)log_ctx;
+    struct quorum_raft *q = owner;
+    SL_ASSERT(q->flushing && q->depth == 0);
+    q->flushing = false;
+    if (q->failed)
+        return;
+    if (rc < 0) {
+        quorum_fail(q, "the metadata log could not be synced to disk");
+        return;
+    }
+    raft_log_synced(q->rn, clock_mono_ms(), q->flushing_id);
+    start_flush(q);
+    apply_outputs(q);
+}
+
+static void on_flusher_ready(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct quorum_raft *q = arg;
+    storage_flusher_complete(q->flusher);
+}
+
 static void apply_outputs(struct quorum_raft *q)
 {
     if (q->depth > 0) {
@@ -679,8 +725,10 @@ static void apply_outputs(struct quorum_raft *q)
                       "the metadata log on disk must end where the core's log ends");
         if (o->snapshot_loaded && !q->failed)
             q->pending_load = true;
-        if (wrote && !q->failed && storage_log_flush(q->log) < 0)
-            quorum_fail(q, "the metadata log could not be synced to disk");
+        if (wrote) {
+            q->applied_id = synced;
+            start_flush(q);
+        }
         uint64_t persisted = 0;
         bool persist = o->persist && !q->failed;
         if (persist) {
@@ -704,10 +752,6 @@ static void apply_outputs(struct quorum_raft *q)
         }
         /* Reports are inputs: they replace `o`, so everything in it is consumed above. */
         int64_t now = clock_mono_ms();
-        if (wrote) {
-            raft_log_synced(q->rn, now, synced);
-            q->more = true;
-        }
         if (persist) {
             raft_persist_done(q->rn, now, persisted);
             q->more = true;
@@ -1020,6 +1064,10 @@ static void qr_close(struct quorum *qq)
     event_free(q->timer);
     event_free(q->notify);
     raft_destroy(q->rn);
+    /* The flush thread finishes; close then syncs the log here (shutdown path). */
+    event_free(q->flusher_ev);
+    storage_flusher_destroy(q->flusher);
+    storage_log_set_flusher(q->log, NULL, NULL);
     storage_log_close(q->log);
     free(q->dir);
     free(q->cluster_id);
@@ -1194,6 +1242,15 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
     q->delivered = raft_log_start_offset(q->rn);
     /* The snapshot reaches the listener before any commit (deliver_commits). */
     q->pending_load = snap.end_offset >= 0;
+    err = storage_flusher_create(on_log_flushed, q, &q->flusher);
+    if (err < 0) {
+        raft_destroy(q->rn);
+        goto fail;
+    }
+    storage_log_set_flusher(q->log, q->flusher, q);
+    q->flusher_ev =
+        event_new(base, storage_flusher_fd(q->flusher), EV_READ | EV_PERSIST, on_flusher_ready, q);
+    event_add(q->flusher_ev, NULL);
     q->timer = evtimer_new(base, on_timer, q);
     q->notify = event_new(base, -1, 0, on_notify, q);
     q->queued_tail = &q->queued;

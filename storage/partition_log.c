@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "fileutil.h"
+#include "flush_job.h"
 #include "invariant.h"
 #include "log.h"
 #include "record_batch.h"
@@ -46,6 +47,14 @@ struct storage_log {
     struct pending_delete *pending; /* segments renamed *.deleted, oldest first */
     size_t npending, cappending;
     int64_t last_now_ms; /* the latest now_ms the log was given, -1 before any */
+    /* Flushes on a flush thread (flusher.h); NULL: flushes run inline. */
+    struct storage_flusher *flusher;
+    void *flush_ctx;
+    struct storage_flush_job *inflight; /* begun, not yet ended; at most one */
+    bool flush_again;                   /* asked for while inflight ran: one more flush */
+    bool inflight_dir;                  /* inflight fsyncs the directory */
+    int64_t requested_end; /* the LEO at the latest threaded request: offsets below it are
+                              flushed or will be once inflight (and the next) end */
 };
 
 /* xorshift64*: the default jitter source; quality only needs to spread rolls. */
@@ -462,6 +471,8 @@ static int recover_segments(struct storage_log *l, const struct dir_listing *d, 
 
 static void free_log(struct storage_log *l)
 {
+    if (l->inflight != NULL)
+        l->inflight->log = NULL; /* the flusher frees it when it comes back */
     /* Files still waiting for their delay stay *.deleted; the next open removes them. */
     for (size_t i = 0; i < l->npending; i++)
         storage_segment_close(l->pending[i].s);
@@ -547,8 +558,11 @@ int storage_log_open(const char *dir, const struct storage_log_config *cfg, int6
 
 /* ---- close, delete, config ---- */
 
+static void redirty_inflight(struct storage_log *l);
+
 static int flush_all(struct storage_log *l)
 {
+    redirty_inflight(l);
     int rc = 0;
     for (size_t i = 0; i < l->nseg; i++)
         if (storage_segment_flush(l->segs[i]) != 0)
@@ -635,6 +649,17 @@ int storage_log_set_config(struct storage_log *l, const struct storage_log_confi
 }
 
 /* ---- append ---- */
+
+/* Messages appended after the recovery point that no flush begun or asked for on a
+ * flush thread covers yet (all unflushed ones when flushes run inline). */
+static int64_t unrequested_messages(const struct storage_log *l)
+{
+    int64_t from = l->recovery_point;
+    if (l->flusher != NULL && l->requested_end > from)
+        from = l->requested_end;
+    int64_t n = storage_log_end_offset(l) - from;
+    return n > 0 ? n : 0;
+}
 
 /* Kafka's LogSegment.shouldRoll. */
 static bool should_roll(struct storage_log *l, struct storage_segment *s, size_t len,
@@ -727,8 +752,8 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
     l->size_bytes += (int64_t)len;
     if (l->last_flush_ms < 0)
         l->last_flush_ms = now_ms;
-    if (storage_log_unflushed_messages(l) >= l->cfg.flush_interval_messages) {
-        rc = storage_log_flush(l);
+    if (unrequested_messages(l) >= l->cfg.flush_interval_messages) {
+        rc = storage_log_request_flush(l);
         if (rc == 0)
             l->last_flush_ms = now_ms;
     }
@@ -736,14 +761,6 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
 }
 
 /* ---- flush ---- */
-
-struct storage_flush_job {
-    int *fds; /* dup()ed descriptors to fdatasync; the last one may be the directory */
-    size_t n;
-    int dir_fd; /* directory to fsync, or -1 */
-    int64_t target;
-    uint64_t generation;
-};
 
 static int job_add(struct storage_flush_job *j, int fd, bool *dirty)
 {
@@ -764,6 +781,7 @@ int storage_log_flush_begin(struct storage_log *l, struct storage_flush_job **ou
 {
     struct storage_flush_job *j = xcalloc(1, sizeof *j);
     j->dir_fd = -1;
+    j->log = l;
     j->target = storage_log_end_offset(l);
     j->generation = l->generation;
     /* Segments holding [recovery point, LEO), plus the one before (its final
@@ -784,6 +802,7 @@ int storage_log_flush_begin(struct storage_log *l, struct storage_flush_job **ou
         else
             l->dir_dirty = false;
     }
+    j->rc = rc;
     *out = j;
     return rc;
 }
@@ -810,12 +829,18 @@ int storage_flush_job_run(struct storage_flush_job *j)
     return rc;
 }
 
-int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *j, int rc)
+static void job_free(struct storage_flush_job *j)
 {
     for (size_t i = 0; i < j->n; i++)
         close(j->fds[i]);
     if (j->dir_fd >= 0)
         close(j->dir_fd);
+    free(j->fds);
+    free(j);
+}
+
+int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *j, int rc)
+{
     if (rc == 0 && l->io_failed)
         rc = SL_EIO; /* an earlier write or sync failed: durability is unknown */
     if (rc != 0) {
@@ -824,17 +849,96 @@ int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *j, in
         int64_t leo = storage_log_end_offset(l);
         l->recovery_point = j->target < leo ? j->target : leo;
     }
-    free(j->fds);
-    free(j);
+    job_free(j);
     return rc;
+}
+
+/*
+ * A synchronous flush while a threaded one runs must not count on it: the
+ * files that flush took (their dirty flags cleared) are marked dirty again,
+ * so the synchronous one syncs them too.  The walk is begin's, from the
+ * active segment down to the one holding the recovery point, which has not
+ * moved since inflight began.
+ */
+static void redirty_inflight(struct storage_log *l)
+{
+    if (l->inflight == NULL)
+        return;
+    for (size_t i = l->nseg; i-- > 0;) {
+        struct storage_segment *s = l->segs[i];
+        s->dirty = s->oidx.dirty = s->tidx.dirty = true;
+        if (s->base < l->recovery_point)
+            break;
+    }
+    if (l->inflight_dir)
+        l->dir_dirty = true;
 }
 
 int storage_log_flush(struct storage_log *l)
 {
+    redirty_inflight(l);
     struct storage_flush_job *j;
     int rc = storage_log_flush_begin(l, &j);
     int rc2 = storage_flush_job_run(j);
     return storage_log_flush_end(l, j, rc != 0 ? rc : rc2);
+}
+
+void storage_log_set_flusher(struct storage_log *l, struct storage_flusher *f, void *ctx)
+{
+    SL_ASSERT_MSG(f != NULL || l->inflight == NULL, "detaching a log whose flush is running");
+    l->flusher = f;
+    l->flush_ctx = ctx;
+}
+
+/* Begins a flush and hands it to the thread; inflight is empty. */
+static void start_threaded(struct storage_log *l)
+{
+    SL_ASSERT(l->inflight == NULL && l->flusher != NULL);
+    struct storage_flush_job *j;
+    storage_log_flush_begin(l, &j); /* an error is kept in j->rc and reported at the end */
+    l->inflight = j;
+    l->inflight_dir = j->dir_fd >= 0;
+    l->flush_again = false;
+    storage_flusher_submit(l->flusher, j);
+}
+
+int storage_log_request_flush(struct storage_log *l)
+{
+    if (l->flusher == NULL)
+        return storage_log_flush(l);
+    if (l->io_failed)
+        return SL_EIO;
+    l->requested_end = storage_log_end_offset(l);
+    if (l->inflight != NULL)
+        l->flush_again = true;
+    else
+        start_threaded(l);
+    return 0;
+}
+
+bool storage_log_flush_requested(const struct storage_log *l, int64_t offset)
+{
+    return l->inflight != NULL && offset >= l->recovery_point && offset < l->requested_end &&
+           offset < storage_log_end_offset(l);
+}
+
+void storage_log_flush_job_done(struct storage_flush_job *j, bool restart,
+                                storage_flush_done_fn done, void *owner)
+{
+    struct storage_log *l = j->log;
+    if (l == NULL) {
+        job_free(j);
+        return;
+    }
+    SL_ASSERT(l->inflight == j);
+    l->inflight = NULL;
+    l->inflight_dir = false;
+    int rc = storage_log_flush_end(l, j, j->rc);
+    if (rc == 0 && restart && l->flush_again)
+        start_threaded(l);
+    l->flush_again = l->flush_again && l->inflight == NULL && rc == 0;
+    if (done != NULL)
+        done(owner, l->flush_ctx, rc);
 }
 
 int storage_log_maybe_flush(struct storage_log *l, int64_t now_ms)
@@ -847,7 +951,7 @@ int storage_log_maybe_flush(struct storage_log *l, int64_t now_ms)
         return 0;
     if (now_ms - l->last_flush_ms < l->cfg.flush_interval_ms)
         return 0;
-    int rc = storage_log_flush(l);
+    int rc = storage_log_request_flush(l);
     if (rc == 0)
         l->last_flush_ms = now_ms;
     return rc;
@@ -960,6 +1064,7 @@ int storage_log_truncate_fully(struct storage_log *l, int64_t offset)
     }
     l->start_offset = offset;
     l->recovery_point = offset;
+    l->requested_end = offset;
     LOG_INFO("storage", "%s: truncated fully, restarting at offset %" PRId64, l->dir, offset);
     return 0;
 }
@@ -988,6 +1093,8 @@ int storage_log_truncate_to(struct storage_log *l, int64_t offset)
     }
     recount_size(l);
     int64_t leo = storage_log_end_offset(l);
+    if (l->requested_end > leo)
+        l->requested_end = leo;
     if (l->recovery_point > leo)
         l->recovery_point = leo;
     if (l->start_offset > offset)

@@ -5,8 +5,9 @@
  * size/time based segment roll, retention, truncation and flush policy.
  *
  * A log is owned by one thread (the node's event loop); nothing here locks.
- * All offsets are Kafka offsets (int64); the log end offset (LEO) is the next
- * offset to assign.
+ * Its fsyncs may run on a flush thread (flusher.h, storage_log_set_flusher),
+ * which only ever sees dup()ed descriptors.  All offsets are Kafka offsets (int64); the log end
+ * offset (LEO) is the next offset to assign.
  */
 #ifndef SLUICE_STORAGE_PARTITION_LOG_H
 #define SLUICE_STORAGE_PARTITION_LOG_H
@@ -131,8 +132,10 @@ void storage_log_mark_failed(struct storage_log *l);
  * appended, or from the first append's now_ms when batches carry no
  * timestamp), or an index is full, or the offsets no longer fit a 32-bit
  * relative offset.  Adds an offset index entry every index_interval_bytes and
- * a time index entry with it when the max timestamp grew.  Fsyncs when the
- * unflushed message count reaches flush_interval_messages.
+ * a time index entry with it when the max timestamp grew.  Flushes when the
+ * unflushed message count reaches flush_interval_messages: inline, or with a
+ * flusher attached by storage_log_request_flush (the append returns before
+ * the fsync; storage_log_flush_requested then covers its offsets).
  * All or nothing: when a write of the data or of its index entries fails,
  * the files are cut back and the LEO stays where it was, and the log goes
  * offline (storage_log_failed).  Errors: SL_EINVAL, SL_ETOOLARGE, SL_EIO
@@ -167,8 +170,33 @@ int storage_log_read(struct storage_log *l, int64_t offset, int64_t max_offset, 
                      bool min_one, struct storage_slice *out);
 
 /* fdatasyncs data and indexes up to the LEO (and the directory when segments
- * were created) and advances the recovery point to the LEO.  Returns 0 or SL_EIO. */
+ * were created) and advances the recovery point to the LEO, on the calling
+ * thread, whether or not a threaded flush runs (it then syncs that flush's
+ * files too).  For shutdown and tools.  Returns 0 or SL_EIO. */
 int storage_log_flush(struct storage_log *l);
+
+struct storage_flusher;
+
+/*
+ * Attaches the log to a flush thread (flusher.h): from now on its policy
+ * flushes and storage_log_request_flush run there, and the flusher's done
+ * callback gets ctx after each.  f NULL detaches (only when no flush runs:
+ * after storage_flusher_destroy).  The flusher must outlive the attachment.
+ */
+void storage_log_set_flusher(struct storage_log *l, struct storage_flusher *f, void *ctx);
+
+/*
+ * Asks for everything appended so far to be flushed.  Without a flusher this
+ * is storage_log_flush.  With one it returns at once: a flush begins now, or,
+ * when one is running (group commit), once it ends, and covers every append
+ * made before it begins; the done callback reports each.  Returns 0, or
+ * SL_EIO for an offline log.
+ */
+int storage_log_request_flush(struct storage_log *l);
+
+/* True when offset is not yet flushed but a running or requested threaded
+ * flush covers it (its completion will move the recovery point past it). */
+bool storage_log_flush_requested(const struct storage_log *l, int64_t offset);
 
 /*
  * The same flush in three steps, so that the fsyncs can run on a worker
@@ -189,9 +217,9 @@ int storage_log_flush_begin(struct storage_log *l, struct storage_flush_job **jo
 int storage_flush_job_run(struct storage_flush_job *job);
 int storage_log_flush_end(struct storage_log *l, struct storage_flush_job *job, int rc);
 
-/* Time-based flush (log.flush.interval.ms): flushes when there is unflushed
- * data and flush_interval_ms >= 0 has passed since the last flush.  The broker
- * calls it from a timer.  Returns 0 or SL_EIO. */
+/* Time-based flush (log.flush.interval.ms): flushes (storage_log_request_flush)
+ * when there is unflushed data and flush_interval_ms >= 0 has passed since the
+ * last flush.  The broker calls it from a timer.  Returns 0 or SL_EIO. */
 int storage_log_maybe_flush(struct storage_log *l, int64_t now_ms);
 
 /*

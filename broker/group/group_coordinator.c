@@ -252,8 +252,8 @@ static int16_t shard_append(struct group_coordinator *gc, struct shard *sh,
         if (err == KERR_NONE) {
             w->base_offset = ar.base_offset;
             w->last_offset = ar.last_offset;
-            w->need_flush = partition_sync_on_append(p);
-            if (w->need_flush)
+            w->need_flush = partition_flush_awaited(p, ar.last_offset);
+            if (w->need_flush && partition_sync_on_append(p))
                 replica_manager_request_flush(gc->env->rm, p);
         } else {
             LOG_WARN("group", "%s-%d: coordinator append failed: %s", GROUP_OFFSETS_TOPIC,

@@ -359,10 +359,9 @@ void handle_produce(struct request *req)
                                     ar.duplicate ? 0 : ar.last_offset - ar.base_offset + 1);
             op->log_append_time_ms = ar.log_append_time;
             op->log_start_offset = partition_log_start(p);
-            bool wait_flush = !ar.duplicate && partition_sync_on_append(p) &&
-                              storage_log_recovery_point(p->log) <= ar.last_offset;
+            bool wait_flush = !ar.duplicate && partition_flush_awaited(p, ar.last_offset);
             bool wait_hw = acks == -1 && p->high_watermark <= ar.last_offset;
-            if (wait_flush)
+            if (wait_flush && partition_sync_on_append(p))
                 replica_manager_request_flush(n->rm, p);
             if (acks == 0 || (!wait_flush && !wait_hw))
                 continue;

@@ -492,11 +492,11 @@ bool partition_maybe_advance_hw(struct partition *p)
     return true;
 }
 
-int partition_flush(struct partition *p)
+bool partition_flush_awaited(const struct partition *p, int64_t offset)
 {
-    int rc = storage_log_flush(p->log);
-    partition_watch_fire_all(p);
-    return rc;
+    if (offset < storage_log_recovery_point(p->log))
+        return false;
+    return partition_sync_on_append(p) || storage_log_flush_requested(p->log, offset);
 }
 
 void partition_watch_add(struct partition *p, struct partition_watch *w,

@@ -273,11 +273,16 @@ int partition_restart_at(struct partition *p, int64_t offset);
  * HW becomes min(leader HW, own LEO) (never backwards), its log start follows. */
 void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t leader_log_start);
 
-/* Fsyncs the log (group commit) and fires watchers. */
-int partition_flush(struct partition *p);
-
 /* True when the flush policy requires an fsync before acknowledging appends. */
 bool partition_sync_on_append(const struct partition *p);
+
+/*
+ * True when appended data waits for a flush its policy asked for: under
+ * flush.messages=1 anything past the recovery point, else what a running or
+ * requested threaded flush covers (the append that reached flush.messages).
+ * A produce is answered, and a follower reports its log end, only after.
+ */
+bool partition_flush_awaited(const struct partition *p, int64_t offset);
 
 /* Watchers. */
 void partition_watch_add(struct partition *p, struct partition_watch *w,

@@ -156,6 +156,13 @@ void replica_fetchers_follow(struct replica_fetchers *rf, const char *topic, int
     pump(f);
 }
 
+void replica_fetchers_flushed(struct replica_fetchers *rf, int32_t leader_id)
+{
+    struct fetcher *f = rf && !rf->closing ? fetcher_for(rf, leader_id, false) : NULL;
+    if (f)
+        pump(f);
+}
+
 int64_t replica_fetchers_max_lag(const struct replica_fetchers *rf)
 {
     int64_t lag = 0;
@@ -229,6 +236,28 @@ static void schedule(struct fetcher *f, int64_t now)
 }
 
 static void on_fetch_answer(void *ctx, int err, const void *resp, struct arena *a);
+
+/*
+ * True while a followed partition's appended data waits for the flush its policy
+ * asked for.  A fetch offset tells the leader what this replica holds, which under
+ * a flush policy means what it has flushed, so the next Fetch (for every
+ * partition: one that long-polls would hold the others back) is sent once the
+ * flush completes (replica_fetchers_flushed), as when the fsync ran inline.
+ * Asking for the flush again is free when one is queued.
+ */
+static bool flush_awaited(struct fetcher *f)
+{
+    bool awaited = false;
+    for (int i = 0; i < f->nparts; i++) {
+        struct partition *p = local_follower(f, &f->parts[i]);
+        if (p && partition_flush_awaited(p, partition_leo(p) - 1)) {
+            awaited = true;
+            if (partition_sync_on_append(p))
+                replica_manager_request_flush(f->rf->n->rm, p);
+        }
+    }
+    return awaited;
+}
 
 /* Builds the Fetch for every partition ready to fetch; false when there is none. */
 static bool build_request(struct fetcher *f, int64_t now, struct fetch_req *req)
@@ -324,6 +353,10 @@ static void pump(struct fetcher *f)
             return;
         }
     }
+    if (flush_awaited(f)) {
+        schedule(f, now);
+        return;
+    }
     struct fetch_req req;
     if (!build_request(f, now, &req)) {
         free_request(&req);
@@ -379,12 +412,8 @@ static bool apply_partition(struct fetcher *f, struct followed *fp,
         int64_t appended = 0;
         int16_t e = partition_append_replica(p, rp->records.p, (size_t)rp->records.len, now_wall,
                                              &appended);
-        if (appended > 0 && partition_sync_on_append(p)) {
-            int rc = partition_flush(p);
-            if (rc < 0)
-                LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index,
-                          sl_strerror(rc));
-        }
+        if (appended > 0 && partition_sync_on_append(p))
+            replica_manager_request_flush(f->rf->n->rm, p);
         if (e != KERR_NONE)
             return false;
     }

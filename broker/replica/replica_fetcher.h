@@ -26,6 +26,10 @@ struct replica_fetchers *replica_fetchers_new(const struct broker_env *env);
 /* Stops every fetcher; answers still in flight are dropped. */
 void replica_fetchers_free(struct replica_fetchers *rf);
 
+/* A followed partition's awaited flush completed: the fetcher of leader_id
+ * sends its next fetch (it held the partition back until then). */
+void replica_fetchers_flushed(struct replica_fetchers *rf, int32_t leader_id);
+
 /*
  * Follows topic/index from leader_id (moving it from any other fetcher);
  * leader_id < 0 stops following it.  Cheap when nothing changes.

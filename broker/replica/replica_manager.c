@@ -31,6 +31,7 @@
 #include "metadata_image.h"
 #include "partition_meta.h"
 #include "fileutil.h"
+#include "flusher.h"
 #include "invariant.h"
 #include "isr_updates.h"
 #include "partition.h"
@@ -54,9 +55,13 @@ struct replica_manager {
     struct strmap strays;   /* directory names set aside as stray -> rm (a marker) */
     struct strmap unopened; /* assigned here, log could not be opened: key -> rm */
     bool dir_offline;       /* the log dir failed (replica_manager_check_storage) */
+    /* flush.messages=1: partitions whose flush is asked for in this loop pass, begun
+     * together at low priority (flush_ev) on the flush thread (flusher, flusher_ev). */
     struct partition **flush_list;
     size_t nflush, cap_flush;
     struct event *flush_ev;
+    struct storage_flusher *flusher;
+    struct event *flusher_ev;
     struct replica_fetchers *fetchers; /* this broker's followers (replica_fetcher.h) */
     int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms, last_producer_expiry_ms;
 };
@@ -288,6 +293,7 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
         strmap_del(&rm->unopened, key);
         strmap_put(&rm->parts, key, p);
         p->purgatory = rm->env->purgatory;
+        storage_log_set_flusher(p->log, rm->flusher, p);
     }
     apply_state(rm, p, mp);
 }
@@ -564,17 +570,40 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct replica_manager *rm = arg;
-    /* Pop one at a time: flushing fires watchers, and a deleted partition is taken off
-     * the list by unflush(), so the list never holds a freed partition. */
+    bool failed = false;
     while (rm->nflush > 0) {
         struct partition *p = rm->flush_list[--rm->nflush];
         p->flush_pending = false;
-        int rc = partition_flush(p);
-        if (rc < 0) {
-            LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
-            replica_manager_check_storage(rm);
+        if (storage_log_request_flush(p->log) < 0) {
+            failed = true;
+            partition_watch_fire_all(p); /* its waiters answer KAFKA_STORAGE_ERROR */
         }
     }
+    if (failed)
+        replica_manager_check_storage(rm);
+}
+
+/* A flush of p's log ended on the flush thread (storage_flush_done_fn): waiters for
+ * flushed data (produces, group commits, this follower's next fetch) go on. */
+static void on_log_flushed(void *owner, void *log_ctx, int rc)
+{
+    struct replica_manager *rm = owner;
+    struct partition *p = log_ctx;
+    if (rc < 0)
+        LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
+    partition_watch_fire_all(p);
+    if (!p->is_leader && rc == 0)
+        replica_fetchers_flushed(rm->fetchers, p->leader_id);
+    if (rc < 0)
+        replica_manager_check_storage(rm);
+}
+
+static void on_flusher_ready(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct replica_manager *rm = arg;
+    storage_flusher_complete(rm->flusher);
 }
 
 void replica_manager_request_flush(struct replica_manager *rm, struct partition *p)
@@ -608,6 +637,14 @@ struct replica_manager *replica_manager_create(const struct broker_env *env)
         free(rm);
         return NULL;
     }
+    if (storage_flusher_create(on_log_flushed, rm, &rm->flusher) < 0) {
+        free(rm);
+        return NULL;
+    }
+    rm->flusher_ev = event_new(node->base, storage_flusher_fd(rm->flusher), EV_READ | EV_PERSIST,
+                               on_flusher_ready, rm);
+    event_priority_set(rm->flusher_ev, 0); /* completions release answers */
+    event_add(rm->flusher_ev, NULL);
     load_checkpoint(rm, RECOVERY_CHECKPOINT, &rm->recovery_points);
     load_checkpoint(rm, HW_CHECKPOINT, &rm->hws);
     rm->flush_ev = event_new(env->base, -1, 0, on_flush, rm);
@@ -640,12 +677,17 @@ void replica_manager_destroy(struct replica_manager *rm)
     metadata_image_remove_listener(rm->env->image, rm);
     replica_fetchers_free(rm->fetchers);
     rm->fetchers = NULL;
-    /* Close first (flushes every log), then record what is now durable. */
+    /* Let the flush thread finish, then flush every log here (shutdown flushes
+     * synchronously), then record what is now durable. */
+    event_free(rm->flusher_ev);
+    storage_flusher_destroy(rm->flusher);
     size_t it = 0;
     const char *k;
     void *v;
-    while (strmap_next(&rm->parts, &it, &k, &v))
+    while (strmap_next(&rm->parts, &it, &k, &v)) {
+        storage_log_set_flusher(((struct partition *)v)->log, NULL, NULL);
         storage_log_flush(((struct partition *)v)->log);
+    }
     write_checkpoint(rm, RECOVERY_CHECKPOINT, false);
     write_checkpoint(rm, HW_CHECKPOINT, true);
     it = 0;

@@ -13,11 +13,13 @@
 # The throughput rounds keep up to 1M messages queued in librdkafka, so their
 # delivery latency is mostly queueing; each node therefore also runs latency
 # rounds with one message in flight (window 1, linger.ms 0, BENCH_LAT_COUNT
-# messages) whose p50/p99 is the broker's round trip.
+# messages) whose p50/p99 is the broker's round trip; the fsync node also runs
+# acks=all latency rounds with BENCH_LAT_WINDOWS messages in flight (group commit).
 # Every result line names the flush policy.  Environment knobs:
 #   BENCH_COUNT (1000000)  BENCH_SECONDS (30)  BENCH_SIZE (1024)
 #   BENCH_PARTITIONS (3)   BENCH_LINGER_MS (5) BENCH_BATCH (1048576)
 #   BENCH_WINDOW (0 = bounded by librdkafka's queue only)  BENCH_LAT_COUNT (5000)
+#   BENCH_LAT_WINDOWS ("1 256": in-flight windows of the fsync node's acks=all latency rounds)
 # Numbers on a shared 2-vCPU VM are noisy; nothing here asserts on speed.
 set -euo pipefail
 
@@ -31,6 +33,7 @@ LINGER=${BENCH_LINGER_MS:-5}
 BATCH=${BENCH_BATCH:-1048576}
 WINDOW=${BENCH_WINDOW:-0}
 LAT_COUNT=${BENCH_LAT_COUNT:-5000}
+LAT_WINDOWS=${BENCH_LAT_WINDOWS:-1 256}
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 HARNESS="$HERE/../integration/harness.py"
@@ -90,9 +93,10 @@ produce() { # TOPIC ACKS LABEL
         -l "$LINGER" -B "$BATCH" -w "$WINDOW" -L "$3"
 }
 
-latency() { # TOPIC ACKS LABEL: one message in flight
-    "$RDK" produce -b "$BOOT" -t "$1" -a "$2" -n "$LAT_COUNT" -d "$SECONDS_MAX" -s "$SIZE" \
-        -l 0 -B "$BATCH" -w 1 -L "$3"
+latency() { # TOPIC ACKS LABEL [WINDOW]: WINDOW (default 1) messages in flight
+    local w=${4:-1}
+    "$RDK" produce -b "$BOOT" -t "$1" -a "$2" -n "$((LAT_COUNT * w < 100000 ? LAT_COUNT * w : 100000))" \
+        -d "$SECONDS_MAX" -s "$SIZE" -l 0 -B "$BATCH" -w "$w" -L "$3"
 }
 
 echo "# sluice bench $(date -u +%FT%TZ) on $(nproc) CPUs; load:$(uptime | sed 's/.*load average//')"
@@ -118,7 +122,9 @@ start_node fsync --override log.flush.interval.messages=1
 "$PY" "$HARNESS" create-topic "$BOOT" bench-lat 1
 produce bench-acksall all "flush=log.flush.interval.messages=1(fsync per append)" || status=1
 produce bench-acks1 1 "flush=log.flush.interval.messages=1(fsync per append)" || status=1
-latency bench-lat all "flush=log.flush.interval.messages=1(fsync per append)" || status=1
+for w in $LAT_WINDOWS; do
+    latency bench-lat all "flush=log.flush.interval.messages=1(fsync per append)" "$w" || status=1
+done
 stop_node
 echo "# done; load:$(uptime | sed 's/.*load average//')"
 exit $status

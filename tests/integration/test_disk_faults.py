@@ -11,6 +11,13 @@ matching calls fail until the file is removed.
   * quorum_state_at_start: a node whose quorum-state cannot be written exits
     non-zero with a clear message instead of staying up without a quorum and
     never opening its Kafka port; with the disk fixed it starts and serves.
+  * fsync_eio_on_flush_thread: with log.flush.interval.messages=1 the fsync
+    runs on the flush thread; when it fails (EIO) a produce with acks=1 or
+    acks=all is answered KAFKA_STORAGE_ERROR, never success, and the log dir
+    goes offline as for any other write failure; after a restart everything
+    acknowledged is there and produce works.
+  * metadata_fsync_eio: the metadata log's fsync (on its flush thread) fails:
+    the node stops with a FATAL log line instead of counting the entry.
   * create_topic_without_log_dir: CreateTopics succeeds (the controller
     commits the topic before brokers create logs, as in Kafka), but the
     broker cannot create the partition's directory: produce to it answers
@@ -201,6 +208,60 @@ def test_quorum_state_at_start(binary, shim):
     node.stop()
 
 
+def test_fsync_eio_on_flush_thread(binary, shim):
+    node = FaultNode(binary, shim, name="fsync-eio",
+                     overrides={"log.flush.interval.messages": "1"})
+    node.start_ready()
+    topic = "syncfail"
+    harness.create_topic(node.bootstrap, topic, 1)
+    with node.conn() as c:
+        for acks in (1, -1):
+            [(_, _, err, _)] = c.produce(topic, 0, record_batch([(b"k", b"ok")]), acks=acks)
+            check(err == 0, f"produce acks={acks} before the fault: error {err}")
+        node.arm(f"sync {topic}-0/ EIO")
+        [(_, _, err, _)] = c.produce(topic, 0, record_batch([(b"k", b"lost")]), acks=1)
+        check(err == ERR_STORAGE, f"produce acks=1 with the fsync failing: error {err}, "
+                                  f"expected KAFKA_STORAGE_ERROR ({ERR_STORAGE})")
+        [(_, _, err, _)] = c.produce(topic, 0, record_batch([(b"k", b"lost2")]), acks=-1)
+        check(err == ERR_STORAGE, f"produce acks=all while offline: error {err}")
+        node.clear()
+    node.check_alive("after the fsync error")
+    check(metric(node, "sluice_offline_log_dirs") == 1, "sluice_offline_log_dirs is not 1")
+    node.restart()
+    harness.wait_topic_ready(node.bootstrap, topic, 1)
+    with node.conn() as c:
+        [(_, _, err, base)] = c.produce(topic, 0, record_batch([(b"k", b"after")]))
+        check(err == 0 and base >= 2, f"produce after the restart: {(err, base)}")
+    node.stop()
+    _, batches = harness.segment_batches(node.data_dir, topic, 0)
+    check([b.base_offset for b in batches][:2] == [0, 1],
+          f"the acknowledged batches are not at offsets 0 and 1: {batches}")
+
+
+def test_metadata_fsync_eio(binary, shim):
+    node = FaultNode(binary, shim, name="meta-fsync-eio")
+    node.start_ready()
+    node.arm("sync __cluster_metadata-0/00000000000000000000.log EIO")
+    try:
+        with node.conn() as c:
+            c.create_topics([("after-meta-fault", 1, 1)], version=2, timeout_ms=2000)
+    except (OSError, harness.Closed):
+        pass  # the node stops before it answers
+    rc = wait_exit(node, harness.DEFAULT_DEADLINE)
+    node.clear()
+    if rc is None:
+        node.kill9()
+        raise harness.TestFailure("the node kept running after its metadata log fsync failed")
+    check(rc != 0, f"exit status {rc}, expected non-zero")
+    with open(node.log_path, "rb") as f:
+        text = f.read().decode(errors="replace")
+    check("FATAL" in text and "metadata log could not be synced" in text,
+          "the log does not say that the metadata log could not be synced")
+    node.start_ready()
+    node.check_healthy("after the restart")
+    node.stop()
+
+
 def test_create_topic_without_log_dir(binary, shim):
     node = FaultNode(binary, shim, name="create-topic")
     node.start_ready()
@@ -237,6 +298,8 @@ def main():
         ("index_enospc", lambda: test_index_enospc(binary, shim)),
         ("quorum_state_at_start", lambda: test_quorum_state_at_start(binary, shim)),
         ("create_topic_without_log_dir", lambda: test_create_topic_without_log_dir(binary, shim)),
+        ("fsync_eio_on_flush_thread", lambda: test_fsync_eio_on_flush_thread(binary, shim)),
+        ("metadata_fsync_eio", lambda: test_metadata_fsync_eio(binary, shim)),
     ], keep_going=lambda: True)
 
 

@@ -22,6 +22,10 @@ Steps, each on its own topic (RF 3, min.insync.replicas 2):
   * truncation (KIP-101): a follower restarted with data past its high
     watermark, then the leader killed at once: no acknowledged write lost,
     no diverging logs.
+  * fsync per append: a topic with flush.messages=1 (the flush thread syncs
+    every append before it is acknowledged, and followers fetch on only once
+    their flush completed) under an acks=all producer while the leader is
+    killed with SIGKILL: nothing acknowledged lost, logs identical after.
 
 Runs with /usr/bin/python3 (Debian's confluent-kafka).  Usage:
     test_replication.py path/to/sluice
@@ -112,14 +116,14 @@ class Cluster:
             return len(a.list_topics(timeout=5).brokers) == 4
         wait_until(ok, 90, what="all four brokers registered")
 
-    def create_topic(self, name, partitions=3, assignment=None):
+    def create_topic(self, name, partitions=3, assignment=None, config=None):
         a = self.admin()
+        config = {"min.insync.replicas": "2", **(config or {})}
         if assignment:
             nt = NewTopic(name, num_partitions=len(assignment), replica_assignment=assignment,
-                          config={"min.insync.replicas": "2"})
+                          config=config)
         else:
-            nt = NewTopic(name, num_partitions=partitions, replication_factor=3,
-                          config={"min.insync.replicas": "2"})
+            nt = NewTopic(name, num_partitions=partitions, replication_factor=3, config=config)
         for _, f in a.create_topics([nt], request_timeout=30).items():
             f.result()
         self.wait_isr_full(name)
@@ -462,12 +466,31 @@ def main():
         check_acked_present({**prod.acked, **prod2.acked}, records, "kip-101")
         same_logs(cl, topic, [0])
 
+    def step_fsync_per_append(cl):
+        topic = "fsyncall"
+        cl.create_topic(topic, assignment=[[2, 3, 4]], config={"flush.messages": "1"})
+        prod = AckingProducer(cl.bootstrap(), topic, [0])
+        prod.start(rate=300)
+        time.sleep(3)
+        cl.nodes[2].kill9()
+        wait_until(lambda: cl.leader_of(topic, 0, 1) in (3, 4), 40, what="a new leader")
+        time.sleep(3)
+        cl.nodes[2].start()
+        cl.nodes[2].wait_ready(60)
+        time.sleep(2)
+        prod.finish()
+        check(len(prod.acked) > 100, f"only {len(prod.acked)} writes acknowledged")
+        records = consume_all(cl.bootstrap(), topic, [0], 60)
+        check_acked_present(prod.acked, records, "fsync per append")
+        same_logs(cl, topic, [0])
+
     run_tests([
         ("setup: 3 voters + 1 broker-only node", setup),
         ("chaos: kill the leader every 15 s under acks=all", step(step_chaos)),
         ("pause: SIGSTOPped leader acknowledges nothing after a new election", step(step_pause)),
         ("two of three replicas down: acks=all fails, then resumes", step(step_two_down)),
         ("KIP-101 truncation: follower restart then leader kill", step(step_truncation)),
+        ("flush.messages=1: acks=all through a leader kill", step(step_fsync_per_append)),
     ], keep_going=lambda: True)
 
 

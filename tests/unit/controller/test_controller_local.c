@@ -70,11 +70,12 @@ static void node_close(struct node *n)
     event_base_free(n->base);
 }
 
-/* Runs the loop until *done becomes non-zero (bounded by iterations, not time). */
+/* Runs the loop until *done becomes non-zero (bounded by iterations, not time); each
+ * iteration waits for an event, such as the metadata log's flush thread reporting. */
 static void run_until(struct node *n, const int *done)
 {
-    for (int i = 0; i < 50 && !*done; i++)
-        event_base_loop(n->base, EVLOOP_NONBLOCK);
+    for (int i = 0; i < 200 && !*done; i++)
+        event_base_loop(n->base, EVLOOP_ONCE);
     ck_assert(*done);
 }
 

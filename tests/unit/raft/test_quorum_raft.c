@@ -200,10 +200,15 @@ static void run_until(struct event_base *base, const int *flag)
         event_base_loop(base, EVLOOP_ONCE);
 }
 
+/* Runs the loop n times for 20 ms each: long enough for the metadata log's flush
+ * thread to report back (commits follow its fsyncs). */
 static void spin(struct event_base *base, int n)
 {
-    for (int i = 0; i < n; i++)
-        event_base_loop(base, EVLOOP_NONBLOCK);
+    for (int i = 0; i < n; i++) {
+        struct timeval tv = {0, 20000};
+        event_base_loopexit(base, &tv);
+        event_base_loop(base, 0);
+    }
 }
 
 static int64_t snapshot_bytes; /* 0: the default */

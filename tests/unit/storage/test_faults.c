@@ -4,15 +4,18 @@
  * index write fails is all or nothing (the .log is cut back, the log end
  * offset stays), the log goes offline and refuses every later change, and a
  * reopen after the fault finds exactly what was acknowledged.  Also a failed
- * segment roll, a failed fsync and a failed truncation.
+ * segment roll, a failed fsync (inline and on the flush thread) and a failed
+ * truncation.
  */
 #include <check.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "faultfs_ctl.h"
+#include "flusher.h"
 #include "log.h"
 #include "partition_log.h"
 #include "storage_test_util.h"
@@ -208,6 +211,47 @@ START_TEST(test_failed_fsync_takes_the_log_offline)
 }
 END_TEST
 
+static int thread_rc = 1;
+
+static void on_flushed(void *owner, void *log_ctx, int rc)
+{
+    (void)owner;
+    (void)log_ctx;
+    thread_rc = rc;
+}
+
+/* The same through the flush thread: the failure reaches the loop's callback,
+ * the log goes offline with its recovery point where it was, a flush asked for
+ * while the failing one ran is not begun, and later requests fail at once. */
+START_TEST(test_failed_threaded_fsync_takes_the_log_offline)
+{
+    struct storage_flusher *f = NULL;
+    ck_assert_int_eq(storage_flusher_create(on_flushed, NULL, &f), 0);
+    struct storage_log_config c;
+    config(&c);
+    c.flush_interval_messages = 1;
+    struct storage_log *l = open_log(&c);
+    storage_log_set_flusher(l, f, NULL);
+    faultfs_arm("sync .log EIO");
+    ck_assert_int_eq(append(l, 2, 200), 0); /* asks for the flush, returns before it */
+    ck_assert_int_eq(append(l, 2, 300), 0); /* rides on the next one */
+    struct pollfd p = {.fd = storage_flusher_fd(f), .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
+    storage_flusher_complete(f);
+    faultfs_clear();
+    ck_assert_int_eq(thread_rc, SL_EIO);
+    ck_assert(storage_log_failed(l));
+    ck_assert_int_eq(storage_log_recovery_point(l), 0);
+    ck_assert_int_eq(storage_log_end_offset(l), 4);
+    ck_assert(!storage_log_flush_requested(l, 3));
+    ck_assert_int_eq(storage_log_request_flush(l), SL_EIO);
+    ck_assert_int_eq(append(l, 2, 400), SL_EIO);
+    ck_assert_uint_eq(storage_flusher_jobs(f), 1);
+    storage_log_close(l);
+    storage_flusher_destroy(f);
+}
+END_TEST
+
 /* A truncation whose cut fails changes nothing; one whose fsync fails keeps
  * memory in step with the shorter file. */
 START_TEST(test_failed_truncation)
@@ -249,6 +293,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_log_write_failure_leaves_the_log_unchanged);
     tcase_add_test(tc, test_failed_roll);
     tcase_add_test(tc, test_failed_fsync_takes_the_log_offline);
+    tcase_add_test(tc, test_failed_threaded_fsync_takes_the_log_offline);
     tcase_add_test(tc, test_failed_truncation);
     suite_add_tcase(s, tc);
     return s;
