@@ -97,13 +97,13 @@ static void part_check(struct pending_part *pp)
     if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
         pp->wait_flush = false;
     if (pp->wait_hw) {
-        if (!p->is_leader) {
+        if (!p->repl.is_leader) {
             part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
             return;
         }
-        if (p->high_watermark > pp->last_offset) {
+        if (p->repl.high_watermark > pp->last_offset) {
             pp->wait_hw = false;
-        } else if (p->nisr < p->cfg.min_insync_replicas) {
+        } else if (p->repl.nisr < p->cfg.min_insync_replicas) {
             part_done(pp, KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
             return;
         }
@@ -337,7 +337,7 @@ void handle_produce(struct request *req)
                 err = KERR_UNSUPPORTED_COMPRESSION_TYPE;
             if (err == KERR_NONE && (rp->records.len <= 0 || !rp->records.p))
                 err = KERR_INVALID_RECORD;
-            if (err == KERR_NONE && acks == -1 && p->nisr < p->cfg.min_insync_replicas)
+            if (err == KERR_NONE && acks == -1 && p->repl.nisr < p->cfg.min_insync_replicas)
                 err = KERR_NOT_ENOUGH_REPLICAS;
             struct partition_append_result ar;
             if (err == KERR_NONE) {
@@ -365,7 +365,7 @@ void handle_produce(struct request *req)
             op->log_start_offset = partition_log_start(p);
             bool wait_flush = !ar.duplicate && partition_sync_on_append(p) &&
                               storage_log_recovery_point(p->log) <= ar.last_offset;
-            bool wait_hw = acks == -1 && p->high_watermark <= ar.last_offset;
+            bool wait_hw = acks == -1 && p->repl.high_watermark <= ar.last_offset;
             if (wait_flush)
                 replica_manager_request_flush(n->rm, p);
             if (acks == 0 || (!wait_flush && !wait_hw))
