@@ -7,8 +7,11 @@
  * a leader-epoch cache (storage/leader_epoch.h semantics), a flushed prefix
  * and a high-watermark checkpoint, followers fetching from the leader
  * (diverging epochs, truncation), producers with acks=all and acks=1 and
- * consumers reading below the high watermark.  Every decision the broker
- * takes from replication.h is taken by calling replication.h.
+ * consumers reading below the high watermark.  Each replica's leader and
+ * follower state, high watermark, ISR proposals and truncation decisions are
+ * the broker's own replication core (broker/replication_core.h), driven
+ * through the same calls the broker's glue makes; the simulator models only
+ * the log, the epoch cache, the network, the controller and the clients.
  *
  * Faults, on a fake clock and an in-memory network: drops, delays,
  * duplicates, reordering (AlterPartition excepted: Kafka's correctness needs
@@ -97,8 +100,6 @@ struct repl_sim_opts {
                                  * higher ones (storage_leader_epoch_assign) */
     bool trunc_skips_cache;     /* truncating to offsets >= LEO leaves the epoch cache
                                  * alone (Kafka always truncates it from the end) */
-    bool min_isr_committed;     /* the HW's min.insync.replicas rule counts the
-                                 * committed ISR, not the maximal one */
     bool alter_datagram;        /* AlterPartition requests and answers are duplicated and
                                  * reordered like every other message (by default they
                                  * keep their order and are never duplicated, as on

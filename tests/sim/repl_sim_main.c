@@ -5,7 +5,7 @@
  *            [--soak-seconds S] [--flush always|never] [--registration kip966|wait]
  *            [--alter-error-resets] [--no-kip903] [--last-epoch-from-batch]
  *            [--drop-empty-epoch] [--kafka-epoch-assign] [--trunc-skips-cache]
- *            [--min-isr-committed] [--alter-datagram] [--no-isr-check]
+ *            [--alter-datagram] [--no-isr-check]
  *            [--buggy-catchup] [--no-replay-lag] [--verbose]
  *
  * Default: K (100) seeds from S (1) with N (3) replicas; the flush policy and
@@ -31,7 +31,7 @@ static void usage(void)
             "                [--soak-seconds S] [--flush always|never]\n"
             "                [--registration kip966|wait] [--alter-error-resets] [--no-kip903]\n"
             "                [--last-epoch-from-batch] [--drop-empty-epoch]\n"
-            "                [--kafka-epoch-assign] [--trunc-skips-cache] [--min-isr-committed]\n"
+            "                [--kafka-epoch-assign] [--trunc-skips-cache]\n"
             "                [--alter-datagram] [--no-isr-check] [--buggy-catchup]\n"
             "                [--no-replay-lag] [--verbose]\n"
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
@@ -70,7 +70,7 @@ static void print_stats(void *ctx, const char *what, int64_t wall)
 static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
 {
     snprintf(
-        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
+        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
         o->chaos_ms,
         o->flush == 1   ? " --flush always"
         : o->flush == 0 ? " --flush never"
@@ -83,7 +83,6 @@ static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
         o->drop_empty_epoch ? " --drop-empty-epoch" : "",
         o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
         o->trunc_skips_cache ? " --trunc-skips-cache" : "",
-        o->min_isr_committed ? " --min-isr-committed" : "",
         o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
         o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "");
 }
@@ -147,9 +146,6 @@ int main(int argc, char **argv)
             continue;
         } else if (strcmp(a, "--alter-datagram") == 0) {
             o->alter_datagram = true;
-            continue;
-        } else if (strcmp(a, "--min-isr-committed") == 0) {
-            o->min_isr_committed = true;
             continue;
         } else if (strcmp(a, "--trunc-skips-cache") == 0) {
             o->trunc_skips_cache = true;
