@@ -536,12 +536,6 @@ void partition_follower_restarted(struct partition *p, int32_t replica_id, int64
     repl_leader_follower_restarted(&p->repl, replica_id, now_ms);
 }
 
-void partition_isr_change_end(struct partition *p)
-{
-    repl_isr_change_end(&p->repl);
-    partition_hw_advance(p, false, false);
-}
-
 enum repl_isr_action partition_isr_change_answer(struct partition *p, uint32_t seq,
                                                  int32_t sent_epoch, enum repl_isr_outcome outcome,
                                                  int32_t leader_id, int32_t leader_epoch,
@@ -613,7 +607,7 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
                 note_producer_batch(&p->producers, &h);
         }
         *appended = (int64_t)(end - start);
-        partition_watch_fire_all(p);
+        partition_hw_advance(p, false, true);
     }
     return rc == SL_ECORRUPT ? KERR_CORRUPT_MESSAGE : KERR_NONE;
 }
@@ -639,7 +633,7 @@ int partition_truncate_to(struct partition *p, int64_t offset)
     check_epoch_write(p, storage_leader_epoch_truncate_from_end(p->epochs, leo));
     producer_state_truncate(&p->producers, leo);
     repl_log_truncated(&p->repl, leo);
-    partition_watch_fire_all(p);
+    partition_hw_advance(p, false, true);
     return 0;
 }
 
@@ -680,7 +674,7 @@ int partition_restart_at(struct partition *p, int64_t offset)
     check_epoch_write(p, storage_leader_epoch_clear(p->epochs));
     producer_state_truncate(&p->producers, 0);
     repl_log_restarted(&p->repl, offset);
-    partition_watch_fire_all(p);
+    partition_hw_advance(p, false, true);
     return 0;
 }
 

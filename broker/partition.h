@@ -206,12 +206,6 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
 void partition_follower_restarted(struct partition *p, int32_t replica_id, int64_t now_ms);
 
 /*
- * The ISR proposal in flight is over (refused, or already in effect): the
- * high watermark counts the committed ISR again.
- */
-void partition_isr_change_end(struct partition *p);
-
-/*
  * Applies the controller's answer to ISR proposal `seq`, sent at leader epoch
  * sent_epoch, through the core (repl_isr_change_answer), then advances the
  * high watermark; watchers fire when the ISR changed or the HW moved.
@@ -238,7 +232,7 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
 /* Removes offsets >= offset (log, epoch cache, producer state, HW clamp).  0 or SL_E*. */
 int partition_truncate_to(struct partition *p, int64_t offset);
 
-/* Truncates where the leader's diverging epoch says (KIP-279, replication.h). */
+/* Truncates where the leader's diverging epoch says (KIP-279, repl_follower_truncation). */
 int partition_truncate_diverging(struct partition *p, int32_t div_epoch, int64_t div_end_offset);
 
 /*

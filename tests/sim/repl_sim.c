@@ -502,6 +502,11 @@ static void check_replica(struct sim *s, struct replica *r)
     int64_t lim = min64(r->leo, s->ncm);
     while (r->verified < lim && rec_eq(r->log[r->verified], s->cm[r->verified]))
         r->verified++;
+    if (r->hw != r->core.high_watermark) {
+        fail(s, "replica %d: the core's HW %" PRId64 " is not the %" PRId64 " it exposed", r->id,
+             r->core.high_watermark, r->hw);
+        return;
+    }
     if (r->hw > r->leo) {
         fail(s, "replica %d: HW %" PRId64 " beyond its log end %" PRId64, r->id, r->hw, r->leo);
         return;

@@ -1,6 +1,6 @@
 /*
  * Deterministic simulation of Kafka's ISR partition replication as Sluice
- * runs it (broker/replication.h, DESIGN.md section 3): one partition with
+ * runs it (broker/replication_core.h, DESIGN.md section 3): one partition with
  * N replicas (3 or 5) and min.insync.replicas 2, a controller (leader, leader
  * epoch, partition epoch, ISR, broker registrations and sessions, KIP-497
  * AlterPartition with KIP-903 broker epochs), replicas with an in-memory log,
