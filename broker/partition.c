@@ -24,9 +24,6 @@
  */
 #define MAX_DECOMPRESSED_FACTOR 32
 #define MIN_DECOMPRESSED_CAP    (16 << 20)
-/* Between two AlterPartition proposals of one partition. */
-#define ISR_CHANGE_MIN_INTERVAL_MS 500
-/* At most one ISR proposal per partition in this interval (retries after a rejection). */
 
 char *partition_dir_name(const char *log_dir, const char *topic, int32_t index)
 {
@@ -59,7 +56,7 @@ static int rebuild_producer(void *arg, const uint8_t *batch, size_t len)
 static void core_config(const struct partition_config *cfg, struct repl_config *out)
 {
     out->min_isr = cfg->min_insync_replicas;
-    out->isr_change_min_interval_ms = ISR_CHANGE_MIN_INTERVAL_MS;
+    out->isr_change_min_interval_ms = REPL_ISR_CHANGE_MIN_INTERVAL_MS;
 }
 
 int partition_open(const char *log_dir, const char *topic, int32_t index,
@@ -119,9 +116,9 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     p->epochs = epochs;
     p->cfg = *cfg;
     p->watchers.next = p->watchers.prev = &p->watchers;
-    struct repl_config rc_cfg;
-    core_config(cfg, &rc_cfg);
-    repl_init(&p->repl, &rc_cfg, hw_checkpoint, storage_log_start_offset(log),
+    struct repl_config core_cfg;
+    core_config(cfg, &core_cfg);
+    repl_init(&p->repl, &core_cfg, hw_checkpoint, storage_log_start_offset(log),
               storage_log_end_offset(log));
 
     struct rebuild_ctx ctx = {&p->producers};

@@ -19,6 +19,10 @@
 
 #include "replication.h"
 
+/* The broker's interval between two ISR proposals of one partition (retries after a
+ * rejection included). */
+#define REPL_ISR_CHANGE_MIN_INTERVAL_MS 500
+
 /* The settings the core applies; the glue fills them and may change them at any time. */
 struct repl_config {
     int32_t min_isr;                    /* min.insync.replicas */

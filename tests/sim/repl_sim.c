@@ -1723,7 +1723,9 @@ static void node_start(struct sim *s, int i)
         r->verified = r->leo;
     ec_truncate_from_end(&r->ec, r->leo);
     r->hw = min64(r->hw_ckpt, r->leo);
-    struct repl_config cfg = {.min_isr = s->o.min_isr, .isr_change_min_interval_ms = 0};
+    struct repl_config cfg = {.min_isr = s->o.min_isr,
+                              .isr_change_min_interval_ms =
+                                  s->o.broker_isr_interval ? REPL_ISR_CHANGE_MIN_INTERVAL_MS : 0};
     repl_free(&r->core);
     repl_init(&r->core, &cfg, r->hw, 0, r->leo);
     r->registered = false;

@@ -114,6 +114,9 @@ struct repl_sim_opts {
                                  * loaded partitions only, and never asks to stay
                                  * fenced; the invariants must catch it */
     bool no_replay_lag;         /* every restart replays the image at once (no lag) */
+    bool broker_isr_interval;   /* ISR proposals at least the broker's
+                                 * REPL_ISR_CHANGE_MIN_INTERVAL_MS apart (by
+                                 * default none, as the seeds were tuned) */
     bool verbose;               /* print every event to stderr */
     int trace_tail;             /* on a failure, print the last trace_tail events (0: none) */
 };

@@ -6,7 +6,7 @@
  *            [--alter-error-resets] [--no-kip903] [--last-epoch-from-batch]
  *            [--drop-empty-epoch] [--kafka-epoch-assign] [--trunc-skips-cache]
  *            [--alter-datagram] [--no-isr-check]
- *            [--buggy-catchup] [--no-replay-lag] [--verbose]
+ *            [--buggy-catchup] [--no-replay-lag] [--broker-isr-interval] [--verbose]
  *
  * Default: K (100) seeds from S (1) with N (3) replicas; the flush policy and
  * the registration rule are chosen by each seed unless given.  --soak-seconds
@@ -33,7 +33,7 @@ static void usage(void)
             "                [--last-epoch-from-batch] [--drop-empty-epoch]\n"
             "                [--kafka-epoch-assign] [--trunc-skips-cache]\n"
             "                [--alter-datagram] [--no-isr-check] [--buggy-catchup]\n"
-            "                [--no-replay-lag] [--verbose]\n"
+            "                [--no-replay-lag] [--broker-isr-interval] [--verbose]\n"
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
 }
 
@@ -69,22 +69,23 @@ static void print_stats(void *ctx, const char *what, int64_t wall)
 /* The flags that reproduce o (besides the seed). */
 static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
 {
-    snprintf(
-        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
-        o->chaos_ms,
-        o->flush == 1   ? " --flush always"
-        : o->flush == 0 ? " --flush never"
-                        : "",
-        o->registration == 1   ? " --registration wait"
-        : o->registration == 0 ? " --registration kip966"
-                               : "",
-        o->alter_error_resets ? " --alter-error-resets" : "", o->no_kip903 ? " --no-kip903" : "",
-        o->last_epoch_from_batch ? " --last-epoch-from-batch" : "",
-        o->drop_empty_epoch ? " --drop-empty-epoch" : "",
-        o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
-        o->trunc_skips_cache ? " --trunc-skips-cache" : "",
-        o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
-        o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "");
+    snprintf(buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s%s",
+             o->nreplicas, o->chaos_ms,
+             o->flush == 1   ? " --flush always"
+             : o->flush == 0 ? " --flush never"
+                             : "",
+             o->registration == 1   ? " --registration wait"
+             : o->registration == 0 ? " --registration kip966"
+                                    : "",
+             o->alter_error_resets ? " --alter-error-resets" : "",
+             o->no_kip903 ? " --no-kip903" : "",
+             o->last_epoch_from_batch ? " --last-epoch-from-batch" : "",
+             o->drop_empty_epoch ? " --drop-empty-epoch" : "",
+             o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
+             o->trunc_skips_cache ? " --trunc-skips-cache" : "",
+             o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
+             o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "",
+             o->broker_isr_interval ? " --broker-isr-interval" : "");
 }
 
 static int run_seed(void *ctx, int64_t k, uint64_t seed)
@@ -143,6 +144,9 @@ int main(int argc, char **argv)
             continue;
         } else if (strcmp(a, "--no-replay-lag") == 0) {
             o->no_replay_lag = true;
+            continue;
+        } else if (strcmp(a, "--broker-isr-interval") == 0) {
+            o->broker_isr_interval = true;
             continue;
         } else if (strcmp(a, "--alter-datagram") == 0) {
             o->alter_datagram = true;
