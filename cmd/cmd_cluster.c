@@ -7,7 +7,6 @@
  * bounded response size, connect and read timeouts.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <poll.h>
@@ -411,14 +410,6 @@ static int do_health(const char *admin, bool watch, bool exit_when_healthy, int6
 
 int cmd_cluster(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"admin", required_argument, NULL, 'a'},
-        {"watch", no_argument, NULL, 'w'},
-        {"exit-when-healthy", no_argument, NULL, 'e'},
-        {"interval-ms", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *admin = default_admin();
     bool watch = false, exit_when_healthy = false;
     int64_t interval_ms = 1000;
@@ -429,35 +420,18 @@ int cmd_cluster(int argc, char **argv)
         usage(sub ? stdout : stderr);
         return sub ? CMD_OK : CMD_USAGE;
     }
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc - 1, argv + 1, "weh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a':
-            admin = optarg;
-            break;
-        case 'w':
-            watch = true;
-            break;
-        case 'e':
-            exit_when_healthy = true;
-            break;
-        case 'i':
-            if (cmd_parse_int("cluster", "--interval-ms", optarg, 10, 3600000, &interval_ms) < 0)
-                return CMD_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return CMD_OK;
-        default:
-            usage(stderr);
-            return CMD_USAGE;
-        }
-    }
-    if (optind < argc - 1) {
-        fprintf(stderr, "sluice cluster: unexpected argument '%s'\n", argv[1 + optind]);
-        return CMD_USAGE;
-    }
+    const struct cmd_opt opts[] = {
+        {"admin", 'a', CMD_OPT_STR, &admin},
+        {"watch", 'w', CMD_OPT_FLAG, &watch},
+        {"exit-when-healthy", 'e', CMD_OPT_FLAG, &exit_when_healthy},
+        {"interval-ms", 'i', CMD_OPT_INT, &interval_ms, "--interval-ms", 10, 3600000},
+        {NULL},
+    };
+    const struct cmd_parser p = {
+        .cmd = "cluster", .shorts = "weh", .opts = opts, .usage = usage, .no_operands = true};
+    int rc = cmd_opts_parse(&p, argc - 1, argv + 1);
+    if (rc != CMD_CONTINUE)
+        return rc;
     if (strcmp(sub, "info") == 0) {
         if (watch || exit_when_healthy) {
             fprintf(stderr, "sluice cluster info: --watch and --exit-when-healthy are options "

@@ -255,64 +255,29 @@ static int run(struct consumer *s, int64_t timeout_ms)
 
 int cmd_consume(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap-server", required_argument, NULL, 'b'},
-        {"from-beginning", no_argument, NULL, 'B'},
-        {"max-messages", required_argument, NULL, 'n'},
-        {"partition", required_argument, NULL, 'p'},
-        {"print-key", no_argument, NULL, 'K'},
-        {"timeout-ms", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
     struct consumer s = {.max_messages = -1};
     const char *bootstrap = cmd_default_bootstrap();
-    int64_t partition = -1, timeout_ms = 0, v;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "b:n:p:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 'B':
-            s.from_beginning = true;
-            break;
-        case 'n':
-            if (cmd_parse_int("consume", "message count", optarg, 1, INT64_MAX, &v) < 0)
-                return CMD_USAGE;
-            s.max_messages = v;
-            break;
-        case 'p':
-            if (cmd_parse_int("consume", "partition", optarg, 0, INT32_MAX - 1, &partition) < 0)
-                return CMD_USAGE;
-            break;
-        case 'K':
-            s.print_key = true;
-            break;
-        case 'T':
-            if (cmd_parse_int("consume", "timeout", optarg, 1, INT32_MAX, &timeout_ms) < 0)
-                return CMD_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return CMD_OK;
-        default:
-            usage(stderr);
-            return CMD_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "sluice consume: expected exactly one topic name\n");
-        usage(stderr);
-        return CMD_USAGE;
-    }
+    int64_t partition = -1, timeout_ms = 0;
+    const struct cmd_opt opts[] = {
+        {"bootstrap-server", 'b', CMD_OPT_STR, &bootstrap},
+        {"from-beginning", 'B', CMD_OPT_FLAG, &s.from_beginning},
+        {"max-messages", 'n', CMD_OPT_INT, &s.max_messages, "message count", 1, INT64_MAX},
+        {"partition", 'p', CMD_OPT_INT, &partition, "partition", 0, INT32_MAX - 1},
+        {"print-key", 'K', CMD_OPT_FLAG, &s.print_key},
+        {"timeout-ms", 'T', CMD_OPT_INT, &timeout_ms, "timeout", 1, INT32_MAX},
+        {NULL},
+    };
+    const struct cmd_parser p = {.cmd = "consume",
+                                 .shorts = "b:n:p:h",
+                                 .opts = opts,
+                                 .usage = usage,
+                                 .one_operand = "topic name"};
+    int rc = cmd_opts_parse(&p, argc, argv);
+    if (rc == CMD_CONTINUE)
+        rc = cmd_kclient_init("consume", bootstrap, &s.c);
+    if (rc != CMD_CONTINUE)
+        return rc;
     s.topic = argv[optind];
-    if (kclient_init(&s.c, bootstrap, "sluice-consume") < 0) {
-        fprintf(stderr, "sluice consume: %s\n", kclient_error(&s.c));
-        kclient_free(&s.c);
-        return CMD_USAGE;
-    }
     int status = CMD_FAIL;
     int32_t np;
     if (kclient_topic_wait(&s.c, s.topic, false, &np) < 0) {

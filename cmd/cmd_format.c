@@ -4,7 +4,6 @@
  * used by `sluice server` in dev mode to format its data directory on first
  * start.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,56 +163,24 @@ static void usage(FILE *out)
 
 int cmd_format(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"cluster-id", required_argument, NULL, 't'},
-        {"override", required_argument, NULL, 'o'}, {"ignore-formatted", no_argument, NULL, 'g'},
-        {"help", no_argument, NULL, 'h'},           {0, 0, 0, 0},
-    };
-    const char *file = NULL, *cluster_id = NULL;
-    char **overrides = NULL;
-    int n_overrides = 0;
+    struct cmd_node_config nc = {0};
+    const char *cluster_id = NULL;
     bool ignore = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "c:t:o:gh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            file = optarg;
-            break;
-        case 't':
-            cluster_id = optarg;
-            break;
-        case 'o':
-            cmd_strv_push(&overrides, &n_overrides, optarg);
-            break;
-        case 'g':
-            ignore = true;
-            break;
-        case 'h':
-            usage(stdout);
-            free(overrides);
-            return CMD_OK;
-        default:
-            usage(stderr);
-            free(overrides);
-            return CMD_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "sluice format: unexpected argument '%s'\n", argv[optind]);
-        free(overrides);
-        return CMD_USAGE;
-    }
+    const struct cmd_opt opts[] = {
+        CMD_NODE_CONFIG_OPTS(&nc),
+        {"cluster-id", 't', CMD_OPT_STR, &cluster_id},
+        {"ignore-formatted", 'g', CMD_OPT_FLAG, &ignore},
+        {NULL},
+    };
+    const struct cmd_parser p = {
+        .cmd = "format", .shorts = "c:t:o:gh", .opts = opts, .usage = usage, .no_operands = true};
     struct broker_config cfg;
-    char err[1024];
-    int rc = broker_config_load(&cfg, file, overrides, n_overrides, err, sizeof err);
-    free(overrides);
-    if (rc < 0) {
-        fprintf(stderr, "sluice format: %s\n", err);
-        return CMD_FAIL;
-    }
+    int rc = cmd_node_config_load(&p, argc, argv, &nc, &cfg);
+    if (rc != CMD_CONTINUE)
+        return rc;
     char id[STORAGE_CLUSTER_ID_MAX + 1];
     int written = 0;
+    char err[1024];
     rc = cmd_format_dirs(&cfg, cluster_id, ignore, id, &written, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "sluice format: %s\n", err);

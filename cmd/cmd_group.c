@@ -673,59 +673,47 @@ static int do_delete(struct kclient *c, const char *group)
     return CMD_OK;
 }
 
+/* What --to-earliest, --to-latest and --to-offset set (only one of them may be given). */
+struct reset_opts {
+    enum reset_mode mode;
+    int64_t to_offset;
+};
+
+static int reset_opt(void *dst, int letter, char *arg)
+{
+    struct reset_opts *r = dst;
+    if (r->mode != RESET_NONE) {
+        fprintf(stderr, "sluice group: give only one of --to-earliest, --to-latest, "
+                        "--to-offset\n");
+        return CMD_USAGE;
+    }
+    r->mode = letter == 'E' ? RESET_EARLIEST : letter == 'L' ? RESET_LATEST : RESET_OFFSET;
+    if (letter == 'O' && cmd_parse_int("group", "offset", arg, 0, INT64_MAX, &r->to_offset) < 0)
+        return CMD_USAGE;
+    return CMD_CONTINUE;
+}
+
 int cmd_group(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap-server", required_argument, NULL, 'b'},
-        {"state", no_argument, NULL, 'S'},
-        {"topic", required_argument, NULL, 't'},
-        {"to-earliest", no_argument, NULL, 'E'},
-        {"to-latest", no_argument, NULL, 'L'},
-        {"to-offset", required_argument, NULL, 'O'},
-        {"execute", no_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
     const char *bootstrap = cmd_default_bootstrap();
     bool with_state = false, execute = false;
     char *topic = NULL;
-    enum reset_mode mode = RESET_NONE;
-    int64_t to_offset = 0;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 'S':
-            with_state = true;
-            break;
-        case 't':
-            topic = optarg;
-            break;
-        case 'E':
-        case 'L':
-        case 'O':
-            if (mode != RESET_NONE) {
-                fprintf(stderr, "sluice group: give only one of --to-earliest, --to-latest, "
-                                "--to-offset\n");
-                goto usage_error;
-            }
-            mode = o == 'E' ? RESET_EARLIEST : o == 'L' ? RESET_LATEST : RESET_OFFSET;
-            if (o == 'O' && cmd_parse_int("group", "offset", optarg, 0, INT64_MAX, &to_offset) < 0)
-                goto usage_error;
-            break;
-        case 'X':
-            execute = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return CMD_OK;
-        default:
-            goto usage_error;
-        }
-    }
+    struct reset_opts reset = {RESET_NONE, 0};
+    const struct cmd_opt opts[] = {
+        {"bootstrap-server", 'b', CMD_OPT_STR, &bootstrap},
+        {"state", 'S', CMD_OPT_FLAG, &with_state},
+        {"topic", 't', CMD_OPT_STR, &topic},
+        {"to-earliest", 'E', CMD_OPT_CALL_FLAG, &reset, .call = reset_opt},
+        {"to-latest", 'L', CMD_OPT_CALL_FLAG, &reset, .call = reset_opt},
+        {"to-offset", 'O', CMD_OPT_CALL, &reset, .call = reset_opt},
+        {"execute", 'X', CMD_OPT_FLAG, &execute},
+        {NULL},
+    };
+    const struct cmd_parser p = {
+        .cmd = "group", .shorts = "b:h", .opts = opts, .usage = usage, .usage_on_bad_value = true};
+    int rc = cmd_opts_parse(&p, argc, argv);
+    if (rc != CMD_CONTINUE)
+        return rc;
     if (optind >= argc) {
         fprintf(stderr, "sluice group: missing action (list, describe, reset-offsets or delete)\n");
         goto usage_error;
@@ -744,12 +732,12 @@ int cmd_group(int argc, char **argv)
                 is_list ? "takes no arguments" : "expected exactly one group id");
         goto usage_error;
     }
-    if (is_reset && (!topic || mode == RESET_NONE)) {
+    if (is_reset && (!topic || reset.mode == RESET_NONE)) {
         fprintf(stderr, "sluice group reset-offsets: --topic and one of --to-earliest, "
                         "--to-latest, --to-offset are required\n");
         goto usage_error;
     }
-    if (!is_reset && (topic || mode != RESET_NONE || execute)) {
+    if (!is_reset && (topic || reset.mode != RESET_NONE || execute)) {
         fprintf(stderr,
                 "sluice group %s: --topic, --to-* and --execute belong to "
                 "reset-offsets\n",
@@ -758,18 +746,15 @@ int cmd_group(int argc, char **argv)
     }
 
     struct kclient c;
-    if (kclient_init(&c, bootstrap, "sluice-group") < 0) {
-        fprintf(stderr, "sluice group: %s\n", kclient_error(&c));
-        kclient_free(&c);
+    if (cmd_kclient_init("group", bootstrap, &c) != CMD_CONTINUE)
         return CMD_USAGE;
-    }
     int status;
     if (is_list)
         status = do_list(&c, with_state);
     else if (is_describe)
         status = do_describe(&c, args[0]);
     else if (is_reset)
-        status = do_reset(&c, args[0], topic, mode, to_offset, execute);
+        status = do_reset(&c, args[0], topic, reset.mode, reset.to_offset, execute);
     else
         status = do_delete(&c, args[0]);
     kclient_free(&c);

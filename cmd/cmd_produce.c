@@ -212,83 +212,69 @@ out:
     return rc;
 }
 
-int cmd_produce(int argc, char **argv)
+/* --key-separator, --acks and --compression, checked in the order given. */
+static int produce_opt(void *dst, int letter, char *arg)
 {
-    static const struct option opts[] = {
-        {"bootstrap-server", required_argument, NULL, 'b'},
-        {"key-separator", required_argument, NULL, 'k'},
-        {"partition", required_argument, NULL, 'p'},
-        {"acks", required_argument, NULL, 'a'},
-        {"compression", required_argument, NULL, 'z'},
-        {"timeout-ms", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    struct producer p = {.fixed_partition = -1, .acks = -1, .timeout_ms = 30000};
-    const char *bootstrap = cmd_default_bootstrap();
+    struct producer *p = dst;
     int64_t v;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "b:k:p:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 'k':
-            if (!*optarg) {
-                fprintf(stderr, "sluice produce: the key separator must not be empty\n");
-                return CMD_USAGE;
-            }
-            p.key_sep = optarg;
-            p.key_sep_len = strlen(optarg);
-            break;
-        case 'p':
-            if (cmd_parse_int("produce", "partition", optarg, 0, INT32_MAX - 1, &v) < 0)
-                return CMD_USAGE;
-            p.fixed_partition = (int32_t)v;
-            break;
-        case 'a':
-            if (strcmp(optarg, "all") == 0) {
-                p.acks = -1;
-            } else {
-                if (cmd_parse_int("produce", "acks", optarg, -1, 1, &v) < 0)
-                    return CMD_USAGE;
-                p.acks = (int16_t)v;
-            }
-            break;
-        case 'z':
-            if (compression_parse(optarg, &p.codec) < 0) {
-                fprintf(stderr,
-                        "sluice produce: unknown compression '%s' (none, gzip, snappy, lz4, "
-                        "zstd)\n",
-                        optarg);
-                return CMD_USAGE;
-            }
-            break;
-        case 'T':
-            if (cmd_parse_int("produce", "timeout", optarg, 1, INT32_MAX / 2, &v) < 0)
-                return CMD_USAGE;
-            p.timeout_ms = (int32_t)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return CMD_OK;
-        default:
-            usage(stderr);
+    switch (letter) {
+    case 'k':
+        if (!*arg) {
+            fprintf(stderr, "sluice produce: the key separator must not be empty\n");
             return CMD_USAGE;
         }
+        p->key_sep = arg;
+        p->key_sep_len = strlen(arg);
+        return CMD_CONTINUE;
+    case 'a':
+        if (strcmp(arg, "all") == 0) {
+            p->acks = -1;
+            return CMD_CONTINUE;
+        }
+        if (cmd_parse_int("produce", "acks", arg, -1, 1, &v) < 0)
+            return CMD_USAGE;
+        p->acks = (int16_t)v;
+        return CMD_CONTINUE;
+    default:
+        if (compression_parse(arg, &p->codec) < 0) {
+            fprintf(stderr,
+                    "sluice produce: unknown compression '%s' (none, gzip, snappy, lz4, zstd)\n",
+                    arg);
+            return CMD_USAGE;
+        }
+        return CMD_CONTINUE;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "sluice produce: expected exactly one topic name\n");
-        usage(stderr);
-        return CMD_USAGE;
-    }
+}
+
+int cmd_produce(int argc, char **argv)
+{
+    struct producer p = {.fixed_partition = -1, .acks = -1, .timeout_ms = 30000};
+    const char *bootstrap = cmd_default_bootstrap();
+    int64_t partition = -1, timeout_ms = 30000;
+    const struct cmd_opt opts[] = {
+        {"bootstrap-server", 'b', CMD_OPT_STR, &bootstrap},
+        {"key-separator", 'k', CMD_OPT_CALL, &p, .call = produce_opt},
+        {"partition", 'p', CMD_OPT_INT, &partition, "partition", 0, INT32_MAX - 1},
+        {"acks", 'a', CMD_OPT_CALL, &p, .call = produce_opt},
+        {"compression", 'z', CMD_OPT_CALL, &p, .call = produce_opt},
+        {"timeout-ms", 'T', CMD_OPT_INT, &timeout_ms, "timeout", 1, INT32_MAX / 2},
+        {NULL},
+    };
+    const struct cmd_parser parser = {
+        .cmd = "produce",
+        .shorts = "b:k:p:h",
+        .opts = opts,
+        .usage = usage,
+        .one_operand = "topic name",
+    };
+    int rc = cmd_opts_parse(&parser, argc, argv);
+    if (rc == CMD_CONTINUE)
+        rc = cmd_kclient_init("produce", bootstrap, &p.c);
+    if (rc != CMD_CONTINUE)
+        return rc;
+    p.fixed_partition = (int32_t)partition;
+    p.timeout_ms = (int32_t)timeout_ms;
     p.topic = argv[optind];
-    if (kclient_init(&p.c, bootstrap, "sluice-produce") < 0) {
-        fprintf(stderr, "sluice produce: %s\n", kclient_error(&p.c));
-        kclient_free(&p.c);
-        return CMD_USAGE;
-    }
     int status = CMD_FAIL;
     /* Like the console producer, asking for metadata may auto-create the topic. */
     if (kclient_topic_wait(&p.c, p.topic, true, &p.n_partitions) < 0) {

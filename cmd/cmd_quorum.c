@@ -5,7 +5,6 @@
  * to a controller's CONTROLLER listener.  Only the Raft leader can answer;
  * every listed controller is tried in turn.
  */
-#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -71,22 +70,26 @@ static int full_io(int fd, void *buf, size_t n, bool write_it)
     return 0;
 }
 
-/* Sends DescribeQuorum to one controller; fills *resp (allocated in a). */
-static int describe(const char *hostport, struct arena *a, struct describe_quorum_resp *resp,
-                    char *err, size_t errlen)
+/* What call() could not do. */
+enum call_error {
+    CALL_NO_CONNECTION = -1,
+    CALL_NO_ANSWER = -2,  /* nothing, or no valid response frame, came back */
+    CALL_UNDECODABLE = -3 /* a frame came back that is not a response of resp_schema */
+};
+
+/*
+ * One request to a controller on a fresh connection: h and req out, the
+ * response decoded into *resp (allocated in a).  Returns 0 or a call_error.
+ */
+static int call(const char *hostport, const struct proto_req_header *h, const void *req,
+                const struct proto_schema *resp_schema, void *resp, struct arena *a)
 {
     int fd = dial(hostport);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot connect to %s", hostport);
-        return -1;
-    }
-    struct describe_quorum_req_partition part = {0};
-    struct describe_quorum_req_topic topic = {{"__cluster_metadata", 18}, {1, &part}};
-    struct describe_quorum_req req = {{1, &topic}};
-    struct proto_req_header h = {KAPI_DESCRIBE_QUORUM, DESCRIBE_QUORUM_VERSION, 1, {"sluice", 6}};
+    if (fd < 0)
+        return CALL_NO_CONNECTION;
     struct proto_out o;
     proto_out_init(&o);
-    int rc = proto_api_controller_req_frame_encode(&o, &h, &req);
+    int rc = proto_api_controller_req_frame_encode(&o, h, req);
     if (rc == 0)
         rc = full_io(fd, o.w.data, o.w.len, true);
     proto_out_free(&o);
@@ -96,23 +99,37 @@ static int describe(const char *hostport, struct arena *a, struct describe_quoru
     int32_t size = rc == 0 ? (int32_t)be32_load(szb) : -1;
     if (rc < 0 || proto_resp_frame_size_check(size, MAX_RESPONSE) < 0) {
         close(fd);
-        snprintf(err, errlen, "no valid answer from %s", hostport);
-        return -1;
+        return CALL_NO_ANSWER;
     }
     uint8_t *frame = arena_alloc(a, (size_t)size);
     rc = full_io(fd, frame, (size_t)size, false);
     close(fd);
     struct rbuf r;
     rbuf_init(&r, frame, (size_t)size);
-    bool flex = proto_api_controller_is_flexible(KAPI_DESCRIBE_QUORUM, DESCRIBE_QUORUM_VERSION);
+    bool flex = proto_api_controller_is_flexible(h->api_key, h->api_version);
     int32_t corr;
     if (rc < 0 || proto_resp_header_decode(&r, flex, &corr) < 0 ||
-        proto_decode(&proto_describe_quorum_resp_schema, DESCRIBE_QUORUM_VERSION, flex, &r, resp,
-                     a) < 0) {
-        snprintf(err, errlen, "undecodable DescribeQuorum answer from %s", hostport);
-        return -1;
-    }
+        proto_decode(resp_schema, h->api_version, flex, &r, resp, a) < 0)
+        return CALL_UNDECODABLE;
     return 0;
+}
+
+/* Sends DescribeQuorum to one controller; fills *resp (allocated in a). */
+static int describe(const char *hostport, struct arena *a, struct describe_quorum_resp *resp,
+                    char *err, size_t errlen)
+{
+    struct describe_quorum_req_partition part = {0};
+    struct describe_quorum_req_topic topic = {{"__cluster_metadata", 18}, {1, &part}};
+    struct describe_quorum_req req = {{1, &topic}};
+    struct proto_req_header h = {KAPI_DESCRIBE_QUORUM, DESCRIBE_QUORUM_VERSION, 1, {"sluice", 6}};
+    int rc = call(hostport, &h, &req, &proto_describe_quorum_resp_schema, resp, a);
+    if (rc == CALL_NO_CONNECTION)
+        snprintf(err, errlen, "cannot connect to %s", hostport);
+    else if (rc == CALL_NO_ANSWER)
+        snprintf(err, errlen, "no valid answer from %s", hostport);
+    else if (rc < 0)
+        snprintf(err, errlen, "undecodable DescribeQuorum answer from %s", hostport);
+    return rc < 0 ? -1 : 0;
 }
 
 static void print_ids(const struct describe_quorum_replica_state *v, int32_t n)
@@ -156,37 +173,15 @@ static void print_voters(const struct describe_quorum_resp *r,
 /* The cluster id from DescribeCluster (KIP-919 controller endpoints), or NULL. */
 static char *cluster_id_of(const char *hostport)
 {
-    int fd = dial(hostport);
-    if (fd < 0)
-        return NULL;
     struct describe_cluster_req req = {.endpoint_type = 2};
     struct proto_req_header h = {KAPI_DESCRIBE_CLUSTER, 1, 2, {"sluice", 6}};
-    struct proto_out o;
-    proto_out_init(&o);
-    int rc = proto_api_controller_req_frame_encode(&o, &h, &req);
-    if (rc == 0)
-        rc = full_io(fd, o.w.data, o.w.len, true);
-    proto_out_free(&o);
-    uint8_t szb[4];
-    if (rc == 0)
-        rc = full_io(fd, szb, 4, false);
-    int32_t size = rc == 0 ? (int32_t)be32_load(szb) : -1;
+    struct describe_cluster_resp resp;
+    struct arena a = ARENA_INIT;
     char *id = NULL;
-    if (rc == 0 && proto_resp_frame_size_check(size, MAX_RESPONSE) == 0) {
-        struct arena a = ARENA_INIT;
-        uint8_t *frame = arena_alloc(&a, (size_t)size);
-        struct describe_cluster_resp resp;
-        struct rbuf r;
-        rbuf_init(&r, frame, (size_t)size);
-        int32_t corr;
-        if (full_io(fd, frame, (size_t)size, false) == 0 &&
-            proto_resp_header_decode(&r, true, &corr) == 0 &&
-            proto_decode(&proto_describe_cluster_resp_schema, 1, true, &r, &resp, &a) == 0 &&
-            resp.error_code == KERR_NONE && resp.cluster_id.s)
-            id = xstrdup(resp.cluster_id.s);
-        arena_free(&a);
-    }
-    close(fd);
+    if (call(hostport, &h, &req, &proto_describe_cluster_resp_schema, &resp, &a) == 0 &&
+        resp.error_code == KERR_NONE && resp.cluster_id.s)
+        id = xstrdup(resp.cluster_id.s);
+    arena_free(&a);
     return id;
 }
 
@@ -246,42 +241,35 @@ static void print_replication(const struct describe_quorum_resp_partition *p)
         print_row(&p->observers.v[i], leader_leo, "Observer");
 }
 
+static void usage(FILE *out)
+{
+    fputs("Usage: sluice cluster quorum [--replication] "
+          "[--bootstrap-controller HOST:PORT[,HOST:PORT...]]\n\n"
+          "Describes the metadata quorum (DescribeQuorum on a CONTROLLER listener;\n"
+          "default $SLUICE_CONTROLLER or 127.0.0.1:9093): the fields of\n"
+          "kafka-metadata-quorum describe --status, or --replication.\n",
+          out);
+}
+
 int cmd_cluster_quorum(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap-controller", required_argument, NULL, 'c'},
-        {"replication", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *controllers = getenv("SLUICE_CONTROLLER");
     if (!controllers || !*controllers)
         controllers = "127.0.0.1:9093";
     bool replication = false;
-    optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "c:rh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            controllers = optarg;
-            break;
-        case 'r':
-            replication = true;
-            break;
-        case 'h':
-            puts("Usage: sluice cluster quorum [--replication] "
-                 "[--bootstrap-controller HOST:PORT[,HOST:PORT...]]\n\n"
-                 "Describes the metadata quorum (DescribeQuorum on a CONTROLLER listener;\n"
-                 "default $SLUICE_CONTROLLER or 127.0.0.1:9093): the fields of\n"
-                 "kafka-metadata-quorum describe --status, or --replication.");
-            return CMD_OK;
-        default:
-            return CMD_USAGE;
-        }
-    }
+    const struct cmd_opt opts[] = {
+        {"bootstrap-controller", 'c', CMD_OPT_STR, &controllers},
+        {"replication", 'r', CMD_OPT_FLAG, &replication},
+        {NULL},
+    };
+    const struct cmd_parser parser = {
+        .cmd = "cluster quorum", .shorts = "c:rh", .opts = opts, .usage = usage};
+    int rc = cmd_opts_parse(&parser, argc, argv);
+    if (rc != CMD_CONTINUE)
+        return rc;
     char *list = xstrdup(controllers), *save = NULL;
     char err[256] = "no controller given";
-    int rc = CMD_FAIL;
+    rc = CMD_FAIL;
     for (char *hp = strtok_r(list, ",", &save); hp; hp = strtok_r(NULL, ",", &save)) {
         struct arena a = ARENA_INIT;
         struct describe_quorum_resp resp;

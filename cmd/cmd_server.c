@@ -1,9 +1,8 @@
 /*
  * `sluice server`: loads the configuration, formats the data directory in
  * dev mode (no -c FILE), then runs the node until SIGTERM/SIGINT
- * (broker_node_run in broker/node.h).
+ * (broker_node_run in cmd/node/node.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,58 +64,33 @@ static int check_formatted(const struct broker_config *cfg)
     return 0;
 }
 
+/* --help-config: the configuration reference. */
+static int help_config(void *dst, int letter, char *arg)
+{
+    (void)dst;
+    (void)letter;
+    (void)arg;
+    broker_config_print_docs(stdout);
+    return CMD_OK;
+}
+
 int cmd_server(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"override", required_argument, NULL, 'o'},
-        {"help-config", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
+    struct cmd_node_config nc = {0};
+    const struct cmd_opt opts[] = {
+        CMD_NODE_CONFIG_OPTS(&nc),
+        {"help-config", 'H', CMD_OPT_CALL_FLAG, .call = help_config},
+        {NULL},
     };
-    const char *file = NULL;
-    char **overrides = NULL;
-    int n_overrides = 0;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'c':
-            file = optarg;
-            break;
-        case 'o':
-            cmd_strv_push(&overrides, &n_overrides, optarg);
-            break;
-        case 'H':
-            broker_config_print_docs(stdout);
-            free(overrides);
-            return CMD_OK;
-        case 'h':
-            usage(stdout);
-            free(overrides);
-            return CMD_OK;
-        default:
-            usage(stderr);
-            free(overrides);
-            return CMD_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "sluice server: unexpected argument '%s'\n", argv[optind]);
-        free(overrides);
-        return CMD_USAGE;
-    }
+    const struct cmd_parser p = {
+        .cmd = "server", .shorts = "c:o:h", .opts = opts, .usage = usage, .no_operands = true};
     struct broker_config cfg;
-    char err[1024];
-    int rc = broker_config_load(&cfg, file, overrides, n_overrides, err, sizeof err);
-    free(overrides);
-    if (rc < 0) {
-        fprintf(stderr, "sluice server: %s\n", err);
-        return CMD_FAIL;
-    }
+    int rc = cmd_node_config_load(&p, argc, argv, &nc, &cfg);
+    if (rc != CMD_CONTINUE)
+        return rc;
     log_set_level((enum log_level)cfg.log_level);
     if (broker_config_dev_mode(&cfg)) {
-        char id[STORAGE_CLUSTER_ID_MAX + 1];
+        char id[STORAGE_CLUSTER_ID_MAX + 1], err[1024];
         int written = 0;
         rc = cmd_format_dirs(&cfg, NULL, true, id, &written, err, sizeof err);
         if (rc < 0) {

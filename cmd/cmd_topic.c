@@ -150,63 +150,58 @@ static int do_describe(struct kclient *c, char **names, int n_names)
     return status;
 }
 
+/*
+ * The exit status of a create or delete that returned rc: done (printed as
+ * "<done> topic <name>."), nothing to do (rc == quiet_rc, for --if-not-exists
+ * and --if-exists), or failed.
+ */
+static int outcome(struct kclient *c, const char *action, const char *done, const char *name,
+                   int rc, int quiet_rc)
+{
+    if (rc == 0)
+        printf("%s topic %s.\n", done, name);
+    else if (rc != quiet_rc)
+        fprintf(stderr, "sluice topic %s: %s\n", action, kclient_error(c));
+    return rc == 0 || rc == quiet_rc ? CMD_OK : CMD_FAIL;
+}
+
+/* --config key=value: repeatable. */
+static int config_opt(void *dst, int letter, char *arg)
+{
+    (void)letter;
+    if (!strchr(arg, '=') || arg[0] == '=') {
+        fprintf(stderr, "sluice topic: --config '%s': expected key=value\n", arg);
+        return CMD_USAGE;
+    }
+    cmd_strv_push(dst, arg);
+    return CMD_CONTINUE;
+}
+
 int cmd_topic(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap-server", required_argument, NULL, 'b'},
-        {"partitions", required_argument, NULL, 'p'},
-        {"replication-factor", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'},
-        {"if-not-exists", no_argument, NULL, 'N'},
-        {"if-exists", no_argument, NULL, 'E'},
-        {"timeout-ms", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
     const char *bootstrap = cmd_default_bootstrap();
     int64_t partitions = -1, rf = -1, timeout = 30000;
-    char **configs = NULL;
-    int n_configs = 0;
+    struct cmd_strv configs = {0};
     bool if_not_exists = false, if_exists = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "b:p:r:c:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 'p':
-            if (cmd_parse_int("topic", "partition count", optarg, 1, INT32_MAX, &partitions) < 0)
-                goto usage_error;
-            break;
-        case 'r':
-            if (cmd_parse_int("topic", "replication factor", optarg, 1, INT16_MAX, &rf) < 0)
-                goto usage_error;
-            break;
-        case 'c':
-            if (!strchr(optarg, '=') || optarg[0] == '=') {
-                fprintf(stderr, "sluice topic: --config '%s': expected key=value\n", optarg);
-                goto usage_error;
-            }
-            cmd_strv_push(&configs, &n_configs, optarg);
-            break;
-        case 'N':
-            if_not_exists = true;
-            break;
-        case 'E':
-            if_exists = true;
-            break;
-        case 'T':
-            if (cmd_parse_int("topic", "timeout", optarg, 1, INT32_MAX, &timeout) < 0)
-                goto usage_error;
-            break;
-        case 'h':
-            usage(stdout);
-            free(configs);
-            return CMD_OK;
-        default:
-            goto usage_error;
-        }
+    const struct cmd_opt opts[] = {
+        {"bootstrap-server", 'b', CMD_OPT_STR, &bootstrap},
+        {"partitions", 'p', CMD_OPT_INT, &partitions, "partition count", 1, INT32_MAX},
+        {"replication-factor", 'r', CMD_OPT_INT, &rf, "replication factor", 1, INT16_MAX},
+        {"config", 'c', CMD_OPT_CALL, &configs, .call = config_opt},
+        {"if-not-exists", 'N', CMD_OPT_FLAG, &if_not_exists},
+        {"if-exists", 'E', CMD_OPT_FLAG, &if_exists},
+        {"timeout-ms", 'T', CMD_OPT_INT, &timeout, "timeout", 1, INT32_MAX},
+        {NULL},
+    };
+    const struct cmd_parser p = {.cmd = "topic",
+                                 .shorts = "b:p:r:c:h",
+                                 .opts = opts,
+                                 .usage = usage,
+                                 .usage_on_bad_value = true};
+    int status = cmd_opts_parse(&p, argc, argv);
+    if (status != CMD_CONTINUE) {
+        free(configs.v);
+        return status;
     }
     if (optind >= argc) {
         fprintf(stderr, "sluice topic: missing action (create, list, describe or delete)\n");
@@ -231,53 +226,37 @@ int cmd_topic(int argc, char **argv)
     }
 
     struct kclient c;
-    if (kclient_init(&c, bootstrap, "sluice-topic") < 0) {
-        fprintf(stderr, "sluice topic: %s\n", kclient_error(&c));
-        kclient_free(&c);
-        free(configs);
+    if (cmd_kclient_init("topic", bootstrap, &c) != CMD_CONTINUE) {
+        free(configs.v);
         return CMD_USAGE;
     }
-    int status = CMD_OK;
+    status = CMD_OK;
     if (is_list) {
         status = do_list(&c);
     } else if (is_describe) {
         status = do_describe(&c, names, n_names);
     } else if (is_create) {
-        struct kclient_config_kv *kv = xcalloc((size_t)(n_configs ? n_configs : 1), sizeof *kv);
-        for (int i = 0; i < n_configs; i++) {
-            char *eq = strchr(configs[i], '=');
+        struct kclient_config_kv *kv = xcalloc((size_t)(configs.n ? configs.n : 1), sizeof *kv);
+        for (int i = 0; i < configs.n; i++) {
+            char *eq = strchr(configs.v[i], '=');
             *eq = '\0';
-            kv[i].name = configs[i];
+            kv[i].name = configs.v[i];
             kv[i].value = eq + 1;
         }
-        int rc = kclient_create_topic(&c, names[0], (int32_t)partitions, (int16_t)rf, kv, n_configs,
+        int rc = kclient_create_topic(&c, names[0], (int32_t)partitions, (int16_t)rf, kv, configs.n,
                                       (int32_t)timeout);
         free(kv);
-        if (rc == 0) {
-            printf("Created topic %s.\n", names[0]);
-        } else if (rc == SL_EEXISTS && if_not_exists) {
-            status = CMD_OK;
-        } else {
-            fprintf(stderr, "sluice topic create: %s\n", kclient_error(&c));
-            status = CMD_FAIL;
-        }
+        status = outcome(&c, "create", "Created", names[0], rc, if_not_exists ? SL_EEXISTS : 0);
     } else {
         int rc = kclient_delete_topic(&c, names[0], (int32_t)timeout);
-        if (rc == 0) {
-            printf("Deleted topic %s.\n", names[0]);
-        } else if (rc == SL_ENOTFOUND && if_exists) {
-            status = CMD_OK;
-        } else {
-            fprintf(stderr, "sluice topic delete: %s\n", kclient_error(&c));
-            status = CMD_FAIL;
-        }
+        status = outcome(&c, "delete", "Deleted", names[0], rc, if_exists ? SL_ENOTFOUND : 0);
     }
     kclient_free(&c);
-    free(configs);
+    free(configs.v);
     return status;
 
 usage_error:
     usage(stderr);
-    free(configs);
+    free(configs.v);
     return CMD_USAGE;
 }

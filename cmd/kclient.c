@@ -158,53 +158,33 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static int io_write(struct kclient *c, struct kclient_conn *k, const uint8_t *p, size_t n,
-                    int64_t deadline)
+/* Sends out[0, n), or with out NULL receives in[0, n), before the deadline. */
+static int io_full(struct kclient *c, struct kclient_conn *k, const uint8_t *out, uint8_t *in,
+                   size_t n, int64_t deadline)
 {
-    while (n > 0) {
-        ssize_t w = send(k->fd, p, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(k->fd, POLLOUT, deadline);
-            if (rc < 0)
-                return seterr(c, rc, "%s:%d: %s while sending", k->host, k->port,
-                              rc == SL_ETIMEOUT ? "timed out" : "poll failed");
-            continue;
-        }
-        return seterr(c, SL_EIO, "%s:%d: send failed: %s", k->host, k->port, strerror(errno));
-    }
-    return 0;
-}
-
-static int io_read(struct kclient *c, struct kclient_conn *k, uint8_t *p, size_t n,
-                   int64_t deadline)
-{
-    while (n > 0) {
-        ssize_t r = recv(k->fd, p, n, 0);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = out ? send(k->fd, out + done, n - done, MSG_NOSIGNAL)
+                        : recv(k->fd, in + done, n - done, 0);
         if (r > 0) {
-            p += r;
-            n -= (size_t)r;
+            done += (size_t)r;
             continue;
         }
-        if (r == 0)
+        if (r == 0 && !out)
             return seterr(c, SL_ECLOSED, "%s:%d: connection closed by the broker", k->host,
                           k->port);
-        if (errno == EINTR)
+        if (r < 0 && errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int rc = wait_fd(k->fd, POLLIN, deadline);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int rc = wait_fd(k->fd, out ? POLLOUT : POLLIN, deadline);
             if (rc < 0)
-                return seterr(c, rc, "%s:%d: %s waiting for a response", k->host, k->port,
-                              rc == SL_ETIMEOUT ? "timed out" : "poll failed");
+                return seterr(c, rc, "%s:%d: %s %s", k->host, k->port,
+                              rc == SL_ETIMEOUT ? "timed out" : "poll failed",
+                              out ? "while sending" : "waiting for a response");
             continue;
         }
-        return seterr(c, SL_EIO, "%s:%d: receive failed: %s", k->host, k->port, strerror(errno));
+        return seterr(c, SL_EIO, "%s:%d: %s failed: %s", k->host, k->port, out ? "send" : "receive",
+                      strerror(errno));
     }
     return 0;
 }
@@ -283,12 +263,12 @@ static int roundtrip(struct kclient *c, struct kclient_conn *k, int16_t key, int
         return seterr(c, rc, "cannot encode %s v%d request: %s", api->name, version,
                       sl_strerror(rc));
     }
-    rc = io_write(c, k, o.w.data, o.w.len, deadline);
+    rc = io_full(c, k, o.w.data, NULL, o.w.len, deadline);
     proto_out_free(&o);
     if (rc < 0 || !want_resp)
         return rc;
     uint8_t szb[4];
-    rc = io_read(c, k, szb, 4, deadline);
+    rc = io_full(c, k, NULL, szb, 4, deadline);
     if (rc < 0)
         return rc;
     int32_t size = (int32_t)be32_load(szb);
@@ -296,7 +276,7 @@ static int roundtrip(struct kclient *c, struct kclient_conn *k, int16_t key, int
     if (rc < 0)
         return seterr(c, SL_ECORRUPT, "%s:%d: bad response size %d", k->host, k->port, (int)size);
     uint8_t *buf = arena_alloc(a, (size_t)size);
-    rc = io_read(c, k, buf, (size_t)size, deadline);
+    rc = io_full(c, k, NULL, buf, (size_t)size, deadline);
     if (rc < 0)
         return rc;
     rbuf_init(body, buf, (size_t)size);
@@ -416,15 +396,26 @@ static int get_conn(struct kclient *c, int32_t node_id, struct kclient_conn **ou
     return 0;
 }
 
+/* get_conn, and the API's table entry (SL_EUNSUPPORTED when this client does not know it). */
+static int conn_api(struct kclient *c, int32_t node_id, int16_t api_key, struct kclient_conn **k,
+                    const struct proto_api **api)
+{
+    int rc = get_conn(c, node_id, k);
+    if (rc < 0)
+        return rc;
+    *api = proto_api_find(api_key);
+    if (!*api)
+        return seterr(c, SL_EUNSUPPORTED, "API key %d is not known to this client", api_key);
+    return 0;
+}
+
 int kclient_version(struct kclient *c, int32_t node_id, int16_t api_key)
 {
     struct kclient_conn *k;
-    int rc = get_conn(c, node_id, &k);
+    const struct proto_api *api;
+    int rc = conn_api(c, node_id, api_key, &k, &api);
     if (rc < 0)
         return rc;
-    const struct proto_api *api = proto_api_find(api_key);
-    if (!api)
-        return seterr(c, SL_EUNSUPPORTED, "API key %d is not known to this client", api_key);
     int16_t bmin = k->vmin[api_key], bmax = k->vmax[api_key];
     int16_t hi = api->max < bmax ? api->max : bmax;
     int16_t lo = api->accept_min > bmin ? api->accept_min : bmin;
@@ -439,12 +430,10 @@ int kclient_send(struct kclient *c, int32_t node_id, int16_t api_key, int16_t ve
                  const void *req, void *resp, struct arena *a, int timeout_ms)
 {
     struct kclient_conn *k;
-    int rc = get_conn(c, node_id, &k);
+    const struct proto_api *api;
+    int rc = conn_api(c, node_id, api_key, &k, &api);
     if (rc < 0)
         return rc;
-    const struct proto_api *api = proto_api_find(api_key);
-    if (!api)
-        return seterr(c, SL_EUNSUPPORTED, "API key %d is not known to this client", api_key);
     int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : c->request_timeout_ms);
     struct rbuf body;
     rc = roundtrip(c, k, api_key, version, req, resp != NULL, deadline, a, &body);
@@ -679,6 +668,110 @@ static void refresh_topic(struct kclient *c, const char *topic)
     c->last_kerr = kerr;
 }
 
+/*
+ * One attempt of a request to `node` at API version v: returns 0 or a
+ * negative SL_E* code, with *kerr the Kafka error of the answer (0: none).
+ */
+typedef int (*attempt_fn)(struct kclient *c, int32_t node, int16_t v, void *ctx, int16_t *kerr);
+
+/*
+ * Runs fn against the leader of topic-partition, or with topic NULL against
+ * the controller (any broker first, which forwards or answers
+ * NOT_CONTROLLER), until it succeeds or fails for good: an unsupported API, a
+ * malformed answer, a Kafka error that retrying cannot fix (final_kerr counts
+ * as one), or the retry budget spent.  Between attempts a leader request
+ * refreshes the topic's metadata; a controller request told NOT_CONTROLLER
+ * looks the controller up.
+ */
+static int with_retries(struct kclient *c, const char *topic, int32_t partition, int16_t api_key,
+                        int16_t final_kerr, attempt_fn fn, void *ctx)
+{
+    struct retry r;
+    retry_start(c, &r);
+    int32_t node = -1;
+    if (topic && !kclient_topic(c, topic))
+        refresh_topic(c, topic);
+    for (;;) {
+        int16_t kerr = 0;
+        int rc;
+        if (topic)
+            node = kclient_leader(c, topic, partition);
+        if (topic && node < 0) {
+            rc = kafka_fail(c, KERR_LEADER_NOT_AVAILABLE, NULL, "%s-%d", topic, (int)partition);
+        } else {
+            rc = kclient_version(c, node, api_key);
+            if (rc == SL_EUNSUPPORTED)
+                return rc;
+            if (rc >= 0) {
+                rc = fn(c, node, (int16_t)rc, ctx, &kerr);
+                if (rc == 0 || rc == SL_ECORRUPT || rc == SL_EINVAL ||
+                    (kerr != 0 && (!kerr_retriable(kerr) || kerr == final_kerr)))
+                    return rc;
+            }
+        }
+        if (!retry_again(&r))
+            return rc;
+        if (topic)
+            refresh_topic(c, topic);
+        else if (kerr == KERR_NOT_CONTROLLER && kclient_metadata(c, NULL, 0, false) == 0 &&
+                 c->meta.controller_id >= 0)
+            node = c->meta.controller_id;
+    }
+}
+
+/* A partition's answer: its error (recorded with context) or 0; SL_ECORRUPT when absent. */
+static int partition_result(struct kclient *c, bool found, int16_t error_code,
+                            const struct kstr *msg, int16_t *kerr, const char *api,
+                            const char *what, const char *topic, int32_t partition)
+{
+    if (!found)
+        return seterr(c, SL_ECORRUPT, "%s response lacks %s-%d", api, topic, (int)partition);
+    if (error_code == 0)
+        return 0;
+    *kerr = error_code;
+    return kafka_fail(c, error_code, msg, "%s %s-%d", what, topic, (int)partition);
+}
+
+struct produce_call {
+    const char *topic;
+    int32_t partition;
+    const uint8_t *batch;
+    size_t len;
+    int16_t acks;
+    int32_t timeout_ms;
+    int64_t *base_offset;
+};
+
+static int produce_once(struct kclient *c, int32_t leader, int16_t v, void *ctx, int16_t *kerr)
+{
+    const struct produce_call *pc = ctx;
+    struct produce_req_partition pd = {.index = pc->partition,
+                                       .records = {.p = pc->batch, .len = (int32_t)pc->len}};
+    struct produce_req_topic td = {.name = ks(pc->topic), .partition_data = {1, &pd}};
+    struct produce_req req = {.transactional_id = {NULL, 0},
+                              .acks = pc->acks,
+                              .timeout_ms = pc->timeout_ms,
+                              .topic_data = {1, &td}};
+    struct arena a = ARENA_INIT;
+    struct produce_resp resp;
+    int rc = kclient_send(c, leader, KAPI_PRODUCE, v, &req, pc->acks == 0 ? NULL : &resp, &a,
+                          pc->timeout_ms + c->request_timeout_ms);
+    if (rc == 0 && pc->acks != 0) {
+        const struct produce_resp_partition *p = NULL;
+        for (int32_t i = 0; i < resp.responses.n; i++)
+            if (kstr_eq(&resp.responses.v[i].name, pc->topic))
+                for (int32_t j = 0; j < resp.responses.v[i].partition_responses.n; j++)
+                    if (resp.responses.v[i].partition_responses.v[j].index == pc->partition)
+                        p = &resp.responses.v[i].partition_responses.v[j];
+        rc = partition_result(c, p, p ? p->error_code : 0, p ? &p->error_message : NULL, kerr,
+                              "Produce", "produce to", pc->topic, pc->partition);
+        if (rc == 0 && pc->base_offset)
+            *pc->base_offset = p->base_offset;
+    }
+    arena_free(&a);
+    return rc;
+}
+
 int kclient_produce(struct kclient *c, const char *topic, int32_t partition, const uint8_t *batch,
                     size_t len, int16_t acks, int32_t timeout_ms, int64_t *base_offset)
 {
@@ -686,130 +779,48 @@ int kclient_produce(struct kclient *c, const char *topic, int32_t partition, con
         *base_offset = -1;
     if (len > INT32_MAX)
         return seterr(c, SL_ETOOLARGE, "record batch of %zu bytes is too large", len);
-    struct retry r;
-    retry_start(c, &r);
-    if (!kclient_topic(c, topic))
-        refresh_topic(c, topic);
-    for (;;) {
-        int rc;
-        int32_t leader = kclient_leader(c, topic, partition);
-        if (leader < 0) {
-            rc = kafka_fail(c, KERR_LEADER_NOT_AVAILABLE, NULL, "%s-%d", topic, (int)partition);
-        } else {
-            rc = kclient_version(c, leader, KAPI_PRODUCE);
-            if (rc >= 0) {
-                int16_t v = (int16_t)rc;
-                struct produce_req_partition pd = {.index = partition,
-                                                   .records = {.p = batch, .len = (int32_t)len}};
-                struct produce_req_topic td = {.name = ks(topic)};
-                td.partition_data.n = 1;
-                td.partition_data.v = &pd;
-                struct produce_req req = {
-                    .transactional_id = {NULL, 0}, .acks = acks, .timeout_ms = timeout_ms};
-                req.topic_data.n = 1;
-                req.topic_data.v = &td;
-                struct arena a = ARENA_INIT;
-                struct produce_resp resp;
-                rc = kclient_send(c, leader, KAPI_PRODUCE, v, &req, acks == 0 ? NULL : &resp, &a,
-                                  timeout_ms + c->request_timeout_ms);
-                if (rc == 0 && acks != 0) {
-                    const struct produce_resp_partition *p = NULL;
-                    for (int32_t i = 0; i < resp.responses.n; i++)
-                        if (kstr_eq(&resp.responses.v[i].name, topic))
-                            for (int32_t j = 0; j < resp.responses.v[i].partition_responses.n; j++)
-                                if (resp.responses.v[i].partition_responses.v[j].index == partition)
-                                    p = &resp.responses.v[i].partition_responses.v[j];
-                    if (!p) {
-                        rc = seterr(c, SL_ECORRUPT, "Produce response lacks %s-%d", topic,
-                                    (int)partition);
-                    } else if (p->error_code != 0) {
-                        rc = kafka_fail(c, p->error_code, &p->error_message, "produce to %s-%d",
-                                        topic, (int)partition);
-                        if (!kerr_retriable(p->error_code)) {
-                            arena_free(&a);
-                            return rc;
-                        }
-                    } else if (base_offset) {
-                        *base_offset = p->base_offset;
-                    }
-                }
-                arena_free(&a);
-                if (rc == 0)
-                    return 0;
-                if (rc == SL_ECORRUPT || rc == SL_EINVAL)
-                    return rc;
-            } else if (rc == SL_EUNSUPPORTED) {
-                return rc;
-            }
-        }
-        if (!retry_again(&r))
-            return rc;
-        refresh_topic(c, topic);
+    struct produce_call pc = {topic, partition, batch, len, acks, timeout_ms, base_offset};
+    return with_retries(c, topic, partition, KAPI_PRODUCE, 0, produce_once, &pc);
+}
+
+struct list_offset_call {
+    const char *topic;
+    int32_t partition;
+    int64_t timestamp;
+    int64_t *offset;
+};
+
+static int list_offset_once(struct kclient *c, int32_t leader, int16_t v, void *ctx, int16_t *kerr)
+{
+    const struct list_offset_call *lc = ctx;
+    struct list_offsets_req_partition rp = {
+        .partition_index = lc->partition, .current_leader_epoch = -1, .timestamp = lc->timestamp};
+    struct list_offsets_req_topic rt = {.name = ks(lc->topic), .partitions = {1, &rp}};
+    struct list_offsets_req req = {.replica_id = -1, .isolation_level = 0, .topics = {1, &rt}};
+    struct arena a = ARENA_INIT;
+    struct list_offsets_resp resp;
+    int rc = kclient_send(c, leader, KAPI_LIST_OFFSETS, v, &req, &resp, &a, 0);
+    if (rc == 0) {
+        const struct list_offsets_resp_partition *p = NULL;
+        for (int32_t i = 0; i < resp.topics.n; i++)
+            if (kstr_eq(&resp.topics.v[i].name, lc->topic))
+                for (int32_t j = 0; j < resp.topics.v[i].partitions.n; j++)
+                    if (resp.topics.v[i].partitions.v[j].partition_index == lc->partition)
+                        p = &resp.topics.v[i].partitions.v[j];
+        rc = partition_result(c, p, p ? p->error_code : 0, NULL, kerr, "ListOffsets",
+                              "list offsets of", lc->topic, lc->partition);
+        if (rc == 0)
+            *lc->offset = p->offset;
     }
+    arena_free(&a);
+    return rc;
 }
 
 int kclient_list_offset(struct kclient *c, const char *topic, int32_t partition, int64_t timestamp,
                         int64_t *offset)
 {
-    struct retry r;
-    retry_start(c, &r);
-    if (!kclient_topic(c, topic))
-        refresh_topic(c, topic);
-    for (;;) {
-        int rc;
-        int32_t leader = kclient_leader(c, topic, partition);
-        if (leader < 0) {
-            rc = kafka_fail(c, KERR_LEADER_NOT_AVAILABLE, NULL, "%s-%d", topic, (int)partition);
-        } else {
-            rc = kclient_version(c, leader, KAPI_LIST_OFFSETS);
-            if (rc >= 0) {
-                int16_t v = (int16_t)rc;
-                struct list_offsets_req_partition rp = {.partition_index = partition,
-                                                        .current_leader_epoch = -1,
-                                                        .timestamp = timestamp};
-                struct list_offsets_req_topic rt = {.name = ks(topic)};
-                rt.partitions.n = 1;
-                rt.partitions.v = &rp;
-                struct list_offsets_req req = {.replica_id = -1, .isolation_level = 0};
-                req.topics.n = 1;
-                req.topics.v = &rt;
-                struct arena a = ARENA_INIT;
-                struct list_offsets_resp resp;
-                rc = kclient_send(c, leader, KAPI_LIST_OFFSETS, v, &req, &resp, &a, 0);
-                if (rc == 0) {
-                    const struct list_offsets_resp_partition *p = NULL;
-                    for (int32_t i = 0; i < resp.topics.n; i++)
-                        if (kstr_eq(&resp.topics.v[i].name, topic))
-                            for (int32_t j = 0; j < resp.topics.v[i].partitions.n; j++)
-                                if (resp.topics.v[i].partitions.v[j].partition_index == partition)
-                                    p = &resp.topics.v[i].partitions.v[j];
-                    if (!p) {
-                        rc = seterr(c, SL_ECORRUPT, "ListOffsets response lacks %s-%d", topic,
-                                    (int)partition);
-                    } else if (p->error_code != 0) {
-                        rc = kafka_fail(c, p->error_code, NULL, "list offsets of %s-%d", topic,
-                                        (int)partition);
-                        if (!kerr_retriable(p->error_code)) {
-                            arena_free(&a);
-                            return rc;
-                        }
-                    } else {
-                        *offset = p->offset;
-                    }
-                }
-                arena_free(&a);
-                if (rc == 0)
-                    return 0;
-                if (rc == SL_ECORRUPT || rc == SL_EINVAL)
-                    return rc;
-            } else if (rc == SL_EUNSUPPORTED) {
-                return rc;
-            }
-        }
-        if (!retry_again(&r))
-            return rc;
-        refresh_topic(c, topic);
-    }
+    struct list_offset_call lc = {topic, partition, timestamp, offset};
+    return with_retries(c, topic, partition, KAPI_LIST_OFFSETS, 0, list_offset_once, &lc);
 }
 
 int kclient_fetch(struct kclient *c, int32_t leader_id, const char *topic,
@@ -879,119 +890,105 @@ int kclient_fetch(struct kclient *c, int32_t leader_id, const char *topic,
 
 /* ---- admin ---- */
 
+struct create_topic_call {
+    const char *name;
+    int32_t partitions;
+    int16_t replication_factor;
+    const struct kclient_config_kv *configs;
+    int n_configs;
+    int32_t timeout_ms;
+};
+
+/* The outcome of the one topic of a CreateTopics or DeleteTopics answer (n of them). */
+static int topic_result(struct kclient *c, int32_t n, int16_t error_code, const struct kstr *msg,
+                        int16_t *kerr, const char *api, const char *what, const char *name)
+{
+    if (n < 1)
+        return seterr(c, SL_ECORRUPT, "%s response has no topic", api);
+    if (error_code == 0)
+        return 0;
+    *kerr = error_code;
+    return kafka_fail(c, error_code, msg, "%s topic %s", what, name);
+}
+
+static int create_topic_once(struct kclient *c, int32_t target, int16_t v, void *ctx, int16_t *kerr)
+{
+    const struct create_topic_call *cc = ctx;
+    struct arena a = ARENA_INIT;
+    struct create_topics_req_topic t = {.name = ks(cc->name),
+                                        .num_partitions = cc->partitions,
+                                        .replication_factor = cc->replication_factor};
+    /* -1 (use the broker's default) exists from CreateTopics v4 (KIP-464). */
+    if (v < 4 && t.num_partitions < 0)
+        t.num_partitions = 1;
+    if (v < 4 && t.replication_factor < 0)
+        t.replication_factor = 1;
+    t.configs.n = cc->n_configs;
+    t.configs.v =
+        arena_alloc(&a, (size_t)(cc->n_configs ? cc->n_configs : 1) * sizeof *t.configs.v);
+    for (int i = 0; i < cc->n_configs; i++) {
+        t.configs.v[i].name = ks(cc->configs[i].name);
+        t.configs.v[i].value = ks(cc->configs[i].value);
+    }
+    struct create_topics_req req = {
+        .timeout_ms = cc->timeout_ms, .validate_only = false, .topics = {1, &t}};
+    struct create_topics_resp resp;
+    int rc = kclient_send(c, target, KAPI_CREATE_TOPICS, v, &req, &resp, &a,
+                          cc->timeout_ms + c->request_timeout_ms);
+    if (rc == 0)
+        rc = topic_result(c, resp.topics.n, resp.topics.n > 0 ? resp.topics.v[0].error_code : 0,
+                          resp.topics.n > 0 ? &resp.topics.v[0].error_message : NULL, kerr,
+                          "CreateTopics", "create", cc->name);
+    arena_free(&a);
+    return rc;
+}
+
 int kclient_create_topic(struct kclient *c, const char *name, int32_t partitions,
                          int16_t replication_factor, const struct kclient_config_kv *configs,
                          int n_configs, int32_t timeout_ms)
 {
-    struct retry r;
-    retry_start(c, &r);
-    int32_t target = -1;
-    for (;;) {
-        int rc = kclient_version(c, target, KAPI_CREATE_TOPICS);
-        int16_t kerr = 0;
-        if (rc >= 0) {
-            int16_t v = (int16_t)rc;
-            struct arena a = ARENA_INIT;
-            struct create_topics_req_topic t = {.name = ks(name),
-                                                .num_partitions = partitions,
-                                                .replication_factor = replication_factor};
-            /* -1 (use the broker's default) exists from CreateTopics v4 (KIP-464). */
-            if (v < 4 && t.num_partitions < 0)
-                t.num_partitions = 1;
-            if (v < 4 && t.replication_factor < 0)
-                t.replication_factor = 1;
-            t.configs.n = n_configs;
-            t.configs.v =
-                arena_alloc(&a, (size_t)(n_configs ? n_configs : 1) * sizeof *t.configs.v);
-            for (int i = 0; i < n_configs; i++) {
-                t.configs.v[i].name = ks(configs[i].name);
-                t.configs.v[i].value = ks(configs[i].value);
-            }
-            struct create_topics_req req = {.timeout_ms = timeout_ms, .validate_only = false};
-            req.topics.n = 1;
-            req.topics.v = &t;
-            struct create_topics_resp resp;
-            rc = kclient_send(c, target, KAPI_CREATE_TOPICS, v, &req, &resp, &a,
-                              timeout_ms + c->request_timeout_ms);
-            if (rc == 0) {
-                if (resp.topics.n < 1) {
-                    rc = seterr(c, SL_ECORRUPT, "CreateTopics response has no topic");
-                } else if (resp.topics.v[0].error_code != 0) {
-                    kerr = resp.topics.v[0].error_code;
-                    rc = kafka_fail(c, kerr, &resp.topics.v[0].error_message, "create topic %s",
-                                    name);
-                }
-            }
-            arena_free(&a);
-            if (rc == 0)
-                return 0;
-            if (kerr != 0 && !kerr_retriable(kerr))
-                return rc;
-            if (rc == SL_ECORRUPT || rc == SL_EINVAL)
-                return rc;
-        } else if (rc == SL_EUNSUPPORTED) {
-            return rc;
-        }
-        if (!retry_again(&r))
-            return rc;
-        if (kerr == KERR_NOT_CONTROLLER) {
-            if (kclient_metadata(c, NULL, 0, false) == 0 && c->meta.controller_id >= 0)
-                target = c->meta.controller_id;
-        }
+    struct create_topic_call cc = {name,    partitions, replication_factor,
+                                   configs, n_configs,  timeout_ms};
+    return with_retries(c, NULL, -1, KAPI_CREATE_TOPICS, 0, create_topic_once, &cc);
+}
+
+struct delete_topic_call {
+    const char *name;
+    int32_t timeout_ms;
+};
+
+static int delete_topic_once(struct kclient *c, int32_t target, int16_t v, void *ctx, int16_t *kerr)
+{
+    const struct delete_topic_call *dc = ctx;
+    struct arena a = ARENA_INIT;
+    struct delete_topics_req req = {.timeout_ms = dc->timeout_ms};
+    struct delete_topics_req_topic t = {.name = ks(dc->name)};
+    struct kstr tn = ks(dc->name);
+    if (v >= 6) {
+        req.topics.n = 1;
+        req.topics.v = &t;
+    } else {
+        req.topic_names.n = 1;
+        req.topic_names.v = &tn;
     }
+    struct delete_topics_resp resp;
+    int rc = kclient_send(c, target, KAPI_DELETE_TOPICS, v, &req, &resp, &a,
+                          dc->timeout_ms + c->request_timeout_ms);
+    if (rc == 0)
+        rc = topic_result(c, resp.responses.n,
+                          resp.responses.n > 0 ? resp.responses.v[0].error_code : 0,
+                          resp.responses.n > 0 ? &resp.responses.v[0].error_message : NULL, kerr,
+                          "DeleteTopics", "delete", dc->name);
+    arena_free(&a);
+    return rc;
 }
 
 int kclient_delete_topic(struct kclient *c, const char *name, int32_t timeout_ms)
 {
-    struct retry r;
-    retry_start(c, &r);
-    int32_t target = -1;
-    for (;;) {
-        int rc = kclient_version(c, target, KAPI_DELETE_TOPICS);
-        int16_t kerr = 0;
-        if (rc >= 0) {
-            int16_t v = (int16_t)rc;
-            struct arena a = ARENA_INIT;
-            struct delete_topics_req req = {.timeout_ms = timeout_ms};
-            struct delete_topics_req_topic t = {.name = ks(name)};
-            struct kstr tn = ks(name);
-            if (v >= 6) {
-                req.topics.n = 1;
-                req.topics.v = &t;
-            } else {
-                req.topic_names.n = 1;
-                req.topic_names.v = &tn;
-            }
-            struct delete_topics_resp resp;
-            rc = kclient_send(c, target, KAPI_DELETE_TOPICS, v, &req, &resp, &a,
-                              timeout_ms + c->request_timeout_ms);
-            if (rc == 0) {
-                if (resp.responses.n < 1) {
-                    rc = seterr(c, SL_ECORRUPT, "DeleteTopics response has no topic");
-                } else if (resp.responses.v[0].error_code != 0) {
-                    kerr = resp.responses.v[0].error_code;
-                    rc = kafka_fail(c, kerr, &resp.responses.v[0].error_message, "delete topic %s",
-                                    name);
-                }
-            }
-            arena_free(&a);
-            if (rc == 0)
-                return 0;
-            /* UNKNOWN_TOPIC_OR_PARTITION is final here: the topic is not there to delete. */
-            if (kerr != 0 && (!kerr_retriable(kerr) || kerr == KERR_UNKNOWN_TOPIC_OR_PARTITION))
-                return rc;
-            if (rc == SL_ECORRUPT || rc == SL_EINVAL)
-                return rc;
-        } else if (rc == SL_EUNSUPPORTED) {
-            return rc;
-        }
-        if (!retry_again(&r))
-            return rc;
-        if (kerr == KERR_NOT_CONTROLLER) {
-            if (kclient_metadata(c, NULL, 0, false) == 0 && c->meta.controller_id >= 0)
-                target = c->meta.controller_id;
-        }
-    }
+    struct delete_topic_call dc = {name, timeout_ms};
+    /* UNKNOWN_TOPIC_OR_PARTITION is final here: the topic is not there to delete. */
+    return with_retries(c, NULL, -1, KAPI_DELETE_TOPICS, KERR_UNKNOWN_TOPIC_OR_PARTITION,
+                        delete_topic_once, &dc);
 }
 
 int kclient_topic_configs(struct kclient *c, const char *topic, struct arena *a, char **out)

@@ -2,14 +2,12 @@
  * Entry point of the `sluice` binary: dispatches to the subcommands and
  * implements the small ones (random-uuid, version, help).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "uuid.h"
-#include "xalloc.h"
 
 int cmd_cluster(int argc, char **argv); /* cmd_cluster.c */
 int cmd_group(int argc, char **argv);   /* cmd_group.c */
@@ -48,27 +46,6 @@ const char *cmd_default_bootstrap(void)
     return b && *b ? b : "127.0.0.1:9092";
 }
 
-int cmd_parse_int(const char *cmd, const char *what, const char *s, int64_t min, int64_t max,
-                  int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < min || v > max) {
-        fprintf(stderr, "sluice %s: invalid %s '%s' (expected an integer from %lld to %lld)\n", cmd,
-                what, s, (long long)min, (long long)max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-void cmd_strv_push(char ***v, int *n, char *s)
-{
-    *v = xrealloc(*v, (size_t)(*n + 1) * sizeof **v);
-    (*v)[(*n)++] = s;
-}
-
 static int cmd_random_uuid(int argc, char **argv)
 {
     if (argc > 1) {
@@ -103,27 +80,21 @@ int main(int argc, char **argv)
         usage(stderr);
         return CMD_USAGE;
     }
+    static const struct {
+        const char *name, *alias;
+        int (*run)(int argc, char **argv);
+    } commands[] = {
+        {"server", NULL, cmd_server},           {"format", NULL, cmd_format},
+        {"random-uuid", NULL, cmd_random_uuid}, {"version", "--version", cmd_version},
+        {"topic", "topics", cmd_topic},         {"produce", NULL, cmd_produce},
+        {"consume", NULL, cmd_consume},         {"cluster", NULL, cmd_cluster},
+        {"group", "groups", cmd_group},
+    };
     const char *c = argv[1];
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    if (strcmp(c, "server") == 0)
-        return cmd_server(sub_argc, sub_argv);
-    if (strcmp(c, "format") == 0)
-        return cmd_format(sub_argc, sub_argv);
-    if (strcmp(c, "random-uuid") == 0)
-        return cmd_random_uuid(sub_argc, sub_argv);
-    if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0)
-        return cmd_version(sub_argc, sub_argv);
-    if (strcmp(c, "topic") == 0 || strcmp(c, "topics") == 0)
-        return cmd_topic(sub_argc, sub_argv);
-    if (strcmp(c, "produce") == 0)
-        return cmd_produce(sub_argc, sub_argv);
-    if (strcmp(c, "consume") == 0)
-        return cmd_consume(sub_argc, sub_argv);
-    if (strcmp(c, "cluster") == 0)
-        return cmd_cluster(sub_argc, sub_argv);
-    if (strcmp(c, "group") == 0 || strcmp(c, "groups") == 0)
-        return cmd_group(sub_argc, sub_argv);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(c, commands[i].name) == 0 ||
+            (commands[i].alias && strcmp(c, commands[i].alias) == 0))
+            return commands[i].run(argc - 1, argv + 1);
     if (strcmp(c, "help") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
         usage(stdout);
         return CMD_OK;

@@ -63,14 +63,21 @@ double rbuf_f64(struct rbuf *r)
     return d;
 }
 
-uint64_t rbuf_uvarlong(struct rbuf *r)
+/*
+ * An unsigned LEB128 varint of at most `bits` bits (32 or 64): its last
+ * possible byte (at shift 28, or 63) may carry only the bits that are left and
+ * no continuation; anything else, or the end of the buffer, sets r->err.
+ */
+static uint64_t read_uvar(struct rbuf *r, int bits)
 {
+    int last = (bits - 1) / 7 * 7;
+    uint8_t over = (uint8_t)(0xff << (bits - last));
     uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
+    for (int shift = 0; shift <= last; shift += 7) {
         const uint8_t *p = rbuf_take(r, 1);
         if (!p)
             return 0;
-        if (shift == 63 && (*p & 0x7e)) {
+        if (shift == last && (*p & over)) {
             r->err = true;
             return 0;
         }
@@ -78,27 +85,17 @@ uint64_t rbuf_uvarlong(struct rbuf *r)
         if (!(*p & 0x80))
             return v;
     }
-    r->err = true;
-    return 0;
+    return 0; /* not reached: the last byte has no continuation bit */
+}
+
+uint64_t rbuf_uvarlong(struct rbuf *r)
+{
+    return read_uvar(r, 64);
 }
 
 uint32_t rbuf_uvarint(struct rbuf *r)
 {
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        const uint8_t *p = rbuf_take(r, 1);
-        if (!p)
-            return 0;
-        if (shift == 28 && (*p & 0xf0)) {
-            r->err = true;
-            return 0;
-        }
-        v |= (uint32_t)(*p & 0x7f) << shift;
-        if (!(*p & 0x80))
-            return v;
-    }
-    r->err = true;
-    return 0;
+    return (uint32_t)read_uvar(r, 32);
 }
 
 int32_t rbuf_varint(struct rbuf *r)

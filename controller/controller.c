@@ -22,6 +22,7 @@
 
 #include "arena.h"
 #include "err.h"
+#include "invariant.h"
 #include "kafka.h"
 #include "log.h"
 #include "metadata_records.h"
@@ -312,6 +313,8 @@ static void add_partition_record(struct recs *r, const struct uuid *topic_id, in
                                  const int32_t *replicas, int32_t nreplicas, const int32_t *isr,
                                  int32_t nisr)
 {
+    SL_ASSERT_MSG(nisr > 0 && nisr <= nreplicas,
+                  "a new partition's ISR must be a non-empty subset of its replicas");
     struct mr_partition pr;
     memset(&pr, 0, sizeof(pr));
     pr.partition_id = partition;

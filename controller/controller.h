@@ -46,8 +46,10 @@
 #include <stdint.h>
 
 #include "metadata_image.h"
-#include "quorum.h"
 #include "uuid.h"
+
+struct quorum;
+struct quorum_listener;
 
 /* Producer-id block size handed out per allocation (ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE). */
 #define CONTROLLER_PID_BLOCK_SIZE 1000

@@ -60,6 +60,16 @@ static bool list_has(const char *list, const char *b, const char *e)
     return false;
 }
 
+/* Appends the item [b, e) to the comma-separated list out[0, *len). */
+static void list_add(char *out, size_t *len, const char *b, const char *e)
+{
+    if (*len)
+        out[(*len)++] = ',';
+    memcpy(out + *len, b, (size_t)(e - b));
+    *len += (size_t)(e - b);
+    out[*len] = '\0';
+}
+
 /*
  * APPEND (add the items of `arg` not in `base`, in order) or SUBTRACT
  * (remove from `base` the items in `arg`), KIP-339.  Arena result.
@@ -71,27 +81,12 @@ static const char *list_apply(struct arena *a, const char *base, const char *arg
     size_t len = 0;
     const char *p = base, *b, *e;
     out[0] = '\0';
-    while (next_item(&p, &b, &e)) {
-        if (!append && list_has(arg, b, e))
-            continue;
-        if (len)
-            out[len++] = ',';
-        memcpy(out + len, b, (size_t)(e - b));
-        len += (size_t)(e - b);
-        out[len] = '\0';
-    }
-    if (append) {
-        p = arg;
-        while (next_item(&p, &b, &e)) {
-            if (list_has(out, b, e))
-                continue;
-            if (len)
-                out[len++] = ',';
-            memcpy(out + len, b, (size_t)(e - b));
-            len += (size_t)(e - b);
-            out[len] = '\0';
-        }
-    }
+    while (next_item(&p, &b, &e))
+        if (append || !list_has(arg, b, e))
+            list_add(out, &len, b, e);
+    for (p = arg; append && next_item(&p, &b, &e);)
+        if (!list_has(out, b, e))
+            list_add(out, &len, b, e);
     return out;
 }
 

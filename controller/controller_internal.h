@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "controller.h"
 #include "metadata_image.h"
+#include "quorum.h"
 
 /* Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: bounds one atomic batch. */
 #define MAX_RECORDS_PER_OP 10000

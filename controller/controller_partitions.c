@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "controller_internal.h"
+#include "invariant.h"
 #include "kafka.h"
 #include "log.h"
 #include "metadata_records.h"
@@ -99,6 +100,10 @@ static bool pc_build(const struct controller *c, const struct mi_partition *p,
                 unclean = true;
             }
     }
+    SL_ASSERT_MSG(leader < 0 || !in_list(s->removing, s->nremoving, leader),
+                  "a broker leaving the partition was elected");
+    SL_ASSERT_MSG(leader < 0 || unclean || in_list(isr_buf, n, leader),
+                  "a clean election chose a leader outside the ISR");
     metadata_partition_change_init(rec);
     bool changed = false;
     if (leader != p->leader) {

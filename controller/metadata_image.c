@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "err.h"
+#include "invariant.h"
 #include "log.h"
 #include "metadata_records.h"
 #include "record_batch.h"
@@ -386,6 +387,9 @@ static int replay_register_broker(struct metadata_image *img, const struct mr_re
         img->brokers[i] = b;
         img->nbrokers++;
     }
+    SL_ASSERT_MSG((i == 0 || img->brokers[i - 1]->id < b->id) &&
+                      (i + 1 == img->nbrokers || img->brokers[i + 1]->id > b->id),
+                  "brokers must stay sorted by id (broker_lower_bound)");
     for (size_t k = 0; k < img->nlisteners; k++)
         if (img->listeners[k].broker_changed)
             img->listeners[k].broker_changed(img->listeners[k].ctx, img, old, b);
@@ -473,6 +477,9 @@ static int replay_topic(struct metadata_image *img, const struct mr_topic *r)
     memmove(&img->topics[i + 1], &img->topics[i], (img->ntopics - i) * sizeof(*img->topics));
     img->topics[i] = t;
     img->ntopics++;
+    SL_ASSERT_MSG((i == 0 || strcmp(img->topics[i - 1]->name, t->name) < 0) &&
+                      (i + 1 == img->ntopics || strcmp(img->topics[i + 1]->name, t->name) > 0),
+                  "topics must stay sorted by name (topic_lower_bound)");
     strmap_put(&img->by_name, t->name, t);
     strmap_put(&img->by_id, k, t);
     for (size_t j = 0; j < img->nlisteners; j++)

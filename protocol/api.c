@@ -96,16 +96,24 @@ const struct proto_api *proto_api_find(int16_t key)
     return &apis[index_by_key[key] - 1];
 }
 
+bool proto_api_entry_is_flexible(const struct proto_api *api, int16_t version)
+{
+    return api && version >= api->min && version <= api->max && version >= api->flex_min;
+}
+
+bool proto_api_entry_serves(const struct proto_api *api, int16_t version)
+{
+    return api && version >= api->accept_min && version <= api->max;
+}
+
 bool proto_api_is_flexible(int16_t key, int16_t version)
 {
-    const struct proto_api *api = proto_api_find(key);
-    return api && version >= api->min && version <= api->max && version >= api->flex_min;
+    return proto_api_entry_is_flexible(proto_api_find(key), version);
 }
 
 bool proto_api_version_supported(int16_t key, int16_t version)
 {
-    const struct proto_api *api = proto_api_find(key);
-    return api && version >= api->accept_min && version <= api->max;
+    return proto_api_entry_serves(proto_api_find(key), version);
 }
 
 size_t proto_api_count(void)
@@ -124,17 +132,23 @@ static void api_versions_init(struct api_versions_resp *resp)
     resp->finalized_features_epoch = -1;
 }
 
-void proto_api_versions_fill(struct api_versions_resp *resp, struct arena *a)
+void proto_api_versions_fill_from(struct api_versions_resp *resp, const struct proto_api *table,
+                                  size_t n, struct arena *a)
 {
     api_versions_init(resp);
-    struct api_versions_resp_api_version *v = arena_alloc(a, NAPIS * sizeof(*v));
-    for (size_t i = 0; i < NAPIS; i++) {
-        v[i].api_key = apis[i].key;
-        v[i].min_version = apis[i].min;
-        v[i].max_version = apis[i].max;
+    struct api_versions_resp_api_version *v = arena_alloc(a, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        v[i].api_key = table[i].key;
+        v[i].min_version = table[i].min;
+        v[i].max_version = table[i].max;
     }
-    resp->api_keys.n = (int32_t)NAPIS;
+    resp->api_keys.n = (int32_t)n;
     resp->api_keys.v = v;
+}
+
+void proto_api_versions_fill(struct api_versions_resp *resp, struct arena *a)
+{
+    proto_api_versions_fill_from(resp, apis, NAPIS, a);
 }
 
 void proto_api_versions_unsupported(struct api_versions_resp *resp, struct arena *a)

@@ -30,6 +30,22 @@ struct proto_api {
 const struct proto_api *proto_api_find(int16_t key);
 
 /*
+ * For an entry of either listener's table (NULL: false): whether version is
+ * flexible (within min..max and from flex_min), and whether it is served
+ * (accept_min..max).
+ */
+bool proto_api_entry_is_flexible(const struct proto_api *api, int16_t version);
+bool proto_api_entry_serves(const struct proto_api *api, int16_t version);
+
+/*
+ * Fills `resp` (overwritten) with a successful ApiVersions answer listing
+ * the advertised range of each of table[0, n); throttle 0, no features,
+ * finalized_features_epoch -1.  The array lives in `a`.
+ */
+void proto_api_versions_fill_from(struct api_versions_resp *resp, const struct proto_api *table,
+                                  size_t n, struct arena *a);
+
+/*
  * Whether (key, version) uses the flexible encoding (compact types, tagged
  * fields, request header v2, response header v1).  False for unknown keys and
  * for versions outside the advertised range, so such requests are read with

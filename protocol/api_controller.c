@@ -62,14 +62,12 @@ const struct proto_api *proto_api_controller_find(int16_t key)
 
 bool proto_api_controller_is_flexible(int16_t key, int16_t version)
 {
-    const struct proto_api *api = proto_api_controller_find(key);
-    return api && version >= api->min && version <= api->max && version >= api->flex_min;
+    return proto_api_entry_is_flexible(proto_api_controller_find(key), version);
 }
 
 bool proto_api_controller_version_supported(int16_t key, int16_t version)
 {
-    const struct proto_api *api = proto_api_controller_find(key);
-    return api && version >= api->accept_min && version <= api->max;
+    return proto_api_entry_serves(proto_api_controller_find(key), version);
 }
 
 size_t proto_api_controller_count(void)
@@ -84,52 +82,43 @@ const struct proto_api *proto_api_controller_at(size_t i)
 
 void proto_api_controller_versions_fill(struct api_versions_resp *resp, struct arena *a)
 {
-    *resp = (struct api_versions_resp){0};
-    resp->finalized_features_epoch = -1;
-    struct api_versions_resp_api_version *v = arena_alloc(a, NAPIS * sizeof(*v));
-    for (size_t i = 0; i < NAPIS; i++) {
-        v[i].api_key = apis[i].key;
-        v[i].min_version = apis[i].min;
-        v[i].max_version = apis[i].max;
+    proto_api_versions_fill_from(resp, apis, NAPIS, a);
+}
+
+/*
+ * A whole frame: the request header h (NULL: a response header with
+ * correlation_id), then body in the entry's request or response schema.
+ */
+static int frame_encode(struct proto_out *o, int16_t api_key, int16_t version,
+                        const struct proto_req_header *h, int32_t correlation_id, const void *body)
+{
+    const struct proto_api *api = proto_api_controller_find(api_key);
+    if (!api || version < api->min || version > api->max || !body)
+        return SL_EINVAL;
+    bool flex = version >= api->flex_min;
+    struct proto_frame_mark m;
+    proto_frame_begin(o, &m);
+    if (h)
+        proto_req_header_write(o, h, flex);
+    else /* ApiVersions responses always carry header v0 (KIP-511). */
+        proto_resp_header_write(o, correlation_id, flex && api_key != KAPI_API_VERSIONS);
+    int rc = proto_encode(h ? api->req : api->resp, version, flex, body, o);
+    if (rc) {
+        proto_frame_abort(o, &m);
+        return rc;
     }
-    resp->api_keys.n = (int32_t)NAPIS;
-    resp->api_keys.v = v;
+    return proto_frame_end(o, &m);
 }
 
 int proto_api_controller_resp_frame_encode(struct proto_out *o, int16_t api_key,
                                            int16_t api_version, int32_t correlation_id,
                                            const void *body)
 {
-    const struct proto_api *api = proto_api_controller_find(api_key);
-    if (!api || api_version < api->min || api_version > api->max || !body)
-        return SL_EINVAL;
-    bool flex = api_version >= api->flex_min;
-    struct proto_frame_mark m;
-    proto_frame_begin(o, &m);
-    /* ApiVersions responses always carry header v0 (KIP-511). */
-    proto_resp_header_write(o, correlation_id, flex && api_key != KAPI_API_VERSIONS);
-    int rc = proto_encode(api->resp, api_version, flex, body, o);
-    if (rc) {
-        proto_frame_abort(o, &m);
-        return rc;
-    }
-    return proto_frame_end(o, &m);
+    return frame_encode(o, api_key, api_version, NULL, correlation_id, body);
 }
 
 int proto_api_controller_req_frame_encode(struct proto_out *o, const struct proto_req_header *h,
                                           const void *body)
 {
-    const struct proto_api *api = proto_api_controller_find(h->api_key);
-    if (!api || h->api_version < api->min || h->api_version > api->max || !body)
-        return SL_EINVAL;
-    bool flex = h->api_version >= api->flex_min;
-    struct proto_frame_mark m;
-    proto_frame_begin(o, &m);
-    proto_req_header_write(o, h, flex);
-    int rc = proto_encode(api->req, h->api_version, flex, body, o);
-    if (rc) {
-        proto_frame_abort(o, &m);
-        return rc;
-    }
-    return proto_frame_end(o, &m);
+    return frame_encode(o, h->api_key, h->api_version, h, 0, body);
 }

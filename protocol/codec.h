@@ -175,6 +175,26 @@ struct proto_schema {
     const struct proto_schema NAME = {#ST, FIELDS, sizeof(FIELDS) / sizeof((FIELDS)[0]), sizeof(ST)}
 
 /*
+ * The level most messages have between the request or response and its
+ * partitions: a topic name (string field NAME_F) and the array PARTS_F of
+ * structs of PART_SCHEMA, both in every version.  Defines the file-local
+ * schema NAME of struct ST.
+ */
+#define PROTO_TOPIC_SCHEMA(NAME, ST, NAME_F, PARTS_F, PART_SCHEMA)                                 \
+    static const struct proto_field NAME##_fields[] = {                                            \
+        PF_FIELD(ST, NAME_F, PF_STRING, 0, PROTO_VMAX),                                            \
+        PF_SARRAY(ST, PARTS_F, PART_SCHEMA, 0, PROTO_VMAX),                                        \
+    };                                                                                             \
+    static PROTO_SCHEMA(NAME, ST, NAME##_fields)
+/* The same level when a request names its partitions only by index (int32 array PARTS_F). */
+#define PROTO_TOPIC_INDEXES_SCHEMA(NAME, ST, NAME_F, PARTS_F)                                      \
+    static const struct proto_field NAME##_fields[] = {                                            \
+        PF_FIELD(ST, NAME_F, PF_STRING, 0, PROTO_VMAX),                                            \
+        PF_ARRAYF(ST, PARTS_F, PF_INT32, 0, PROTO_VMAX),                                           \
+    };                                                                                             \
+    static PROTO_SCHEMA(NAME, ST, NAME##_fields)
+
+/*
  * Hard limits of the codec.  PROTO_MAX_DEPTH bounds struct nesting (decode
  * fails with SL_ECORRUPT, encode with SL_EINVAL beyond it); an array count is
  * rejected above PROTO_MAX_ARRAY_LEN or when count * (minimum encoded size of

@@ -76,11 +76,8 @@ static const struct proto_field vote_req_partition_fields[] = {
 static PROTO_SCHEMA(vote_req_partition_schema, struct vote_req_partition,
                     vote_req_partition_fields);
 
-static const struct proto_field vote_req_topic_fields[] = {
-    PF_FIELD(struct vote_req_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct vote_req_topic, partitions, vote_req_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(vote_req_topic_schema, struct vote_req_topic, vote_req_topic_fields);
+PROTO_TOPIC_SCHEMA(vote_req_topic_schema, struct vote_req_topic, topic_name, partitions,
+                   vote_req_partition_schema);
 
 static const struct proto_field vote_req_fields[] = {
     PF_FIELD_N(struct vote_req, cluster_id, PF_STRING, 0, PROTO_VMAX, 0),
@@ -99,11 +96,8 @@ static const struct proto_field vote_resp_partition_fields[] = {
 static PROTO_SCHEMA(vote_resp_partition_schema, struct vote_resp_partition,
                     vote_resp_partition_fields);
 
-static const struct proto_field vote_resp_topic_fields[] = {
-    PF_FIELD(struct vote_resp_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct vote_resp_topic, partitions, vote_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(vote_resp_topic_schema, struct vote_resp_topic, vote_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(vote_resp_topic_schema, struct vote_resp_topic, topic_name, partitions,
+                   vote_resp_partition_schema);
 
 static const struct proto_field vote_resp_fields[] = {
     PF_FIELD(struct vote_resp, error_code, PF_INT16, 0, PROTO_VMAX),
@@ -123,13 +117,8 @@ static const struct proto_field bqe_req_partition_fields[] = {
 static PROTO_SCHEMA(bqe_req_partition_schema, struct begin_quorum_epoch_req_partition,
                     bqe_req_partition_fields);
 
-static const struct proto_field bqe_req_topic_fields[] = {
-    PF_FIELD(struct begin_quorum_epoch_req_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct begin_quorum_epoch_req_topic, partitions, bqe_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(bqe_req_topic_schema, struct begin_quorum_epoch_req_topic,
-                    bqe_req_topic_fields);
+PROTO_TOPIC_SCHEMA(bqe_req_topic_schema, struct begin_quorum_epoch_req_topic, topic_name,
+                   partitions, bqe_req_partition_schema);
 
 static const struct proto_field bqe_req_fields[] = {
     PF_FIELD_N(struct begin_quorum_epoch_req, cluster_id, PF_STRING, 0, PROTO_VMAX, 0),
@@ -148,11 +137,8 @@ static const struct proto_field qe_resp_partition_fields[] = {
 static PROTO_SCHEMA(qe_resp_partition_schema, struct quorum_epoch_resp_partition,
                     qe_resp_partition_fields);
 
-static const struct proto_field qe_resp_topic_fields[] = {
-    PF_FIELD(struct quorum_epoch_resp_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct quorum_epoch_resp_topic, partitions, qe_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(qe_resp_topic_schema, struct quorum_epoch_resp_topic, qe_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(qe_resp_topic_schema, struct quorum_epoch_resp_topic, topic_name, partitions,
+                   qe_resp_partition_schema);
 
 /* Begin and EndQuorumEpoch responses have the same fields in every version. */
 static const struct proto_field qe_resp_fields[] = {
@@ -183,12 +169,8 @@ static const struct proto_field eqe_req_partition_fields[] = {
 static PROTO_SCHEMA(eqe_req_partition_schema, struct end_quorum_epoch_req_partition,
                     eqe_req_partition_fields);
 
-static const struct proto_field eqe_req_topic_fields[] = {
-    PF_FIELD(struct end_quorum_epoch_req_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct end_quorum_epoch_req_topic, partitions, eqe_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(eqe_req_topic_schema, struct end_quorum_epoch_req_topic, eqe_req_topic_fields);
+PROTO_TOPIC_SCHEMA(eqe_req_topic_schema, struct end_quorum_epoch_req_topic, topic_name, partitions,
+                   eqe_req_partition_schema);
 
 static const struct proto_field eqe_req_fields[] = {
     PF_FIELD_N(struct end_quorum_epoch_req, cluster_id, PF_STRING, 0, PROTO_VMAX, 0),
@@ -205,11 +187,8 @@ static const struct proto_field dq_req_partition_fields[] = {
 static PROTO_SCHEMA(dq_req_partition_schema, struct describe_quorum_req_partition,
                     dq_req_partition_fields);
 
-static const struct proto_field dq_req_topic_fields[] = {
-    PF_FIELD(struct describe_quorum_req_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct describe_quorum_req_topic, partitions, dq_req_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(dq_req_topic_schema, struct describe_quorum_req_topic, dq_req_topic_fields);
+PROTO_TOPIC_SCHEMA(dq_req_topic_schema, struct describe_quorum_req_topic, topic_name, partitions,
+                   dq_req_partition_schema);
 
 static const struct proto_field dq_req_fields[] = {
     PF_SARRAY(struct describe_quorum_req, topics, dq_req_topic_schema, 0, PROTO_VMAX),
@@ -243,12 +222,8 @@ static const struct proto_field dq_resp_partition_fields[] = {
 static PROTO_SCHEMA(dq_resp_partition_schema, struct describe_quorum_resp_partition,
                     dq_resp_partition_fields);
 
-static const struct proto_field dq_resp_topic_fields[] = {
-    PF_FIELD(struct describe_quorum_resp_topic, topic_name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct describe_quorum_resp_topic, partitions, dq_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(dq_resp_topic_schema, struct describe_quorum_resp_topic, dq_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(dq_resp_topic_schema, struct describe_quorum_resp_topic, topic_name, partitions,
+                   dq_resp_partition_schema);
 
 static const struct proto_field dq_resp_node_fields[] = {
     PF_FIELD(struct describe_quorum_resp_node, node_id, PF_INT32, 0, PROTO_VMAX),
@@ -344,11 +319,8 @@ static const struct proto_field fs_req_partition_fields[] = {
 static PROTO_SCHEMA(fs_req_partition_schema, struct fetch_snapshot_req_partition,
                     fs_req_partition_fields);
 
-static const struct proto_field fs_req_topic_fields[] = {
-    PF_FIELD(struct fetch_snapshot_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct fetch_snapshot_req_topic, partitions, fs_req_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(fs_req_topic_schema, struct fetch_snapshot_req_topic, fs_req_topic_fields);
+PROTO_TOPIC_SCHEMA(fs_req_topic_schema, struct fetch_snapshot_req_topic, name, partitions,
+                   fs_req_partition_schema);
 
 static const struct proto_field fs_req_fields[] = {
     {.name = "cluster_id",
@@ -383,12 +355,8 @@ static const struct proto_field fs_resp_partition_fields[] = {
 static PROTO_SCHEMA(fs_resp_partition_schema, struct fetch_snapshot_resp_partition,
                     fs_resp_partition_fields);
 
-static const struct proto_field fs_resp_topic_fields[] = {
-    PF_FIELD(struct fetch_snapshot_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct fetch_snapshot_resp_topic, partitions, fs_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(fs_resp_topic_schema, struct fetch_snapshot_resp_topic, fs_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(fs_resp_topic_schema, struct fetch_snapshot_resp_topic, name, partitions,
+                   fs_resp_partition_schema);
 
 static const struct proto_field fs_resp_fields[] = {
     PF_FIELD(struct fetch_snapshot_resp, throttle_time_ms, PF_INT32, 0, PROTO_VMAX),

@@ -8,12 +8,8 @@
 
 /* ---- request ---- */
 
-static const struct proto_field describe_log_dirs_req_topic_fields[] = {
-    PF_FIELD(struct describe_log_dirs_req_topic, topic, PF_STRING, 0, PROTO_VMAX),
-    PF_ARRAYF(struct describe_log_dirs_req_topic, partitions, PF_INT32, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(describe_log_dirs_req_topic_schema, struct describe_log_dirs_req_topic,
-                    describe_log_dirs_req_topic_fields);
+PROTO_TOPIC_INDEXES_SCHEMA(describe_log_dirs_req_topic_schema, struct describe_log_dirs_req_topic,
+                           topic, partitions);
 
 static const struct proto_field describe_log_dirs_req_fields[] = {
     PF_SARRAY_N(struct describe_log_dirs_req, topics, describe_log_dirs_req_topic_schema, 0,
@@ -34,13 +30,8 @@ static PROTO_SCHEMA(describe_log_dirs_resp_partition_schema,
                     struct describe_log_dirs_resp_partition,
                     describe_log_dirs_resp_partition_fields);
 
-static const struct proto_field describe_log_dirs_resp_topic_fields[] = {
-    PF_FIELD(struct describe_log_dirs_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct describe_log_dirs_resp_topic, partitions,
-              describe_log_dirs_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(describe_log_dirs_resp_topic_schema, struct describe_log_dirs_resp_topic,
-                    describe_log_dirs_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(describe_log_dirs_resp_topic_schema, struct describe_log_dirs_resp_topic, name,
+                   partitions, describe_log_dirs_resp_partition_schema);
 
 static const struct proto_field describe_log_dirs_resp_result_fields[] = {
     PF_FIELD(struct describe_log_dirs_resp_result, error_code, PF_INT16, 0, PROTO_VMAX),

@@ -8,12 +8,8 @@
 
 /* ---- request ---- */
 
-static const struct proto_field describe_producers_req_topic_fields[] = {
-    PF_FIELD(struct describe_producers_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_ARRAYF(struct describe_producers_req_topic, partition_indexes, PF_INT32, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(describe_producers_req_topic_schema, struct describe_producers_req_topic,
-                    describe_producers_req_topic_fields);
+PROTO_TOPIC_INDEXES_SCHEMA(describe_producers_req_topic_schema, struct describe_producers_req_topic,
+                           name, partition_indexes);
 
 static const struct proto_field describe_producers_req_fields[] = {
     PF_SARRAY(struct describe_producers_req, topics, describe_producers_req_topic_schema, 0,
@@ -49,13 +45,8 @@ static PROTO_SCHEMA(describe_producers_resp_partition_schema,
                     struct describe_producers_resp_partition,
                     describe_producers_resp_partition_fields);
 
-static const struct proto_field describe_producers_resp_topic_fields[] = {
-    PF_FIELD(struct describe_producers_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct describe_producers_resp_topic, partitions,
-              describe_producers_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(describe_producers_resp_topic_schema, struct describe_producers_resp_topic,
-                    describe_producers_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(describe_producers_resp_topic_schema, struct describe_producers_resp_topic, name,
+                   partitions, describe_producers_resp_partition_schema);
 
 static const struct proto_field describe_producers_resp_fields[] = {
     PF_FIELD(struct describe_producers_resp, throttle_time_ms, PF_INT32, 0, PROTO_VMAX),

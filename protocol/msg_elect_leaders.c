@@ -8,12 +8,8 @@
 
 /* ---- request ---- */
 
-static const struct proto_field elect_leaders_req_topic_fields[] = {
-    PF_FIELD(struct elect_leaders_req_topic, topic, PF_STRING, 0, PROTO_VMAX),
-    PF_ARRAYF(struct elect_leaders_req_topic, partitions, PF_INT32, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(elect_leaders_req_topic_schema, struct elect_leaders_req_topic,
-                    elect_leaders_req_topic_fields);
+PROTO_TOPIC_INDEXES_SCHEMA(elect_leaders_req_topic_schema, struct elect_leaders_req_topic, topic,
+                           partitions);
 
 static const struct proto_field elect_leaders_req_fields[] = {
     PF_FIELD_D(struct elect_leaders_req, election_type, PF_INT8, 1, PROTO_VMAX,
@@ -42,13 +38,8 @@ static const struct proto_field elect_leaders_resp_partition_fields[] = {
 static PROTO_SCHEMA(elect_leaders_resp_partition_schema, struct elect_leaders_resp_partition,
                     elect_leaders_resp_partition_fields);
 
-static const struct proto_field elect_leaders_resp_topic_fields[] = {
-    PF_FIELD(struct elect_leaders_resp_topic, topic, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct elect_leaders_resp_topic, partition_result,
-              elect_leaders_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(elect_leaders_resp_topic_schema, struct elect_leaders_resp_topic,
-                    elect_leaders_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(elect_leaders_resp_topic_schema, struct elect_leaders_resp_topic, topic,
+                   partition_result, elect_leaders_resp_partition_schema);
 
 static const struct proto_field elect_leaders_resp_fields[] = {
     PF_FIELD(struct elect_leaders_resp, throttle_time_ms, PF_INT32, 0, PROTO_VMAX),

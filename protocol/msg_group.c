@@ -19,13 +19,8 @@ static const struct proto_field offset_commit_req_partition_fields[] = {
 static PROTO_SCHEMA(offset_commit_req_partition_schema, struct offset_commit_req_partition,
                     offset_commit_req_partition_fields);
 
-static const struct proto_field offset_commit_req_topic_fields[] = {
-    PF_FIELD(struct offset_commit_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_commit_req_topic, partitions, offset_commit_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_commit_req_topic_schema, struct offset_commit_req_topic,
-                    offset_commit_req_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_commit_req_topic_schema, struct offset_commit_req_topic, name, partitions,
+                   offset_commit_req_partition_schema);
 
 static const struct proto_field offset_commit_req_fields[] = {
     PF_FIELD(struct offset_commit_req, group_id, PF_STRING, 0, PROTO_VMAX),
@@ -45,13 +40,8 @@ static const struct proto_field offset_commit_resp_partition_fields[] = {
 static PROTO_SCHEMA(offset_commit_resp_partition_schema, struct offset_commit_resp_partition,
                     offset_commit_resp_partition_fields);
 
-static const struct proto_field offset_commit_resp_topic_fields[] = {
-    PF_FIELD(struct offset_commit_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_commit_resp_topic, partitions, offset_commit_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_commit_resp_topic_schema, struct offset_commit_resp_topic,
-                    offset_commit_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_commit_resp_topic_schema, struct offset_commit_resp_topic, name,
+                   partitions, offset_commit_resp_partition_schema);
 
 static const struct proto_field offset_commit_resp_fields[] = {
     PF_FIELD(struct offset_commit_resp, throttle_time_ms, PF_INT32, 3, PROTO_VMAX),
@@ -97,13 +87,8 @@ static const struct proto_field offset_fetch_resp_partition_fields[] = {
 static PROTO_SCHEMA(offset_fetch_resp_partition_schema, struct offset_fetch_resp_partition,
                     offset_fetch_resp_partition_fields);
 
-static const struct proto_field offset_fetch_resp_topic_fields[] = {
-    PF_FIELD(struct offset_fetch_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_fetch_resp_topic, partitions, offset_fetch_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_fetch_resp_topic_schema, struct offset_fetch_resp_topic,
-                    offset_fetch_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_fetch_resp_topic_schema, struct offset_fetch_resp_topic, name, partitions,
+                   offset_fetch_resp_partition_schema);
 
 static const struct proto_field offset_fetch_resp_group_fields[] = {
     PF_FIELD(struct offset_fetch_resp_group, group_id, PF_STRING, 8, PROTO_VMAX),
@@ -336,13 +321,8 @@ static const struct proto_field offset_delete_req_partition_fields[] = {
 static PROTO_SCHEMA(offset_delete_req_partition_schema, struct offset_delete_req_partition,
                     offset_delete_req_partition_fields);
 
-static const struct proto_field offset_delete_req_topic_fields[] = {
-    PF_FIELD(struct offset_delete_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_delete_req_topic, partitions, offset_delete_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_delete_req_topic_schema, struct offset_delete_req_topic,
-                    offset_delete_req_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_delete_req_topic_schema, struct offset_delete_req_topic, name, partitions,
+                   offset_delete_req_partition_schema);
 
 static const struct proto_field offset_delete_req_fields[] = {
     PF_FIELD(struct offset_delete_req, group_id, PF_STRING, 0, PROTO_VMAX),
@@ -357,13 +337,8 @@ static const struct proto_field offset_delete_resp_partition_fields[] = {
 static PROTO_SCHEMA(offset_delete_resp_partition_schema, struct offset_delete_resp_partition,
                     offset_delete_resp_partition_fields);
 
-static const struct proto_field offset_delete_resp_topic_fields[] = {
-    PF_FIELD(struct offset_delete_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_delete_resp_topic, partitions, offset_delete_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_delete_resp_topic_schema, struct offset_delete_resp_topic,
-                    offset_delete_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_delete_resp_topic_schema, struct offset_delete_resp_topic, name,
+                   partitions, offset_delete_resp_partition_schema);
 
 static const struct proto_field offset_delete_resp_fields[] = {
     PF_FIELD(struct offset_delete_resp, error_code, PF_INT16, 0, PROTO_VMAX),

@@ -18,13 +18,8 @@ static const struct proto_field list_offsets_req_partition_fields[] = {
 static PROTO_SCHEMA(list_offsets_req_partition_schema, struct list_offsets_req_partition,
                     list_offsets_req_partition_fields);
 
-static const struct proto_field list_offsets_req_topic_fields[] = {
-    PF_FIELD(struct list_offsets_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct list_offsets_req_topic, partitions, list_offsets_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(list_offsets_req_topic_schema, struct list_offsets_req_topic,
-                    list_offsets_req_topic_fields);
+PROTO_TOPIC_SCHEMA(list_offsets_req_topic_schema, struct list_offsets_req_topic, name, partitions,
+                   list_offsets_req_partition_schema);
 
 static const struct proto_field list_offsets_req_fields[] = {
     PF_FIELD(struct list_offsets_req, replica_id, PF_INT32, 0, PROTO_VMAX),
@@ -45,13 +40,8 @@ static const struct proto_field list_offsets_resp_partition_fields[] = {
 static PROTO_SCHEMA(list_offsets_resp_partition_schema, struct list_offsets_resp_partition,
                     list_offsets_resp_partition_fields);
 
-static const struct proto_field list_offsets_resp_topic_fields[] = {
-    PF_FIELD(struct list_offsets_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct list_offsets_resp_topic, partitions, list_offsets_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(list_offsets_resp_topic_schema, struct list_offsets_resp_topic,
-                    list_offsets_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(list_offsets_resp_topic_schema, struct list_offsets_resp_topic, name, partitions,
+                   list_offsets_resp_partition_schema);
 
 static const struct proto_field list_offsets_resp_fields[] = {
     PF_FIELD(struct list_offsets_resp, throttle_time_ms, PF_INT32, 2, PROTO_VMAX),
@@ -71,14 +61,9 @@ static PROTO_SCHEMA(offset_for_leader_epoch_req_partition_schema,
                     struct offset_for_leader_epoch_req_partition,
                     offset_for_leader_epoch_req_partition_fields);
 
-static const struct proto_field offset_for_leader_epoch_req_topic_fields[] = {
-    PF_FIELD(struct offset_for_leader_epoch_req_topic, topic, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_for_leader_epoch_req_topic, partitions,
-              offset_for_leader_epoch_req_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_for_leader_epoch_req_topic_schema,
-                    struct offset_for_leader_epoch_req_topic,
-                    offset_for_leader_epoch_req_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_for_leader_epoch_req_topic_schema,
+                   struct offset_for_leader_epoch_req_topic, topic, partitions,
+                   offset_for_leader_epoch_req_partition_schema);
 
 static const struct proto_field offset_for_leader_epoch_req_fields[] = {
     PF_FIELD_D(struct offset_for_leader_epoch_req, replica_id, PF_INT32, 3, PROTO_VMAX, -2),
@@ -102,14 +87,9 @@ static PROTO_SCHEMA(offset_for_leader_epoch_resp_partition_schema,
                     struct offset_for_leader_epoch_resp_partition,
                     offset_for_leader_epoch_resp_partition_fields);
 
-static const struct proto_field offset_for_leader_epoch_resp_topic_fields[] = {
-    PF_FIELD(struct offset_for_leader_epoch_resp_topic, topic, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct offset_for_leader_epoch_resp_topic, partitions,
-              offset_for_leader_epoch_resp_partition_schema, 0, PROTO_VMAX),
-};
-static PROTO_SCHEMA(offset_for_leader_epoch_resp_topic_schema,
-                    struct offset_for_leader_epoch_resp_topic,
-                    offset_for_leader_epoch_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(offset_for_leader_epoch_resp_topic_schema,
+                   struct offset_for_leader_epoch_resp_topic, topic, partitions,
+                   offset_for_leader_epoch_resp_partition_schema);
 
 static const struct proto_field offset_for_leader_epoch_resp_fields[] = {
     PF_FIELD(struct offset_for_leader_epoch_resp, throttle_time_ms, PF_INT32, 2, PROTO_VMAX),

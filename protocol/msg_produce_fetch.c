@@ -17,12 +17,8 @@ static const struct proto_field produce_req_partition_fields[] = {
 static PROTO_SCHEMA(produce_req_partition_schema, struct produce_req_partition,
                     produce_req_partition_fields);
 
-static const struct proto_field produce_req_topic_fields[] = {
-    PF_FIELD(struct produce_req_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct produce_req_topic, partition_data, produce_req_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(produce_req_topic_schema, struct produce_req_topic, produce_req_topic_fields);
+PROTO_TOPIC_SCHEMA(produce_req_topic_schema, struct produce_req_topic, name, partition_data,
+                   produce_req_partition_schema);
 
 static const struct proto_field produce_req_fields[] = {
     PF_FIELD_N(struct produce_req, transactional_id, PF_STRING, 3, PROTO_VMAX, 3),
@@ -55,13 +51,8 @@ static const struct proto_field produce_resp_partition_fields[] = {
 static PROTO_SCHEMA(produce_resp_partition_schema, struct produce_resp_partition,
                     produce_resp_partition_fields);
 
-static const struct proto_field produce_resp_topic_fields[] = {
-    PF_FIELD(struct produce_resp_topic, name, PF_STRING, 0, PROTO_VMAX),
-    PF_SARRAY(struct produce_resp_topic, partition_responses, produce_resp_partition_schema, 0,
-              PROTO_VMAX),
-};
-static PROTO_SCHEMA(produce_resp_topic_schema, struct produce_resp_topic,
-                    produce_resp_topic_fields);
+PROTO_TOPIC_SCHEMA(produce_resp_topic_schema, struct produce_resp_topic, name, partition_responses,
+                   produce_resp_partition_schema);
 
 static const struct proto_field produce_resp_fields[] = {
     PF_SARRAY(struct produce_resp, responses, produce_resp_topic_schema, 0, PROTO_VMAX),

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "err.h"
 #include "fileutil.h"
+#include "invariant.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "log.h"
@@ -106,7 +107,7 @@ struct quorum_raft {
     int32_t announced_epoch;
     int depth;      /* > 0 while outputs are being applied */
     bool more;      /* an input arrived while applying: apply again */
-    bool failed;    /* storage failed: the quorum stops */
+    bool failed;    /* storage failed or the core faulted: the quorum stops */
     bool started;   /* raft_start has run (from the loop, after open returned) */
     bool in_append; /* inside quorum_append: commits are delivered later, from `notify` */
     struct event *notify;
@@ -119,6 +120,7 @@ struct quorum_raft {
      * and enter the core one at a time, each once the output before it is consumed. */
     struct queued_batch *queued, **queued_tail;
     int64_t queued_records;
+    char fault_what[160]; /* quorum_fail's text for a raft_fault() */
 };
 
 struct queued_batch {
@@ -464,6 +466,23 @@ static void quorum_fail(struct quorum_raft *q, const char *what)
         q->l.on_fatal(q->l.ctx, what);
 }
 
+/*
+ * After every input to the core: a message it refused because it contradicts
+ * its own state (raft_fault(): two leaders in one epoch, a truncation below the
+ * high watermark) means some voter broke Raft's guarantees, and running on
+ * could commit conflicting metadata.  The quorum stops as fatal instead.
+ * Returns true when the quorum has failed.
+ */
+static bool fault_check(struct quorum_raft *q)
+{
+    const char *fault = raft_fault(q->rn);
+    if (fault && !q->failed) {
+        snprintf(q->fault_what, sizeof q->fault_what, "the Raft core refused to go on: %s", fault);
+        quorum_fail(q, q->fault_what);
+    }
+    return q->failed;
+}
+
 static void load_pending_snapshot(struct quorum_raft *q)
 {
     q->pending_load = false;
@@ -570,6 +589,7 @@ static void announce_leader(struct quorum_raft *q)
     }
     if (leader == q->announced_leader && epoch == q->announced_epoch)
         return;
+    SL_ASSERT_MSG(epoch >= q->announced_epoch, "the announced epoch moved backwards");
     q->announced_leader = leader;
     q->announced_epoch = epoch;
     if (q->l.on_leader_change)
@@ -581,7 +601,7 @@ static void announce_leader(struct quorum_raft *q)
 static void arm_timer(struct quorum_raft *q)
 {
     int64_t deadline = raft_next_deadline(q->rn);
-    if (deadline == INT64_MAX) {
+    if (deadline == INT64_MAX || q->failed) {
         evtimer_del(q->timer);
         return;
     }
@@ -640,6 +660,8 @@ static void apply_outputs(struct quorum_raft *q)
     q->depth++;
     do {
         q->more = false;
+        if (fault_check(q))
+            break;
         const struct raft_output *o = raft_output(q->rn);
         uint64_t synced = 0;
         bool wrote = false;
@@ -653,6 +675,8 @@ static void apply_outputs(struct quorum_raft *q)
             synced = o->ops[i].write_id;
             wrote = true;
         }
+        SL_ASSERT_MSG(q->failed || storage_log_end_offset(q->log) == raft_log_end_offset(q->rn),
+                      "the metadata log on disk must end where the core's log ends");
         if (o->snapshot_loaded && !q->failed)
             q->pending_load = true;
         if (wrote && !q->failed && storage_log_flush(q->log) < 0)
@@ -886,6 +910,7 @@ int quorum_raft_handle(struct quorum *qq, int16_t api_key, int16_t version, cons
         q->inbound = in->next;
         free(in);
         reply_error(api_key, KERR_INVALID_REQUEST, reply, ctx);
+        fault_check(q);
     } else {
         apply_outputs(q);
     }

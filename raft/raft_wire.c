@@ -17,49 +17,35 @@
 #define FETCH_VERSION          12 /* LastFetchedEpoch, DivergingEpoch, SnapshotId (KIP-595) */
 #define FETCH_SNAPSHOT_VERSION 0
 
+/* The Raft core's errors and the Kafka error codes that carry them on the wire (KIP-595). */
+static const struct {
+    enum raft_error raft;
+    int16_t kafka;
+} errors[] = {
+    {RAFT_OK, KERR_NONE},
+    {RAFT_E_FENCED_EPOCH, KERR_FENCED_LEADER_EPOCH},
+    {RAFT_E_UNKNOWN_EPOCH, KERR_UNKNOWN_LEADER_EPOCH},
+    {RAFT_E_NOT_LEADER, KERR_NOT_LEADER_OR_FOLLOWER},
+    {RAFT_E_NOT_VOTER, KERR_INCONSISTENT_VOTER_SET},
+    {RAFT_E_SNAPSHOT_NOT_FOUND, KERR_SNAPSHOT_NOT_FOUND},
+    {RAFT_E_POSITION_OUT_OF_RANGE, KERR_POSITION_OUT_OF_RANGE},
+    {RAFT_E_INVALID_REQUEST, KERR_INVALID_REQUEST},
+};
+
 int16_t raft_wire_error_code(enum raft_error e)
 {
-    switch (e) {
-    case RAFT_OK:
-        return KERR_NONE;
-    case RAFT_E_FENCED_EPOCH:
-        return KERR_FENCED_LEADER_EPOCH;
-    case RAFT_E_UNKNOWN_EPOCH:
-        return KERR_UNKNOWN_LEADER_EPOCH;
-    case RAFT_E_NOT_LEADER:
-        return KERR_NOT_LEADER_OR_FOLLOWER;
-    case RAFT_E_NOT_VOTER:
-        return KERR_INCONSISTENT_VOTER_SET;
-    case RAFT_E_SNAPSHOT_NOT_FOUND:
-        return KERR_SNAPSHOT_NOT_FOUND;
-    case RAFT_E_POSITION_OUT_OF_RANGE:
-        return KERR_POSITION_OUT_OF_RANGE;
-    case RAFT_E_INVALID_REQUEST:
-        return KERR_INVALID_REQUEST;
-    }
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].raft == e)
+            return errors[i].kafka;
     return KERR_UNKNOWN_SERVER_ERROR;
 }
 
 enum raft_error raft_wire_error_from_code(int16_t code)
 {
-    switch (code) {
-    case KERR_NONE:
-        return RAFT_OK;
-    case KERR_FENCED_LEADER_EPOCH:
-        return RAFT_E_FENCED_EPOCH;
-    case KERR_UNKNOWN_LEADER_EPOCH:
-        return RAFT_E_UNKNOWN_EPOCH;
-    case KERR_NOT_LEADER_OR_FOLLOWER:
-        return RAFT_E_NOT_LEADER;
-    case KERR_INCONSISTENT_VOTER_SET:
-        return RAFT_E_NOT_VOTER;
-    case KERR_SNAPSHOT_NOT_FOUND:
-        return RAFT_E_SNAPSHOT_NOT_FOUND;
-    case KERR_POSITION_OUT_OF_RANGE:
-        return RAFT_E_POSITION_OUT_OF_RANGE;
-    default:
-        return RAFT_E_INVALID_REQUEST;
-    }
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].kafka == code)
+            return errors[i].raft;
+    return RAFT_E_INVALID_REQUEST;
 }
 
 static struct kstr kstr_of(const char *s)
@@ -73,11 +59,32 @@ static void *alloc(struct arena *a, size_t n, size_t size)
     return arena_alloc(a, n * size);
 }
 
-#define ONE(a, arr)                                                                                \
-    do {                                                                                           \
-        (arr).n = 1;                                                                               \
-        (arr).v = alloc((a), 1, sizeof *(arr).v);                                                  \
-    } while (0)
+static bool is_metadata_topic(struct kstr name);
+
+/*
+ * Every Raft RPC carries one topic, __cluster_metadata, with one partition.
+ * ONE_PARTITION sets the topic array `arr` to that topic (its name in field
+ * `name`) with one zeroed partition, and evaluates to that partition.
+ * ONLY_PARTITION evaluates to the partition of a request that holds exactly
+ * that, else NULL; FIRST_PARTITION to the first partition of the first topic
+ * of a response, or NULL when there is none.
+ */
+#define ONE(a, arr) ((arr).n = 1, (arr).v = alloc((a), 1, sizeof *(arr).v))
+#define ONE_PARTITION(a, arr, name)                                                                \
+    (ONE(a, arr), (arr).v[0].name = kstr_of(RAFT_WIRE_TOPIC), ONE(a, (arr).v[0].partitions),       \
+     &(arr).v[0].partitions.v[0])
+#define ONLY_PARTITION(arr, name)                                                                  \
+    ((arr).n == 1 && is_metadata_topic((arr).v[0].name) && (arr).v[0].partitions.n == 1            \
+         ? &(arr).v[0].partitions.v[0]                                                             \
+         : NULL)
+#define FIRST_PARTITION(arr)                                                                       \
+    ((arr).n >= 1 && (arr).v[0].partitions.n >= 1 ? &(arr).v[0].partitions.v[0] : NULL)
+
+/* The core's error for a response without its partition: its top-level error, or invalid. */
+static enum raft_error top_error(int16_t error_code)
+{
+    return raft_wire_error_from_code(error_code ? error_code : KERR_INVALID_REQUEST);
+}
 
 static void set_call(struct raft_wire_call *c, int16_t key, int16_t ver,
                      const struct proto_schema *req, const struct proto_schema *resp)
@@ -98,11 +105,7 @@ int raft_wire_request(const struct raft_msg *m, const char *cluster_id, struct a
         struct vote_req *r = alloc(a, 1, sizeof *r);
         r->cluster_id = kstr_of(cluster_id);
         r->voter_id = m->to;
-        ONE(a, r->topics);
-        r->topics.v[0].topic_name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct vote_req_partition *p = &r->topics.v[0].partitions.v[0];
-        p->partition_index = 0;
+        struct vote_req_partition *p = ONE_PARTITION(a, r->topics, topic_name);
         p->replica_epoch = m->u.vote.epoch;
         p->replica_id = m->from;
         p->last_offset_epoch = m->u.vote.last_epoch;
@@ -116,11 +119,9 @@ int raft_wire_request(const struct raft_msg *m, const char *cluster_id, struct a
         struct begin_quorum_epoch_req *r = alloc(a, 1, sizeof *r);
         r->cluster_id = kstr_of(cluster_id);
         r->voter_id = m->to;
-        ONE(a, r->topics);
-        r->topics.v[0].topic_name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        r->topics.v[0].partitions.v[0].leader_id = m->u.begin.leader_id;
-        r->topics.v[0].partitions.v[0].leader_epoch = m->u.begin.leader_epoch;
+        struct begin_quorum_epoch_req_partition *p = ONE_PARTITION(a, r->topics, topic_name);
+        p->leader_id = m->u.begin.leader_id;
+        p->leader_epoch = m->u.begin.leader_epoch;
         set_call(out, KAPI_BEGIN_QUORUM_EPOCH, BEGIN_EPOCH_VERSION,
                  &proto_begin_quorum_epoch_req_schema, &proto_begin_quorum_epoch_resp_schema);
         out->req = r;
@@ -129,10 +130,7 @@ int raft_wire_request(const struct raft_msg *m, const char *cluster_id, struct a
     case RAFT_MSG_END_EPOCH: {
         struct end_quorum_epoch_req *r = alloc(a, 1, sizeof *r);
         r->cluster_id = kstr_of(cluster_id);
-        ONE(a, r->topics);
-        r->topics.v[0].topic_name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct end_quorum_epoch_req_partition *p = &r->topics.v[0].partitions.v[0];
+        struct end_quorum_epoch_req_partition *p = ONE_PARTITION(a, r->topics, topic_name);
         p->leader_id = m->u.end.leader_id;
         p->leader_epoch = m->u.end.leader_epoch;
         p->preferred_successors.n = m->u.end.nsuccessors;
@@ -155,11 +153,7 @@ int raft_wire_request(const struct raft_msg *m, const char *cluster_id, struct a
         r->session_epoch = -1;
         r->rack_id = kstr_of("");
         r->forgotten_topics_data.n = 0;
-        ONE(a, r->topics);
-        r->topics.v[0].topic = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct fetch_req_partition *p = &r->topics.v[0].partitions.v[0];
-        p->partition = 0;
+        struct fetch_req_partition *p = ONE_PARTITION(a, r->topics, topic);
         p->current_leader_epoch = m->u.fetch.leader_epoch;
         p->fetch_offset = m->u.fetch.fetch_offset;
         p->last_fetched_epoch = m->u.fetch.last_fetched_epoch;
@@ -174,10 +168,7 @@ int raft_wire_request(const struct raft_msg *m, const char *cluster_id, struct a
         r->cluster_id = kstr_of(cluster_id);
         r->replica_id = m->from;
         r->max_bytes = m->u.snap.max_bytes;
-        ONE(a, r->topics);
-        r->topics.v[0].name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct fetch_snapshot_req_partition *p = &r->topics.v[0].partitions.v[0];
+        struct fetch_snapshot_req_partition *p = ONE_PARTITION(a, r->topics, name);
         p->current_leader_epoch = m->u.snap.leader_epoch;
         p->snapshot_id.end_offset = m->u.snap.snapshot_id.end_offset;
         p->snapshot_id.epoch = m->u.snap.snapshot_id.epoch;
@@ -236,13 +227,12 @@ int raft_wire_response_to_msg(const struct raft_wire_call *call, const void *res
     case KAPI_VOTE: {
         const struct vote_resp *r = resp;
         out->type = RAFT_MSG_VOTE_RESPONSE;
-        if (r->topics.n < 1 || r->topics.v[0].partitions.n < 1) {
-            out->u.vote_resp.error =
-                raft_wire_error_from_code(r->error_code ? r->error_code : KERR_INVALID_REQUEST);
+        const struct vote_resp_partition *p = FIRST_PARTITION(r->topics);
+        if (!p) {
+            out->u.vote_resp.error = top_error(r->error_code);
             out->u.vote_resp.leader_id = -1;
             return 0;
         }
-        const struct vote_resp_partition *p = &r->topics.v[0].partitions.v[0];
         out->u.vote_resp.error = raft_wire_error_from_code(p->error_code);
         out->u.vote_resp.leader_id = p->leader_id;
         out->u.vote_resp.leader_epoch = p->leader_epoch;
@@ -255,12 +245,11 @@ int raft_wire_response_to_msg(const struct raft_wire_call *call, const void *res
         out->type = call->api_key == KAPI_BEGIN_QUORUM_EPOCH ? RAFT_MSG_BEGIN_EPOCH_RESPONSE
                                                              : RAFT_MSG_END_EPOCH_RESPONSE;
         out->u.epoch_resp.leader_id = -1;
-        if (r->topics.n < 1 || r->topics.v[0].partitions.n < 1) {
-            out->u.epoch_resp.error =
-                raft_wire_error_from_code(r->error_code ? r->error_code : KERR_INVALID_REQUEST);
+        const struct quorum_epoch_resp_partition *p = FIRST_PARTITION(r->topics);
+        if (!p) {
+            out->u.epoch_resp.error = top_error(r->error_code);
             return 0;
         }
-        const struct quorum_epoch_resp_partition *p = &r->topics.v[0].partitions.v[0];
         out->u.epoch_resp.error = raft_wire_error_from_code(p->error_code);
         out->u.epoch_resp.leader_id = p->leader_id;
         out->u.epoch_resp.leader_epoch = p->leader_epoch;
@@ -274,13 +263,11 @@ int raft_wire_response_to_msg(const struct raft_wire_call *call, const void *res
         fr->high_watermark = -1;
         fr->diverging.epoch = -1;
         fr->snapshot_id.end_offset = -1;
-        if (r->error_code != KERR_NONE || r->responses.n < 1 ||
-            r->responses.v[0].partitions.n < 1) {
-            fr->error =
-                raft_wire_error_from_code(r->error_code ? r->error_code : KERR_INVALID_REQUEST);
+        const struct fetch_resp_partition *p = FIRST_PARTITION(r->responses);
+        if (r->error_code != KERR_NONE || !p) {
+            fr->error = top_error(r->error_code);
             return 0;
         }
-        const struct fetch_resp_partition *p = &r->responses.v[0].partitions.v[0];
         fr->error = raft_wire_error_from_code(p->error_code);
         fr->leader_id = p->current_leader.leader_id;
         fr->leader_epoch = p->current_leader.leader_epoch;
@@ -298,12 +285,11 @@ int raft_wire_response_to_msg(const struct raft_wire_call *call, const void *res
         struct raft_fetch_snapshot_resp *sr = &out->u.snap_resp;
         sr->leader_id = -1;
         sr->snapshot_id.end_offset = -1;
-        if (r->error_code != KERR_NONE || r->topics.n < 1 || r->topics.v[0].partitions.n < 1) {
-            sr->error =
-                raft_wire_error_from_code(r->error_code ? r->error_code : KERR_INVALID_REQUEST);
+        const struct fetch_snapshot_resp_partition *p = FIRST_PARTITION(r->topics);
+        if (r->error_code != KERR_NONE || !p) {
+            sr->error = top_error(r->error_code);
             return 0;
         }
-        const struct fetch_snapshot_resp_partition *p = &r->topics.v[0].partitions.v[0];
         sr->error = raft_wire_error_from_code(p->error_code);
         sr->leader_id = p->current_leader.leader_id;
         sr->leader_epoch = p->current_leader.leader_epoch;
@@ -367,8 +353,8 @@ static const struct kstr *request_cluster_id(int16_t api_key, const void *req)
 bool raft_wire_describe_quorum_ok(const void *describe_quorum_req)
 {
     const struct describe_quorum_req *r = describe_quorum_req;
-    return r->topics.n == 1 && is_metadata_topic(r->topics.v[0].topic_name) &&
-           r->topics.v[0].partitions.n == 1 && r->topics.v[0].partitions.v[0].partition_index == 0;
+    const struct describe_quorum_req_partition *p = ONLY_PARTITION(r->topics, topic_name);
+    return p && p->partition_index == 0;
 }
 
 int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, int32_t self,
@@ -391,10 +377,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     switch (api_key) {
     case KAPI_VOTE: {
         const struct vote_req *r = req;
-        if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
-            r->topics.v[0].partitions.n != 1 || r->topics.v[0].partitions.v[0].partition_index)
+        const struct vote_req_partition *p = ONLY_PARTITION(r->topics, topic_name);
+        if (!p || p->partition_index != 0)
             goto invalid;
-        const struct vote_req_partition *p = &r->topics.v[0].partitions.v[0];
         out->type = RAFT_MSG_VOTE;
         out->from = p->replica_id;
         out->u.vote.epoch = p->replica_epoch;
@@ -405,10 +390,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_BEGIN_QUORUM_EPOCH: {
         const struct begin_quorum_epoch_req *r = req;
-        if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
-            r->topics.v[0].partitions.n != 1)
+        const struct begin_quorum_epoch_req_partition *p = ONLY_PARTITION(r->topics, topic_name);
+        if (!p)
             goto invalid;
-        const struct begin_quorum_epoch_req_partition *p = &r->topics.v[0].partitions.v[0];
         out->type = RAFT_MSG_BEGIN_EPOCH;
         out->from = p->leader_id;
         out->u.begin.leader_id = p->leader_id;
@@ -417,10 +401,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_END_QUORUM_EPOCH: {
         const struct end_quorum_epoch_req *r = req;
-        if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic_name) ||
-            r->topics.v[0].partitions.n != 1)
+        const struct end_quorum_epoch_req_partition *p = ONLY_PARTITION(r->topics, topic_name);
+        if (!p)
             goto invalid;
-        const struct end_quorum_epoch_req_partition *p = &r->topics.v[0].partitions.v[0];
         out->type = RAFT_MSG_END_EPOCH;
         out->from = p->leader_id;
         out->u.end.leader_id = p->leader_id;
@@ -435,10 +418,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_FETCH: {
         const struct fetch_req *r = req;
-        if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].topic) ||
-            r->topics.v[0].partitions.n != 1 || r->topics.v[0].partitions.v[0].partition != 0)
+        const struct fetch_req_partition *p = ONLY_PARTITION(r->topics, topic);
+        if (!p || p->partition != 0)
             goto invalid;
-        const struct fetch_req_partition *p = &r->topics.v[0].partitions.v[0];
         out->type = RAFT_MSG_FETCH;
         out->from = r->replica_id;
         out->u.fetch.leader_epoch = p->current_leader_epoch;
@@ -452,10 +434,9 @@ int raft_wire_request_to_msg(int16_t api_key, int16_t version, const void *req, 
     }
     case KAPI_FETCH_SNAPSHOT: {
         const struct fetch_snapshot_req *r = req;
-        if (r->topics.n != 1 || !is_metadata_topic(r->topics.v[0].name) ||
-            r->topics.v[0].partitions.n != 1)
+        const struct fetch_snapshot_req_partition *p = ONLY_PARTITION(r->topics, name);
+        if (!p)
             goto invalid;
-        const struct fetch_snapshot_req_partition *p = &r->topics.v[0].partitions.v[0];
         out->type = RAFT_MSG_FETCH_SNAPSHOT;
         out->from = r->replica_id;
         out->u.snap.leader_epoch = p->current_leader_epoch;
@@ -486,10 +467,7 @@ int raft_wire_response(int16_t api_key, const struct raft_msg *m, int16_t kafka_
             r->error_code = kafka_error;
             return 0;
         }
-        ONE(a, r->topics);
-        r->topics.v[0].topic_name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct vote_resp_partition *p = &r->topics.v[0].partitions.v[0];
+        struct vote_resp_partition *p = ONE_PARTITION(a, r->topics, topic_name);
         p->error_code = raft_wire_error_code(m->u.vote_resp.error);
         p->leader_id = m->u.vote_resp.leader_id;
         p->leader_epoch = m->u.vote_resp.leader_epoch;
@@ -506,10 +484,7 @@ int raft_wire_response(int16_t api_key, const struct raft_msg *m, int16_t kafka_
             r->error_code = kafka_error;
             return 0;
         }
-        ONE(a, r->topics);
-        r->topics.v[0].topic_name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct quorum_epoch_resp_partition *p = &r->topics.v[0].partitions.v[0];
+        struct quorum_epoch_resp_partition *p = ONE_PARTITION(a, r->topics, topic_name);
         p->error_code = raft_wire_error_code(m->u.epoch_resp.error);
         p->leader_id = m->u.epoch_resp.leader_id;
         p->leader_epoch = m->u.epoch_resp.leader_epoch;
@@ -523,10 +498,7 @@ int raft_wire_response(int16_t api_key, const struct raft_msg *m, int16_t kafka_
             r->error_code = kafka_error;
             return 0;
         }
-        ONE(a, r->responses);
-        r->responses.v[0].topic = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->responses.v[0].partitions);
-        struct fetch_resp_partition *p = &r->responses.v[0].partitions.v[0];
+        struct fetch_resp_partition *p = ONE_PARTITION(a, r->responses, topic);
         proto_fetch_resp_partition_init(p);
         const struct raft_fetch_resp *fr = &m->u.fetch_resp;
         p->error_code = raft_wire_error_code(fr->error);
@@ -565,10 +537,7 @@ int raft_wire_response(int16_t api_key, const struct raft_msg *m, int16_t kafka_
             r->error_code = kafka_error;
             return 0;
         }
-        ONE(a, r->topics);
-        r->topics.v[0].name = kstr_of(RAFT_WIRE_TOPIC);
-        ONE(a, r->topics.v[0].partitions);
-        struct fetch_snapshot_resp_partition *p = &r->topics.v[0].partitions.v[0];
+        struct fetch_snapshot_resp_partition *p = ONE_PARTITION(a, r->topics, name);
         const struct raft_fetch_snapshot_resp *sr = &m->u.snap_resp;
         p->error_code = raft_wire_error_code(sr->error);
         p->snapshot_id.end_offset = sr->snapshot_id.end_offset;

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fileutil.h"
+#include "invariant.h"
 #include "log.h"
 #include "partition_log.h"
 #include "record_batch.h"
@@ -25,8 +26,13 @@ struct storage_leader_epoch_cache {
     size_t n, cap;
 };
 
+/* Callers keep epochs increasing and start offsets non-decreasing (load refuses a
+ * file that does not, assign drops the entries a new epoch conflicts with). */
 static void push(struct storage_leader_epoch_cache *c, int32_t epoch, int64_t start)
 {
+    SL_ASSERT_MSG(c->n == 0 ||
+                      (epoch > c->e[c->n - 1].epoch && start >= c->e[c->n - 1].start_offset),
+                  "leader epoch entries not increasing");
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 8;
         c->e = xrealloc(c->e, c->cap * sizeof *c->e);

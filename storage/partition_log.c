@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "fileutil.h"
+#include "invariant.h"
 #include "log.h"
 #include "record_batch.h"
 #include "segment.h"
@@ -667,6 +668,7 @@ static int roll(struct storage_log *l, int64_t base)
     }
     /* On a failure the old segment stays active and the log goes offline; a new
      * segment that could not be created whole leaves no files (segment_open). */
+    SL_ASSERT_MSG(base > s->base, "a new segment must start above the active one");
     if (storage_segment_finish(s) != 0)
         return SL_EIO;
     LOG_DEBUG("storage", "%s: rolled new segment at offset %" PRId64, l->dir, base);
@@ -720,6 +722,8 @@ int storage_log_append(struct storage_log *l, const uint8_t *buf, size_t len, in
         l->io_failed = true;
         return rc;
     }
+    SL_ASSERT_MSG(storage_log_end_offset(l) == last_offset + 1 && last_offset >= leo,
+                  "an append must move the LEO to its last offset + 1");
     l->size_bytes += (int64_t)len;
     if (l->last_flush_ms < 0)
         l->last_flush_ms = now_ms;
@@ -990,6 +994,8 @@ int storage_log_truncate_to(struct storage_log *l, int64_t offset)
         l->start_offset = offset; /* Kafka: logStartOffset = min(target, logStartOffset) */
     if (rc != 0)
         l->io_failed = true;
+    else
+        SL_ASSERT_MSG(leo <= offset, "a truncation must leave nothing at or above its target");
     LOG_INFO("storage", "%s: truncated to offset %" PRId64 " (LEO %" PRId64 ")", l->dir, offset,
              leo);
     return rc;
@@ -1036,6 +1042,8 @@ int storage_log_enforce_retention_below(struct storage_log *l, int64_t now_ms, i
             l->start_offset = l->segs[0]->base;
         if (l->recovery_point < l->start_offset)
             l->recovery_point = l->start_offset;
+        SL_ASSERT_MSG(l->start_offset <= storage_log_end_offset(l),
+                      "retention must keep the log start at or below the LEO");
     }
     if (deleted != NULL)
         *deleted = (int)n;
@@ -1064,5 +1072,7 @@ int storage_log_advance_start_offset(struct storage_log *l, int64_t offset)
         storage_log_mark_failed(l);
     if (l->recovery_point < l->segs[0]->base)
         l->recovery_point = l->segs[0]->base;
+    SL_ASSERT_MSG(l->segs[0]->base <= l->start_offset,
+                  "the first segment must hold the log start offset");
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "crc32c.h"
 #include "err.h"
 #include "fileutil.h"
+#include "invariant.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -410,6 +411,11 @@ static void observe(struct storage_segment *s, const struct storage_segment_para
     }
     if (add_entries && s->bytes_since_index > p->index_interval_bytes) {
         if (!storage_index_full(&s->oidx)) {
+            /* Callers checked the batch follows the segment's end (offsets_fit or the log's
+             * append check), so entries stay in offset and position order. */
+            SL_ASSERT_MSG(s->oidx.n == 0 || (last - s->base > oidx_rel(s, s->oidx.n - 1) &&
+                                             pos > oidx_pos(s, s->oidx.n - 1)),
+                          "offset index entries out of order");
             uint8_t e[STORAGE_OFFSET_ENTRY_SIZE];
             oidx_make(e, (uint32_t)(last - s->base), (uint32_t)pos);
             storage_index_push(&s->oidx, e);

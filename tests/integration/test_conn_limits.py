@@ -1,4 +1,4 @@
-"""Connection limits of the Kafka listener (broker/conn.c), each case on its
+"""Connection limits of the Kafka listener (broker/handlers/conn.c), each case on its
 own node with the settings it needs:
 
   * at the open-file limit (RLIMIT_NOFILE lowered on the running process) the

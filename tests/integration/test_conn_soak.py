@@ -1,4 +1,4 @@
-"""Soak of the Kafka listener's memory bounds (broker/conn.c): 2,000 idle
+"""Soak of the Kafka listener's memory bounds (broker/handlers/conn.c): 2,000 idle
 connections plus several clients that pipeline Metadata requests and never
 read the answers.  The node's RSS must stay bounded (responses are not
 buffered without limit: a connection stops being read while its output

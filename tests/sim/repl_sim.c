@@ -213,7 +213,7 @@ struct replica {
     int64_t leo, cap, flushed;
     struct ecache ec;
     int64_t hw_ckpt;
-    /* process state: the replication core (broker/replication_core.h) decides, and hw
+    /* process state: the replication core (broker/replication/replication_core.h) decides, and hw
      * is the high watermark the checker last saw it expose (set_hw) */
     struct repl_partition core;
     int64_t hw;
@@ -1546,7 +1546,7 @@ static void apply_md(struct sim *s, struct replica *r, const struct pstate *ps)
  * Acts on the replica's image hist[view], as the broker does on each record
  * it replays.
  *
- * The rule (broker/node.c advance_startup, replica_manager_activate; KIP-631's
+ * The rule (cmd/node/node.c advance_startup, replica_manager_activate; KIP-631's
  * initial catch-up): nothing is done with the image until it holds this
  * incarnation's own registration (and the process has its broker epoch); from
  * then on the partition state applies.  A log the caught-up image does not

@@ -1,6 +1,6 @@
 /*
  * Deterministic simulation of Kafka's ISR partition replication as Sluice
- * runs it (broker/replication_core.h, DESIGN.md section 3): one partition with
+ * runs it (broker/replication/, DESIGN.md section 3): one partition with
  * N replicas (3 or 5) and min.insync.replicas 2, a controller (leader, leader
  * epoch, partition epoch, ISR, broker registrations and sessions, KIP-497
  * AlterPartition with KIP-903 broker epochs), replicas with an in-memory log,
@@ -9,7 +9,7 @@
  * (diverging epochs, truncation), producers with acks=all and acks=1 and
  * consumers reading below the high watermark.  Each replica's leader and
  * follower state, high watermark, ISR proposals and truncation decisions are
- * the broker's own replication core (broker/replication_core.h), driven
+ * the broker's own replication core (broker/replication/replication_core.h), driven
  * through the same calls the broker's glue makes; the simulator models only
  * the log, the epoch cache, the network, the controller and the clients.
  *
@@ -37,8 +37,8 @@
  * incarnation (registered and unfenced, leading some epoch).  The broker acts
  * on its image only once it holds its own registration of this incarnation
  * and asks to stay fenced until then; a log the caught-up image would not
- * assign is set aside, never deleted (broker/node.c advance_startup,
- * broker/replica_manager.c replica_manager_activate).  --buggy-catchup plays
+ * assign is set aside, never deleted (cmd/node/node.c advance_startup,
+ * broker/replica/replica_manager.c replica_manager_activate).  --buggy-catchup plays
  * the rule from before the fix, which the invariants must catch.
  *
  * Invariants checked after every event: (a) every acknowledged acks=all

@@ -1,5 +1,5 @@
 /*
- * Deterministic simulation of the Raft core (raft/raft.h): N voters (and
+ * Deterministic simulation of the Raft core (raft/core/raft.h): N voters (and
  * optionally an observer) on a fake clock, an in-memory network that drops,
  * delays, duplicates and reorders messages and partitions nodes (symmetric
  * and one-way), in-memory disks that lose whatever was not fsynced when a

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the __consumer_offsets record formats (broker/group_records.c):
+ * Unit tests of the __consumer_offsets record formats (broker/group/group_records.c):
  * the group -> partition hash (Java String.hashCode and Utils.abs), exact
  * bytes of OffsetCommitKey/Value and GroupMetadataKey as Kafka writes them,
  * reading every value version (0-4, flexible 4), tombstone-free round trips,

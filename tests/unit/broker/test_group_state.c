@@ -1,5 +1,5 @@
 /*
- * Unit tests of the classic group state machine (broker/group_state.c) on a
+ * Unit tests of the classic group state machine (broker/group/group_state.c) on a
  * fake clock: the KIP-394 member-id handshake, the delayed initial join
  * (KIP-134), joins, syncs and the relayed assignment, heartbeats and session
  * expiry, rebalance and sync timeouts, static member rejoin (KIP-345, with

@@ -1,5 +1,5 @@
 /*
- * Unit tests for broker/metrics.c: histogram bucketing (le semantics),
+ * Unit tests for broker/handlers/metrics.c: histogram bucketing (le semantics),
  * request and per-topic counters, fetch accounting (consumer vs follower),
  * pruning of deleted topics, NULL-registry no-ops and the Prometheus text
  * rendering (cumulative buckets, +Inf, _sum/_count, label escaping).

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the partition append and read path (broker/partition.c):
+ * Unit tests of the partition append and read path (broker/replica/partition.c):
  * offsets assigned in place, the high watermark of a one-replica ISR,
  * idempotent duplicates answered with their original offsets, validation
  * errors, reads bounded by the high watermark, leader-epoch checks and state

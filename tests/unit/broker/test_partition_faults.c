@@ -1,5 +1,5 @@
 /*
- * The partition append path under disk errors (broker/partition.c), injected
+ * The partition append path under disk errors (broker/replica/partition.c), injected
  * with the faultfs LD_PRELOAD shim (tests/faultfs): an idempotent batch whose
  * index write fails is refused with KAFKA_STORAGE_ERROR and is neither in the
  * log nor in producer state; the replica stays offline (appends and reads

@@ -1,5 +1,5 @@
 /*
- * Unit tests of idempotent-producer state (broker/producer_state.c): the
+ * Unit tests of idempotent-producer state (broker/replica/producer_state.c): the
  * sequence rules of Kafka's ProducerAppendInfo (KIP-98, KIP-360).
  */
 #include <check.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the ISR replication decisions (broker/replication.c): the
+ * Unit tests of the ISR replication decisions (broker/replication/replication.c): the
  * follower fetch state and Kafka's caught-up rule, the leader's high
  * watermark, ISR shrink and expand, the leader's diverging-epoch check and
  * the follower's truncation point and high watermark.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the replication core's transitions (broker/replication_core.c):
+ * Unit tests of the replication core's transitions (broker/replication/replication_core.c):
  * leadership changes, the leader's high watermark, follower fetches, ISR
  * proposals and the controller's answers (KIP-497), the follower's truncation
  * and high watermark, and the leader-only / follower-only preconditions.

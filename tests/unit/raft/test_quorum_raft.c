@@ -7,7 +7,9 @@
  * KIP-630 snapshots: past the byte threshold the listener writes snapshots,
  * they land as <end>-<epoch>.checkpoint files (older ones deleted), the log
  * below them is dropped, and a reopen loads the newest valid snapshot before
- * replaying only the log tail after it.  Also the quorum-state file format.
+ * replaying only the log tail after it.  Also the quorum-state file format,
+ * and that a message the core refuses as contradicting its state (raft_fault)
+ * stops the quorum as fatal.
  */
 #define _XOPEN_SOURCE 700
 #include <check.h>
@@ -21,7 +23,9 @@
 
 #include "buf.h"
 #include "err.h"
+#include "kafka.h"
 #include "log.h"
+#include "messages.h"
 #include "quorum.h"
 #include "quorum_raft.h"
 #include "record_batch.h"
@@ -52,6 +56,8 @@ struct rec {
     int snapshots_written, snapshots_loaded;
     int64_t loaded_end;
     bool commit_before_load; /* on_commit below a loaded snapshot's end */
+    int fatal;               /* on_fatal calls */
+    char fatal_what[200];
 };
 
 static void state_add(struct rec *r, const uint8_t *v, int32_t len)
@@ -160,6 +166,13 @@ static int load_snapshot(void *ctx, int64_t end_offset, const uint8_t *data, siz
     return rc;
 }
 
+static void on_fatal(void *ctx, const char *what)
+{
+    struct rec *r = ctx;
+    r->fatal++;
+    snprintf(r->fatal_what, sizeof r->fatal_what, "%s", what);
+}
+
 static char dir[256];
 static char logdir[300];
 
@@ -196,15 +209,23 @@ static void spin(struct event_base *base, int n)
 static int64_t snapshot_bytes; /* 0: the default */
 static int64_t segment_bytes;
 
+static struct quorum *open_voters(struct event_base *base, struct rec *r, int nvoters, int rc_want);
+
 static struct quorum *open_q(struct event_base *base, struct rec *r, int rc_want)
 {
-    struct quorum_listener l = {r, on_commit, on_leader, write_snapshot, load_snapshot};
-    struct quorum_raft_voter v = {1, "127.0.0.1", 1};
+    return open_voters(base, r, 1, rc_want);
+}
+
+/* Node 1 of nvoters voters (the others are never reachable). */
+static struct quorum *open_voters(struct event_base *base, struct rec *r, int nvoters, int rc_want)
+{
+    struct quorum_listener l = {r, on_commit, on_leader, write_snapshot, load_snapshot, on_fatal};
+    struct quorum_raft_voter v[3] = {{1, "127.0.0.1", 1}, {2, "127.0.0.1", 1}, {3, "127.0.0.1", 1}};
     struct quorum_raft_config cfg = {.node_id = 1,
                                      .dir = logdir,
                                      .cluster_id = "test",
-                                     .voters = &v,
-                                     .nvoters = 1,
+                                     .voters = v,
+                                     .nvoters = nvoters,
                                      .snapshot_bytes = snapshot_bytes,
                                      .segment_bytes = segment_bytes};
     struct quorum *q = NULL;
@@ -548,6 +569,59 @@ START_TEST(quorum_state_file)
 }
 END_TEST
 
+/* The error code of a BeginQuorumEpoch answer. */
+static void on_begin_reply(void *ctx, const struct proto_schema *schema, const void *resp)
+{
+    ck_assert_ptr_eq(schema, &proto_begin_quorum_epoch_resp_schema);
+    const struct quorum_epoch_resp *b = resp;
+    *(int16_t *)ctx = b->topics.n == 1 ? b->topics.v[0].partitions.v[0].error_code : b->error_code;
+}
+
+/* Hands the quorum a BeginQuorumEpoch from `leader` for `epoch`; returns the answer's error. */
+static int16_t begin_epoch(struct quorum *q, int32_t leader, int32_t epoch)
+{
+    struct begin_quorum_epoch_req_partition p = {
+        .partition_index = 0, .leader_id = leader, .leader_epoch = epoch};
+    struct begin_quorum_epoch_req_topic t = {.topic_name = {"__cluster_metadata", 18}};
+    t.partitions.n = 1;
+    t.partitions.v = &p;
+    struct begin_quorum_epoch_req req = {.cluster_id = {"test", 4}, .voter_id = -1};
+    req.topics.n = 1;
+    req.topics.v = &t;
+    int16_t err = -1;
+    ck_assert_int_eq(quorum_raft_handle(q, KAPI_BEGIN_QUORUM_EPOCH, 0, &req, on_begin_reply, &err),
+                     0);
+    return err;
+}
+
+START_TEST(two_leaders_in_one_epoch_stop_the_quorum)
+{
+    /* Voter 2 and then voter 3 claim epoch 5: the core refuses the second
+     * (raft_fault), and the glue stops the quorum as fatal instead of running on. */
+    make_dirs();
+    snapshot_bytes = 0;
+    struct event_base *base = event_base_new();
+    struct rec r;
+    memset(&r, 0, sizeof(r));
+    struct quorum *q = open_voters(base, &r, 3, 0);
+    spin(base, 3); /* raft_start runs from the loop */
+    ck_assert_int_eq(begin_epoch(q, 2, 5), KERR_NONE);
+    ck_assert_int_eq(quorum_leader_id(q), 2);
+    ck_assert_int_eq(r.fatal, 0);
+    ck_assert_int_ne(begin_epoch(q, 3, 5), KERR_NONE);
+    ck_assert_int_eq(r.fatal, 1);
+    ck_assert_ptr_nonnull(strstr(r.fatal_what, "two leaders in one epoch"));
+    /* Stopped: requests are refused and the loop runs nothing more. */
+    ck_assert_int_eq(begin_epoch(q, 2, 6), KERR_KAFKA_STORAGE_ERROR);
+    spin(base, 3);
+    ck_assert_int_eq(r.fatal, 1);
+    quorum_close(q);
+    rec_free(&r);
+    event_base_free(base);
+    remove_dirs();
+}
+END_TEST
+
 int main(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
@@ -559,6 +633,7 @@ int main(void)
     tcase_add_test(tc, snapshots_drop_the_log_and_restore_state);
     tcase_add_test(tc, appends_from_commits_survive_snapshots);
     tcase_add_test(tc, quorum_state_file);
+    tcase_add_test(tc, two_leaders_in_one_epoch_stop_the_quorum);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,5 @@
 /*
- * Rule-level tests of the Raft core (raft/raft.h), one node at a time with
+ * Rule-level tests of the Raft core (raft/core/raft.h), one node at a time with
  * hand-made messages: vote granting and its durability, pre-vote (KIP-996),
  * the single-voter election, the high-watermark rule with the own-epoch
  * requirement, fetch validation and diverging-epoch truncation, check-quorum,
