@@ -311,6 +311,13 @@ START_TEST(test_answer_to_another_send_or_epoch_is_ignored)
                      REPL_ISR_IGNORED);
     ck_assert(r.isr_change_inflight);
     ck_assert_int_eq(r.nisr, 3);
+    /* Sent again: the first send's answer is stale, the second's counts. */
+    uint32_t again = repl_isr_change_sent(&r, 61000);
+    ck_assert_uint_ne(again, seq);
+    ck_assert_int_eq(repl_isr_change_answer(&r, seq, 5, REPL_ISR_COMMITTED, 1, 5, 1, isr, 2, 0),
+                     REPL_ISR_IGNORED);
+    ck_assert_int_eq(repl_isr_change_answer(&r, again, 5, REPL_ISR_COMMITTED, 1, 5, 1, isr, 2, 0),
+                     REPL_ISR_APPLIED);
     repl_free(&r);
 }
 END_TEST
