@@ -1,10 +1,13 @@
 /*
- * The table of Kafka APIs this broker serves on its client listener: for each
- * API key the advertised version range (what ApiVersions answers), the lowest
- * version actually accepted, the first flexible version (KIP-482) and the
- * request/response schemas (messages.h).  The ranges are those of
- * notes/versions.md.  Also builds ApiVersions answers, including the KIP-511
- * UNSUPPORTED_VERSION special case.
+ * The protocol columns of the API table of each listener (DESIGN.md section
+ * 5): for each API key the advertised version range (what ApiVersions
+ * answers), the lowest version actually accepted, the first flexible version
+ * (KIP-482) and the request/response schemas (messages.h).  The CLIENT
+ * listeners serve proto_client_apis (the ranges of notes/versions.md); the
+ * CONTROLLER listener serves proto_controller_apis (api_controller.h says
+ * what is in it).  The broker adds the handler column (broker/api_table.h).
+ * Also builds ApiVersions answers, including the KIP-511 UNSUPPORTED_VERSION
+ * special case.
  */
 #ifndef SLUICE_PROTO_API_H
 #define SLUICE_PROTO_API_H
@@ -26,24 +29,22 @@ struct proto_api {
     const struct proto_schema *req, *resp;
 };
 
-/* The entry for `key`, or NULL when the API is not served.  Static storage. */
-const struct proto_api *proto_api_find(int16_t key);
-
 /*
- * For an entry of either listener's table (NULL: false): whether version is
- * flexible (within min..max and from flex_min), and whether it is served
- * (accept_min..max).
+ * One listener's table: rows indexed by API key (0..KAPI_MAX_KEY), a row with
+ * a NULL name being an API the listener does not serve.
  */
-bool proto_api_entry_is_flexible(const struct proto_api *api, int16_t version);
-bool proto_api_entry_serves(const struct proto_api *api, int16_t version);
+struct proto_api_table {
+    const char *name; /* "client", "controller" */
+    const struct proto_api *by_key;
+    /* proto_api_table_is_flexible of this table, in the shape header decoders take. */
+    bool (*is_flexible)(int16_t key, int16_t version);
+};
 
-/*
- * Fills `resp` (overwritten) with a successful ApiVersions answer listing
- * the advertised range of each of table[0, n); throttle 0, no features,
- * finalized_features_epoch -1.  The array lives in `a`.
- */
-void proto_api_versions_fill_from(struct api_versions_resp *resp, const struct proto_api *table,
-                                  size_t n, struct arena *a);
+extern const struct proto_api_table proto_client_apis;
+extern const struct proto_api_table proto_controller_apis;
+
+/* The row for `key`, or NULL when the listener does not serve it.  Static storage. */
+const struct proto_api *proto_api_table_find(const struct proto_api_table *t, int16_t key);
 
 /*
  * Whether (key, version) uses the flexible encoding (compact types, tagged
@@ -51,31 +52,38 @@ void proto_api_versions_fill_from(struct api_versions_resp *resp, const struct p
  * for versions outside the advertised range, so such requests are read with
  * header v1 and can still be answered.
  */
-bool proto_api_is_flexible(int16_t key, int16_t version);
+bool proto_api_table_is_flexible(const struct proto_api_table *t, int16_t key, int16_t version);
 
-/* Whether the broker serves (key, version): accept_min <= version <= max. */
-bool proto_api_version_supported(int16_t key, int16_t version);
+/* Whether the listener serves (key, version): accept_min <= version <= max. */
+bool proto_api_table_version_supported(const struct proto_api_table *t, int16_t key,
+                                       int16_t version);
 
-/* Number of table entries, and entry i (0 <= i < count, ordered by key; NULL beyond). */
-size_t proto_api_count(void);
-const struct proto_api *proto_api_at(size_t i);
+/* Number of served APIs, and the i-th by key (NULL beyond the end). */
+size_t proto_api_table_count(const struct proto_api_table *t);
+const struct proto_api *proto_api_table_at(const struct proto_api_table *t, size_t i);
 
 /*
  * Fills `resp` (any prior content is overwritten) with a successful
- * ApiVersions answer listing every table entry's advertised range;
+ * ApiVersions answer listing every served API's advertised range by key;
  * throttle_time_ms 0, no features, finalized_features_epoch -1.  The array
  * is allocated in `a` and lives as long as the arena.
  */
-void proto_api_versions_fill(struct api_versions_resp *resp, struct arena *a);
+void proto_api_table_versions_fill(const struct proto_api_table *t, struct api_versions_resp *resp,
+                                   struct arena *a);
 
 /*
  * Fills `resp` with the KIP-511 answer to an ApiVersions request whose
- * version we do not serve: error UNSUPPORTED_VERSION (35) and api_keys
- * holding only the ApiVersions range, so the client retries with the highest
- * version it shares with us.  Such a body must be encoded as version 0 (see
- * proto_api_versions_unsupported_encode).  Allocates in `a`.
+ * version the listener does not serve: error UNSUPPORTED_VERSION (35) and
+ * api_keys holding only the ApiVersions range, so the client retries with the
+ * highest version it shares with us.  Such a body must be encoded as version
+ * 0.  Allocates in `a`.
  */
-void proto_api_versions_unsupported(struct api_versions_resp *resp, struct arena *a);
+void proto_api_table_versions_unsupported(const struct proto_api_table *t,
+                                          struct api_versions_resp *resp, struct arena *a);
+
+/* Shorthands for the client listener's table, which clients and tools speak. */
+const struct proto_api *proto_api_find(int16_t key);
+bool proto_api_is_flexible(int16_t key, int16_t version);
 
 /*
  * Appends to o the complete response frame (size, response header v0, body

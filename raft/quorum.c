@@ -44,6 +44,14 @@ void quorum_close(struct quorum *q)
         q->ops->close(q);
 }
 
+int quorum_handle_rpc(struct quorum *q, int16_t api_key, int16_t version, const void *req,
+                      quorum_reply_fn reply, void *ctx)
+{
+    if (!q->ops->handle_rpc)
+        return SL_ENOTFOUND;
+    return q->ops->handle_rpc(q, api_key, version, req, reply, ctx);
+}
+
 int quorum_describe(const struct quorum *q, struct quorum_description *out)
 {
     memset(out, 0, sizeof(*out));

@@ -79,7 +79,7 @@ struct inbound {
     struct inbound *next;
     uint64_t rid;
     int16_t api_key;
-    quorum_raft_reply_fn reply;
+    quorum_reply_fn reply;
     void *ctx;
 };
 
@@ -762,7 +762,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- inbound requests ---- */
 
-static void reply_error(int16_t api_key, int16_t kerr, quorum_raft_reply_fn reply, void *ctx)
+static void reply_error(int16_t api_key, int16_t kerr, quorum_reply_fn reply, void *ctx)
 {
     struct arena a = ARENA_INIT;
     void *resp = NULL;
@@ -778,7 +778,7 @@ static int64_t wall_of(int64_t mono_ms)
     return mono_ms < 0 ? mono_ms : mono_ms + (clock_wall_ms() - clock_mono_ms());
 }
 
-static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, void *ctx)
+static void describe_quorum(struct quorum_raft *q, quorum_reply_fn reply, void *ctx)
 {
     struct describe_quorum_resp resp = {0};
     struct describe_quorum_resp_topic topic = {0};
@@ -843,7 +843,7 @@ static void describe_quorum(struct quorum_raft *q, quorum_raft_reply_fn reply, v
  * __cluster_metadata-0 gets UNKNOWN_TOPIC_OR_PARTITION on every partition it
  * named.
  */
-static void describe_quorum_unknown(const struct describe_quorum_req *r, quorum_raft_reply_fn reply,
+static void describe_quorum_unknown(const struct describe_quorum_req *r, quorum_reply_fn reply,
                                     void *ctx)
 {
     struct arena a = ARENA_INIT;
@@ -871,7 +871,7 @@ static void describe_quorum_unknown(const struct describe_quorum_req *r, quorum_
 }
 
 int quorum_raft_handle(struct quorum *qq, int16_t api_key, int16_t version, const void *req,
-                       quorum_raft_reply_fn reply, void *ctx)
+                       quorum_reply_fn reply, void *ctx)
 {
     struct quorum_raft *q = qr_of(qq);
     if (api_key == KAPI_DESCRIBE_QUORUM) {
@@ -1064,6 +1064,7 @@ static const struct quorum_ops raft_ops = {
     .log_end_offset = qr_log_end_offset,
     .close = qr_close,
     .describe = qr_describe,
+    .handle_rpc = quorum_raft_handle,
 };
 
 /* ---- open ---- */

@@ -64,19 +64,12 @@ int quorum_raft_open(struct event_base *base, const struct quorum_raft_config *c
                      const struct quorum_listener *l, struct quorum **out);
 
 /*
- * Answer sink for an inbound CONTROLLER-listener request: called once with
- * the response struct (of `schema`, valid during the call only).
- */
-typedef void (*quorum_raft_reply_fn)(void *ctx, const struct proto_schema *schema,
-                                     const void *resp);
-
-/*
  * Hands a decoded inbound Raft request (Vote, BeginQuorumEpoch,
  * EndQuorumEpoch, Fetch, FetchSnapshot, DescribeQuorum) to the quorum.
  * `reply` is called exactly once, now or later (a long-polling Fetch).
  * Returns 0, or SL_ENOTFOUND when api_key is not a Raft API (no reply).
  */
 int quorum_raft_handle(struct quorum *q, int16_t api_key, int16_t version, const void *req,
-                       quorum_raft_reply_fn reply, void *ctx);
+                       quorum_reply_fn reply, void *ctx);
 
 #endif

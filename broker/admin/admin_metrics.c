@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "broker.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "quorum.h"
 #include "replica_manager.h"
 
@@ -148,18 +149,15 @@ static void render_quorum(struct broker *n, struct evbuffer *out)
           quorum_log_end_offset(n->quorum));
 }
 
-/* Parked requests by kind (broker_delayed.kind), every known kind always present. */
+/*
+ * Parked requests by kind, every kind always present: "other" is the held
+ * forwards (InitProducerId waiters were never counted here).
+ */
 static void render_purgatory(struct broker *n, struct evbuffer *out)
 {
-    int64_t produce = 0, fetch = 0, other = 0;
-    for (struct broker_delayed *d = n->delayed.next; d && d != &n->delayed; d = d->next) {
-        if (d->kind && strcmp(d->kind, "produce") == 0)
-            produce++;
-        else if (d->kind && strcmp(d->kind, "fetch") == 0)
-            fetch++;
-        else
-            other++;
-    }
+    int64_t produce = (int64_t)purgatory_size(n->purgatory, PURGATORY_PRODUCE);
+    int64_t fetch = (int64_t)purgatory_size(n->purgatory, PURGATORY_FETCH);
+    int64_t other = (int64_t)purgatory_size(n->purgatory, PURGATORY_FORWARD);
     evbuffer_add_printf(out,
                         "# HELP sluice_purgatory_size Requests parked in a purgatory (delayed "
                         "produce waiting for acks/fsync, long-polling fetch).\n"

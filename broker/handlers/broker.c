@@ -1,6 +1,6 @@
 /*
- * The broker's shared state (broker.h): the list of parked requests and the
- * questions handlers ask about the node (is it the active controller, which
+ * The broker's shared state (broker.h): the questions handlers ask about
+ * the node (is it the active controller, which
  * controller id do clients see, has it caught up with the metadata).
  */
 #include "broker.h"
@@ -9,34 +9,6 @@
 #include "metadata_image.h"
 #include "quorum.h"
 #include "replica_manager.h"
-
-void broker_delayed_add(struct broker *n, struct broker_delayed *d,
-                        void (*expire)(struct broker_delayed *d))
-{
-    d->expire = expire;
-    d->next = n->delayed.next;
-    d->prev = &n->delayed;
-    n->delayed.next->prev = d;
-    n->delayed.next = d;
-}
-
-void broker_delayed_remove(struct broker_delayed *d)
-{
-    if (!d->next)
-        return;
-    d->prev->next = d->next;
-    d->next->prev = d->prev;
-    d->next = d->prev = NULL;
-}
-
-void broker_expire_all_delayed(struct broker *n)
-{
-    while (n->delayed.next != &n->delayed) {
-        struct broker_delayed *d = n->delayed.next;
-        broker_delayed_remove(d);
-        d->expire(d);
-    }
-}
 
 int32_t broker_controller_id(const struct broker *n)
 {

@@ -28,20 +28,9 @@ struct quorum;
 struct replica_manager;
 struct group_coordinator;
 struct request;
-struct pid_waiter;
+struct purgatory;
 
 #define BROKER_MAX_LISTENERS 8
-
-/*
- * A request parked in a purgatory (delayed fetch, delayed produce).  The broker
- * keeps them on a list so that shutdown can complete every one of them
- * (`expire` answers the request with what it has and frees the operation).
- */
-struct broker_delayed {
-    struct broker_delayed *prev, *next;
-    void (*expire)(struct broker_delayed *d);
-    const char *kind; /* "produce", "fetch" ... for the purgatory-size metrics; NULL = other */
-};
 
 struct broker {
     struct event_base *base;
@@ -79,32 +68,15 @@ struct broker {
     int64_t next_producer_id;
     int64_t producer_id_end; /* exclusive */
     bool pid_block_pending;
-    struct pid_waiter *pid_waiters;
+    int16_t pid_block_error; /* while failing the waiters (handle_producer_id.c) */
 
-    struct broker_delayed delayed; /* list head of parked requests */
-
-    /*
-     * Handler for the Raft and broker-to-controller APIs that arrive on the
-     * CONTROLLER listener (ApiVersions aside); NULL closes such requests.
-     */
-    void (*controller_rpc)(struct request *req);
+    struct purgatory *purgatory; /* every parked request (purgatory.h) */
 
     struct admin_server *admin;     /* the ADMIN listener (admin.h), NULL when disabled */
     struct broker_metrics *metrics; /* counters for /metrics (metrics.h), NULL when disabled */
 
     bool stopping;
 };
-
-/* Answers InitProducerId requests still waiting for a producer-id block (shutdown). */
-void broker_fail_pid_waiters(struct broker *n);
-
-/* Parks / unparks a delayed operation (see struct broker_delayed). */
-void broker_delayed_add(struct broker *n, struct broker_delayed *d,
-                        void (*expire)(struct broker_delayed *d));
-void broker_delayed_remove(struct broker_delayed *d);
-
-/* Completes every parked request (shutdown). */
-void broker_expire_all_delayed(struct broker *n);
 
 /*
  * The controller id clients see in Metadata/DescribeCluster (-1 when unknown):

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_table.h"
 #include "broker_config.h"
 #include "clock.h"
 #include "dispatch.h"
@@ -75,7 +76,7 @@
 
 struct listener {
     struct broker *node;
-    const struct api_table *apis;
+    const struct broker_api_table *apis;
     char *name;
     struct evconnlistener *evl;
     struct accept_backoff backoff; /* pauses accepting after accept() failures */
@@ -544,9 +545,10 @@ void request_respond(struct request *req, const struct proto_schema *schema, con
     if (!request_conn_closed(req)) {
         int16_t key = req->hdr.api_key, ver = req->hdr.api_version;
         /* KIP-511: an ApiVersions answer to an unsupported version is encoded as v0. */
-        if (key == KAPI_API_VERSIONS && !req->apis->version_supported(key, ver))
+        if (key == KAPI_API_VERSIONS &&
+            !proto_api_table_version_supported(req->apis->proto, key, ver))
             ver = 0;
-        bool flex = req->apis->is_flexible(key, ver);
+        bool flex = req->apis->proto->is_flexible(key, ver);
         size_t size_at = wbuf_skip(&req->out.w, 4);
         /* Header v1 for flexible versions, except ApiVersions (always v0, KIP-511). */
         proto_resp_header_write(&req->out, req->hdr.correlation_id,
@@ -648,8 +650,8 @@ static void conn_read_frames(struct conn *c)
 
         rbuf_init(&req->body, req->frame, req->frame_len);
         req->apis = c->listener->apis;
-        if (proto_req_header_decode_ex(&req->body, &req->hdr, &req->arena, req->apis->is_flexible) <
-            0) {
+        if (proto_req_header_decode_ex(&req->body, &req->hdr, &req->arena,
+                                       req->apis->proto->is_flexible) < 0) {
             request_close_connection(req, "malformed request header");
         } else {
             broker_dispatch(req);
@@ -900,7 +902,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 }
 
 struct listener *listener_open(struct broker *node, const char *name, const char *host, int port,
-                               const struct api_table *apis)
+                               const struct broker_api_table *apis)
 {
     struct evutil_addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -918,7 +920,7 @@ struct listener *listener_open(struct broker *node, const char *name, const char
     l->node = node;
     l->apis = apis;
     l->name = xstrdup(name);
-    l->controller = apis == &broker_controller_apis;
+    l->controller = apis->controller;
     l->accepting = true;
     l->backoff_what = xasprintf("listener %s", name);
     int backoff_rc =

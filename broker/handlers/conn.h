@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-struct api_table;
+struct broker_api_table;
 struct broker;
 struct listener;
 
@@ -23,7 +23,7 @@ struct listener;
  * listener_close.
  */
 struct listener *listener_open(struct broker *node, const char *name, const char *host, int port,
-                               const struct api_table *apis);
+                               const struct broker_api_table *apis);
 /*
  * Stops accepting and frees the listener (its slot in node->listeners
  * becomes NULL); its connections stay open until conn_close_all.

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "messages.h"
 #include "broker.h"
+#include "purgatory.h"
 #include "quorum.h"
 #include "request.h"
 #include "xalloc.h"
@@ -58,14 +59,16 @@ struct kc_conn *forward_controller_conn(struct broker *n)
  * puts a request answered NOT_CONTROLLER back at the head of its queue).
  */
 struct fwd {
-    struct broker_delayed parked; /* first; linked while held */
+    struct purgatory_op held_op; /* first; parked while held */
     struct request *req;
     const struct proto_schema *req_schema, *resp_schema;
     const void *body;
     int64_t deadline_ms;
+    bool held;      /* has waited for a controller (not just arrived) */
+    bool in_flight; /* sent: the controller's answer, not the purgatory, frees it */
 };
 
-static void fwd_hold(struct fwd *f);
+static void fwd_hold(struct fwd *f, bool try_first);
 
 /* Whether the controller refused the request as not (or no longer) the active controller. */
 static bool answered_not_controller(int16_t api_key, const void *resp)
@@ -121,6 +124,7 @@ static void on_response(void *ctx, int err, const void *resp, struct arena *a)
     (void)a;
     struct fwd *f = ctx;
     struct request *req = f->req;
+    f->in_flight = false;
     if (err < 0) {
         free(f);
         /* The controller went away mid-request: closing makes the client reconnect,
@@ -133,7 +137,7 @@ static void on_response(void *ctx, int err, const void *resp, struct arena *a)
         /* Elected but not yet active, or already deposed: ask again once the quorum
          * says who leads (the request's own deadline still holds).  The connection
          * stays: other forwards may be in flight on it, and a new leader replaces it. */
-        fwd_hold(f);
+        fwd_hold(f, false);
         return;
     }
     const struct proto_schema *schema = f->resp_schema;
@@ -149,23 +153,6 @@ static bool fwd_send(struct kc_conn *c, struct fwd *f)
                    f->resp_schema, FORWARD_TIMEOUT_MS, on_response, f) == 0;
 }
 
-/* Shutdown, or the deadline passed: the client reconnects and retries. */
-static void held_expire(struct broker_delayed *d)
-{
-    struct fwd *f = (struct fwd *)d;
-    struct request *req = f->req;
-    broker_delayed_remove(&f->parked);
-    free(f);
-    request_close_connection(req, "no active controller became known in time");
-}
-
-static void fwd_hold(struct fwd *f)
-{
-    broker_delayed_add(f->req->node, &f->parked, held_expire);
-    f->parked.kind = "forward";
-    LOG_DEBUG("broker", "holding API %d until an active controller is known", f->req->hdr.api_key);
-}
-
 /*
  * The connection to send forwarded requests on now, or NULL to keep holding
  * them: no leader known, or this node leads but its controller is not active
@@ -179,11 +166,70 @@ static struct kc_conn *target(struct broker *n)
     return conn_to(n, leader);
 }
 
+/* Shutdown, or the deadline passed: the client reconnects and retries. */
+static void held_expire(struct purgatory_op *op)
+{
+    struct fwd *f = (struct fwd *)op;
+    request_close_connection(f->req, "no active controller became known in time");
+}
+
+/* A controller became known (or the tick): send, or give up on a request past its time. */
+static bool held_try_send(struct purgatory_op *op)
+{
+    struct fwd *f = (struct fwd *)op;
+    if (f->held && (clock_mono_ms() >= f->deadline_ms || request_conn_closed(f->req))) {
+        held_expire(op);
+        return true;
+    }
+    struct kc_conn *c = target(f->req->node);
+    if (!c || !fwd_send(c, f))
+        return false;
+    f->in_flight = true;
+    return true;
+}
+
+static void held_release(struct purgatory_op *op)
+{
+    struct fwd *f = (struct fwd *)op;
+    if (!f->in_flight)
+        free(f);
+}
+
+static const struct purgatory_op_type held_type = {
+    .kind = PURGATORY_FORWARD,
+    .try_complete = held_try_send,
+    .on_expire = held_expire,
+    .release = held_release,
+};
+
+static const uint64_t controller_key = PURGATORY_KEY_CONTROLLER;
+
+/*
+ * Holds f until a controller is known; try_first sends it at once when one
+ * is (a new request, not one the controller has just refused).  f may be
+ * gone when this returns.
+ */
+static void fwd_hold(struct fwd *f, bool try_first)
+{
+    struct purgatory *pg = f->req->node->purgatory;
+    int64_t deadline_us = f->deadline_ms * 1000;
+    int16_t key = f->req->hdr.api_key;
+    if (try_first && purgatory_add(pg, &f->held_op, &held_type, deadline_us, &controller_key, 1))
+        return; /* sent, or expired by a closed purgatory */
+    LOG_DEBUG("broker", "holding API %d until an active controller is known", key);
+    if (try_first) {
+        f->held = true;
+        return;
+    }
+    f->held = true;
+    purgatory_park(pg, &f->held_op, &held_type, deadline_us, &controller_key, 1);
+}
+
 bool forward_to_controller(struct request *req, const struct proto_schema *req_schema,
                            const void *body, const struct proto_schema *resp_schema)
 {
-    struct broker *n = req->node;
-    if (!proto_api_controller_version_supported(req->hdr.api_key, req->hdr.api_version))
+    if (!proto_api_table_version_supported(&proto_controller_apis, req->hdr.api_key,
+                                           req->hdr.api_version))
         return false;
     struct fwd *f = xcalloc(1, sizeof *f);
     f->req = req;
@@ -191,37 +237,13 @@ bool forward_to_controller(struct request *req, const struct proto_schema *req_s
     f->resp_schema = resp_schema;
     f->body = body;
     f->deadline_ms = clock_mono_ms() + FORWARD_TIMEOUT_MS;
-    struct kc_conn *c = target(n);
-    if (c && fwd_send(c, f))
-        return true;
-    fwd_hold(f);
+    fwd_hold(f, true);
     return true;
 }
 
 void forward_retry_held(struct broker *n)
 {
-    int64_t now = clock_mono_ms();
-    struct kc_conn *c = NULL;
-    bool looked = false; /* target() once per pass, and only when something is held */
-    struct broker_delayed *d = n->delayed.next;
-    while (d != &n->delayed) {
-        struct broker_delayed *next = d->next;
-        if (d->expire == held_expire) {
-            struct fwd *f = (struct fwd *)d;
-            if (!looked) {
-                c = target(n);
-                looked = true;
-            }
-            if (now >= f->deadline_ms || request_conn_closed(f->req)) {
-                held_expire(d);
-            } else if (c) {
-                broker_delayed_remove(&f->parked);
-                if (!fwd_send(c, f))
-                    fwd_hold(f);
-            }
-        }
-        d = next;
-    }
+    purgatory_check(n->purgatory, PURGATORY_KEY_CONTROLLER);
 }
 
 static void on_auto_created(void *ctx, int err, const void *resp, struct arena *a)

@@ -111,7 +111,7 @@ void handle_create_topics(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
-    if (!broker_is_controller(req->node) && req->apis == &broker_client_apis &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, &proto_create_topics_req_schema, cr,
                               &proto_create_topics_resp_schema))
         return;
@@ -200,7 +200,7 @@ void handle_delete_topics(struct request *req)
     int16_t refuse = KERR_NONE;
     if (!req->node->cfg->delete_topic_enable)
         refuse = KERR_TOPIC_DELETION_DISABLED;
-    else if (!broker_is_controller(req->node) && req->apis == &broker_client_apis &&
+    else if (!broker_is_controller(req->node) && request_forwarded(req) &&
              forward_to_controller(req, &proto_delete_topics_req_schema, dr,
                                    &proto_delete_topics_resp_schema))
         return;
@@ -243,7 +243,7 @@ void handle_create_partitions(struct request *req)
     if (!cr)
         return;
     int32_t nt = cr->topics.n > 0 ? cr->topics.n : 0;
-    if (!broker_is_controller(req->node) && req->apis == &broker_client_apis &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, &proto_create_partitions_req_schema, cr,
                               &proto_create_partitions_resp_schema))
         return;

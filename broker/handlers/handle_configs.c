@@ -203,7 +203,7 @@ static void on_configs_altered(void *ctx, const struct ctl_alter_configs_result 
 static void alter_configs_submit(struct request *req, const struct proto_schema *schema,
                                  const void *body, const struct ctl_alter_configs_req *creq)
 {
-    if (!broker_is_controller(req->node) && req->apis == &broker_client_apis &&
+    if (!broker_is_controller(req->node) && request_forwarded(req) &&
         forward_to_controller(req, schema, body, alter_resp_schema(req)))
         return;
     if (!broker_is_controller(req->node)) {

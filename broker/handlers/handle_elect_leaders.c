@@ -56,7 +56,7 @@ void handle_elect_leaders(struct request *req)
     if (!er)
         return;
     struct broker *n = req->node;
-    if (!broker_is_controller(n) && req->apis == &broker_client_apis &&
+    if (!broker_is_controller(n) && request_forwarded(req) &&
         forward_to_controller(req, &proto_elect_leaders_req_schema, er,
                               &proto_elect_leaders_resp_schema))
         return;

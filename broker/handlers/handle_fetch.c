@@ -7,7 +7,6 @@
  * sessions (KIP-227) are not offered: the response's session_id is 0, which
  * makes clients send full fetch requests.
  */
-#include <event2/event.h>
 #include <stdlib.h>
 
 #include "broker_config.h"
@@ -20,24 +19,16 @@
 #include "metrics.h"
 #include "broker.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "replica_manager.h"
 #include "request.h"
 #include "topic_name.h"
 #include "xalloc.h"
 
-struct fetch_watch {
-    struct partition_watch watch; /* first */
-    struct delayed_fetch *df;
-};
-
 struct delayed_fetch {
-    struct broker_delayed parked; /* first */
+    struct purgatory_op op; /* first */
     struct request *req;
     struct fetch_req *fr;
-    struct event *timer;
-    struct event *recheck;
-    struct fetch_watch *watches;
-    int nwatches;
 };
 
 /*
@@ -140,17 +131,6 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
     return total;
 }
 
-static void delayed_fetch_free(struct delayed_fetch *df)
-{
-    broker_delayed_remove(&df->parked);
-    for (int i = 0; i < df->nwatches; i++)
-        partition_watch_remove(&df->watches[i].watch);
-    free(df->watches);
-    event_free(df->timer);
-    event_free(df->recheck);
-    free(df);
-}
-
 static void respond_now(struct request *req, struct fetch_req *fr)
 {
     struct fetch_resp *resp;
@@ -160,80 +140,45 @@ static void respond_now(struct request *req, struct fetch_req *fr)
     request_respond(req, &proto_fetch_resp_schema, resp);
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
+/* DelayedFetch.tryComplete: enough bytes, an error, or a client that has gone away. */
+static bool fetch_try_complete(struct purgatory_op *op)
 {
-    (void)fd;
-    (void)what;
-    struct delayed_fetch *df = arg;
-    struct request *req = df->req;
-    struct fetch_req *fr = df->fr;
-    delayed_fetch_free(df);
-    respond_now(req, fr);
-}
-
-static void arm_watches(struct delayed_fetch *df);
-
-static void on_shutdown(struct broker_delayed *d)
-{
-    on_deadline(-1, 0, d);
-}
-
-/* A watched partition changed: re-evaluate outside the append that fired it. */
-static void on_recheck(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct delayed_fetch *df = arg;
+    struct delayed_fetch *df = (struct delayed_fetch *)op;
     struct request *req = df->req;
     if (request_conn_closed(req)) {
-        struct fetch_req *fr = df->fr;
-        delayed_fetch_free(df);
-        respond_now(req, fr);
-        return;
+        respond_now(req, df->fr);
+        return true;
     }
     struct fetch_resp *resp;
     bool hard;
     int64_t bytes = build_response(req, df->fr, &resp, &hard);
-    if (hard || bytes >= df->fr->min_bytes) {
-        broker_metrics_fetched(req->node->metrics, df->fr, resp);
-        delayed_fetch_free(df);
-        request_respond(req, &proto_fetch_resp_schema, resp);
-        return;
-    }
-    /* The arena keeps the discarded response until the request retires; a
-     * long poll re-evaluates rarely enough for that not to matter. */
-    arm_watches(df);
+    if (!hard && bytes < df->fr->min_bytes)
+        return false; /* the arena keeps the discarded response until the request retires */
+    broker_metrics_fetched(req->node->metrics, df->fr, resp);
+    request_respond(req, &proto_fetch_resp_schema, resp);
+    return true;
 }
 
-static void on_watch_fired(struct partition_watch *w)
+/* max_wait_ms passed (or shutdown): answer with what there is. */
+static void fetch_expire(struct purgatory_op *op)
 {
-    struct fetch_watch *fw = (struct fetch_watch *)w;
-    struct delayed_fetch *df = fw->df;
-    /* Detach every watch now: the partition that fired may be going away. */
-    for (int i = 0; i < df->nwatches; i++)
-        partition_watch_remove(&df->watches[i].watch);
-    event_active(df->recheck, EV_TIMEOUT, 0);
+    struct delayed_fetch *df = (struct delayed_fetch *)op;
+    respond_now(df->req, df->fr);
 }
 
-static void arm_watches(struct delayed_fetch *df)
+static void fetch_release(struct purgatory_op *op)
 {
-    struct broker *n = df->req->node;
-    int k = 0;
-    for (int32_t t = 0; t < df->fr->topics.n; t++) {
-        struct fetch_req_topic *rt = &df->fr->topics.v[t];
-        const char *topic = proto_kstr_cstr(rt->topic, &df->req->arena);
-        for (int32_t i = 0; i < rt->partitions.n; i++) {
-            struct partition *p = NULL;
-            if (replica_manager_lookup(n->rm, topic, rt->partitions.v[i].partition, &p) !=
-                KERR_NONE)
-                continue;
-            struct fetch_watch *fw = &df->watches[k++];
-            fw->df = df;
-            partition_watch_add(p, &fw->watch, on_watch_fired);
-        }
-    }
-    df->nwatches = k;
+    free(op);
 }
+
+/* Deferred: a follower's fetch moves the HW, which checks partition keys again. */
+static const struct purgatory_op_type delayed_fetch_type = {
+    .kind = PURGATORY_FETCH,
+    .try_complete = fetch_try_complete,
+    .on_expire = fetch_expire,
+    .release = fetch_release,
+    .deferred = true,
+};
 
 void handle_fetch(struct request *req)
 {
@@ -241,34 +186,32 @@ void handle_fetch(struct request *req)
     struct fetch_req *fr = request_decode_body(req, &proto_fetch_req_schema);
     if (!fr)
         return;
-    struct fetch_resp *resp;
     /* KIP-227 sessions: we never hand out a session id. */
     if (req->hdr.api_version >= 7 && (fr->session_id != 0 || fr->session_epoch > 0)) {
-        resp = request_alloc(req, 1, sizeof *resp);
+        struct fetch_resp *resp = request_alloc(req, 1, sizeof *resp);
         resp->error_code = fr->session_id != 0 ? KERR_FETCH_SESSION_ID_NOT_FOUND
                                                : KERR_INVALID_FETCH_SESSION_EPOCH;
         request_respond(req, &proto_fetch_resp_schema, resp);
         return;
     }
-    bool hard;
-    int64_t bytes = build_response(req, fr, &resp, &hard);
-    if (hard || fr->max_wait_ms <= 0 || bytes >= fr->min_bytes || fr->topics.n == 0) {
-        broker_metrics_fetched(n->metrics, fr, resp);
-        request_respond(req, &proto_fetch_resp_schema, resp);
+    if (fr->max_wait_ms <= 0 || fr->topics.n == 0) {
+        respond_now(req, fr);
         return;
     }
-    int32_t nparts = 0;
+    int32_t nkeys = 0;
     for (int32_t t = 0; t < fr->topics.n; t++)
-        nparts += fr->topics.v[t].partitions.n;
+        nkeys += fr->topics.v[t].partitions.n;
+    uint64_t *keys = request_alloc(req, (size_t)nkeys, sizeof *keys);
+    int32_t k = 0;
+    for (int32_t t = 0; t < fr->topics.n; t++) {
+        struct fetch_req_topic *rt = &fr->topics.v[t];
+        size_t len = rt->topic.s && rt->topic.len > 0 ? (size_t)rt->topic.len : 0;
+        for (int32_t i = 0; i < rt->partitions.n; i++)
+            keys[k++] = purgatory_partition_key(rt->topic.s, len, rt->partitions.v[i].partition);
+    }
     struct delayed_fetch *df = xcalloc(1, sizeof *df);
     df->req = req;
     df->fr = fr;
-    df->watches = xcalloc((size_t)nparts, sizeof *df->watches);
-    df->timer = evtimer_new(n->base, on_deadline, df);
-    df->recheck = event_new(n->base, -1, 0, on_recheck, df);
-    struct timeval tv = {fr->max_wait_ms / 1000, (fr->max_wait_ms % 1000) * 1000};
-    evtimer_add(df->timer, &tv);
-    df->parked.kind = "fetch";
-    broker_delayed_add(n, &df->parked, on_shutdown);
-    arm_watches(df);
+    purgatory_add(n->purgatory, &df->op, &delayed_fetch_type,
+                  clock_mono_us() + (int64_t)fr->max_wait_ms * 1000, keys, nkeys);
 }

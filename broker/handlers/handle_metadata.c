@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "api_table.h"
 #include "broker_config.h"
 #include "controller.h"
 #include "forward.h"
@@ -236,8 +237,7 @@ void handle_describe_cluster(struct request *req)
     resp->cluster_authorized_operations = INT32_MIN;
     resp->controller_id = broker_controller_id(n);
     resp->cluster_id = request_kstr(req, n->cluster_id);
-    if (req->hdr.api_version >= 1 && dr->endpoint_type == 2 &&
-        req->apis == &broker_controller_apis) {
+    if (req->hdr.api_version >= 1 && dr->endpoint_type == 2 && req->apis->controller) {
         /* KIP-919: a controller asked for controller endpoints lists the voters. */
         const struct broker_config *cfg = n->cfg;
         resp->brokers.v = request_alloc(req, cfg->voters.n, sizeof *resp->brokers.v);

@@ -15,7 +15,6 @@
  * enable gzip/snappy) but answered UNSUPPORTED_VERSION, as Kafka 4 does
  * (KIP-896, KAFKA-18659).
  */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "metrics.h"
 #include "broker.h"
 #include "partition.h"
+#include "purgatory.h"
 #include "record_batch.h"
 #include "replica_manager.h"
 #include "request.h"
@@ -37,8 +37,7 @@
 #define PRODUCE_ACCEPT_MIN 3
 
 struct pending_part {
-    struct partition_watch watch; /* first: the watch is the pending part */
-    struct delayed_produce *dp;
+    struct partition *p;
     struct produce_resp_partition *out;
     int64_t last_offset;
     bool wait_flush;
@@ -47,28 +46,15 @@ struct pending_part {
 };
 
 struct delayed_produce {
-    struct broker_delayed parked; /* first */
+    struct purgatory_op op; /* first */
     struct request *req;
     struct produce_resp *resp;
-    struct event *timer;
     struct pending_part *parts;
     int nparts;
     int npending;
 };
 
-static void delayed_finish(struct delayed_produce *dp)
-{
-    broker_delayed_remove(&dp->parked);
-    for (int i = 0; i < dp->nparts; i++)
-        partition_watch_remove(&dp->parts[i].watch);
-    if (dp->timer)
-        event_free(dp->timer);
-    request_respond(dp->req, &proto_produce_resp_schema, dp->resp);
-    free(dp->parts);
-    free(dp);
-}
-
-static void part_done(struct pending_part *pp, int16_t err)
+static void part_done(struct delayed_produce *dp, struct pending_part *pp, int16_t err)
 {
     if (pp->done)
         return;
@@ -77,68 +63,78 @@ static void part_done(struct pending_part *pp, int16_t err)
         pp->out->error_code = err;
         pp->out->base_offset = -1;
     }
-    pp->dp->npending--;
+    dp->npending--;
 }
 
-/* Re-checks one waiting partition; re-arms its watch when still waiting. */
-static void part_check(struct pending_part *pp)
+/*
+ * Re-checks one waiting partition.  Its partition is alive: closing or
+ * deleting one checks its key first, and that finishes the part.
+ */
+static void part_check(struct delayed_produce *dp, struct pending_part *pp)
 {
-    struct partition *p = pp->watch.p;
+    struct partition *p = pp->p;
     if (p->deleted) {
-        part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
+        part_done(dp, pp, KERR_NOT_LEADER_OR_FOLLOWER);
         return;
     }
     if (partition_offline(p)) {
         /* The log failed after the append (its fsync, or the log dir): what was
          * appended may not survive, so it is not acknowledged. */
-        part_done(pp, KERR_KAFKA_STORAGE_ERROR);
+        part_done(dp, pp, KERR_KAFKA_STORAGE_ERROR);
         return;
     }
     if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
         pp->wait_flush = false;
     if (pp->wait_hw) {
         if (!p->repl.is_leader) {
-            part_done(pp, KERR_NOT_LEADER_OR_FOLLOWER);
+            part_done(dp, pp, KERR_NOT_LEADER_OR_FOLLOWER);
             return;
         }
         if (p->repl.high_watermark > pp->last_offset) {
             pp->wait_hw = false;
         } else if (p->repl.nisr < p->cfg.min_insync_replicas) {
-            part_done(pp, KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+            part_done(dp, pp, KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
             return;
         }
     }
     if (!pp->wait_flush && !pp->wait_hw)
-        part_done(pp, KERR_NONE);
-    else
-        partition_watch_add(p, &pp->watch, pp->watch.fire);
+        part_done(dp, pp, KERR_NONE);
 }
 
-static void on_part_fired(struct partition_watch *w)
+static bool produce_try_complete(struct purgatory_op *op)
 {
-    struct pending_part *pp = (struct pending_part *)w;
-    struct delayed_produce *dp = pp->dp;
-    part_check(pp);
-    if (dp->npending == 0)
-        delayed_finish(dp);
+    struct delayed_produce *dp = (struct delayed_produce *)op;
+    for (int i = 0; i < dp->nparts; i++)
+        if (!dp->parts[i].done)
+            part_check(dp, &dp->parts[i]);
+    if (dp->npending > 0)
+        return false;
+    request_respond(dp->req, &proto_produce_resp_schema, dp->resp);
+    return true;
 }
 
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
+/* timeout_ms passed (or shutdown): the parts still waiting answer REQUEST_TIMED_OUT. */
+static void produce_expire(struct purgatory_op *op)
 {
-    (void)fd;
-    (void)what;
-    struct delayed_produce *dp = arg;
-    for (int i = 0; i < dp->nparts; i++) {
-        partition_watch_remove(&dp->parts[i].watch);
-        part_done(&dp->parts[i], KERR_REQUEST_TIMED_OUT);
-    }
-    delayed_finish(dp);
+    struct delayed_produce *dp = (struct delayed_produce *)op;
+    for (int i = 0; i < dp->nparts; i++)
+        part_done(dp, &dp->parts[i], KERR_REQUEST_TIMED_OUT);
+    request_respond(dp->req, &proto_produce_resp_schema, dp->resp);
 }
 
-static void on_shutdown(struct broker_delayed *d)
+static void produce_release(struct purgatory_op *op)
 {
-    on_timeout(-1, 0, d);
+    struct delayed_produce *dp = (struct delayed_produce *)op;
+    free(dp->parts);
+    free(dp);
 }
+
+static const struct purgatory_op_type delayed_produce_type = {
+    .kind = PURGATORY_PRODUCE,
+    .try_complete = produce_try_complete,
+    .on_expire = produce_expire,
+    .release = produce_release,
+};
 
 /* One (topic, partition) entry of the request, for finding repeated partitions. */
 struct part_ref {
@@ -375,12 +371,11 @@ void handle_produce(struct request *req)
                 parts = xrealloc(parts, sizeof *parts * (size_t)cap);
             }
             struct pending_part *pp = &parts[nparts++];
-            *pp = (struct pending_part){.out = op,
+            *pp = (struct pending_part){.p = p,
+                                        .out = op,
                                         .last_offset = ar.last_offset,
                                         .wait_flush = wait_flush,
                                         .wait_hw = wait_hw};
-            pp->watch.p = p;
-            pp->watch.fire = on_part_fired;
         }
     }
 
@@ -402,14 +397,10 @@ void handle_produce(struct request *req)
     dp->parts = parts;
     dp->nparts = nparts;
     dp->npending = nparts;
-    for (int i = 0; i < nparts; i++) {
-        parts[i].dp = dp;
-        partition_watch_add(parts[i].watch.p, &parts[i].watch, on_part_fired);
-    }
-    int32_t timeout = pr->timeout_ms > 0 ? pr->timeout_ms : 0;
-    dp->timer = evtimer_new(n->base, on_timeout, dp);
-    struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
-    evtimer_add(dp->timer, &tv);
-    dp->parked.kind = "produce";
-    broker_delayed_add(n, &dp->parked, on_shutdown);
+    uint64_t *keys = request_alloc(req, (size_t)nparts, sizeof *keys);
+    for (int i = 0; i < nparts; i++)
+        keys[i] = parts[i].p->watch_key;
+    int64_t timeout = pr->timeout_ms > 0 ? pr->timeout_ms : 0;
+    purgatory_add(n->purgatory, &dp->op, &delayed_produce_type, clock_mono_us() + timeout * 1000,
+                  keys, nparts);
 }

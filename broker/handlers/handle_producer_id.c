@@ -4,8 +4,9 @@
  * the transactional id is null.  Ids come from blocks the controller
  * allocates (ProducerIdsRecord, KIP-730), directly when it runs in this
  * process, else through AllocateProducerIds to its CONTROLLER listener;
- * requests that arrive while a block is being allocated wait for it.  Transactional ids are
- * refused: there is no transaction coordinator here.
+ * requests that arrive while a block is being allocated wait for it in the
+ * node's purgatory, oldest first.  Transactional ids are refused: there is no
+ * transaction coordinator here.
  */
 #include <stdlib.h>
 
@@ -17,15 +18,19 @@
 #include "log.h"
 #include "messages.h"
 #include "broker.h"
+#include "purgatory.h"
 #include "request.h"
 #include "xalloc.h"
 
 #define ALLOCATE_TIMEOUT_MS 30000
 
+/* An InitProducerId request waiting for a producer-id block, in the node's purgatory. */
 struct pid_waiter {
+    struct purgatory_op op; /* first */
     struct request *req;
-    struct pid_waiter *next;
 };
+
+static const uint64_t block_key = PURGATORY_KEY_PRODUCER_IDS;
 
 static void answer(struct request *req, int16_t err, int64_t pid)
 {
@@ -36,16 +41,45 @@ static void answer(struct request *req, int16_t err, int64_t pid)
     request_respond(req, &proto_init_producer_id_resp_schema, resp);
 }
 
+/* Waiters are checked oldest first, so ids are handed out in arrival order. */
+static bool waiter_try_complete(struct purgatory_op *op)
+{
+    struct pid_waiter *w = (struct pid_waiter *)op;
+    struct broker *n = w->req->node;
+    if (n->pid_block_error != KERR_NONE) {
+        answer(w->req, n->pid_block_error, -1);
+        return true;
+    }
+    if (n->next_producer_id >= n->producer_id_end)
+        return false; /* block exhausted: the next allocation serves the rest */
+    answer(w->req, KERR_NONE, n->next_producer_id++);
+    return true;
+}
+
+/* Shutdown. */
+static void waiter_expire(struct purgatory_op *op)
+{
+    answer(((struct pid_waiter *)op)->req, KERR_COORDINATOR_NOT_AVAILABLE, -1);
+}
+
+static void waiter_release(struct purgatory_op *op)
+{
+    free(op);
+}
+
+static const struct purgatory_op_type waiter_type = {
+    .kind = PURGATORY_PRODUCER_ID,
+    .try_complete = waiter_try_complete,
+    .on_expire = waiter_expire,
+    .release = waiter_release,
+};
+
+/* A block arrived (err NONE) or its allocation failed (every waiter gets err). */
 static void serve_waiters(struct broker *n, int16_t err)
 {
-    while (n->pid_waiters) {
-        if (err == KERR_NONE && n->next_producer_id >= n->producer_id_end)
-            return; /* block exhausted: the next allocation serves the rest */
-        struct pid_waiter *w = n->pid_waiters;
-        n->pid_waiters = w->next;
-        answer(w->req, err, err == KERR_NONE ? n->next_producer_id++ : -1);
-        free(w);
-    }
+    n->pid_block_error = err;
+    purgatory_check(n->purgatory, block_key);
+    n->pid_block_error = KERR_NONE;
 }
 
 static void request_block(struct broker *n);
@@ -63,7 +97,7 @@ static void on_block(void *ctx, int16_t error_code, int64_t first_id, int32_t co
     n->next_producer_id = first_id;
     n->producer_id_end = first_id + count;
     serve_waiters(n, KERR_NONE);
-    if (n->pid_waiters)
+    if (purgatory_watching(n->purgatory, block_key) > 0)
         request_block(n);
 }
 
@@ -123,19 +157,8 @@ void handle_init_producer_id(struct request *req)
         answer(req, KERR_INVALID_REQUEST, -1);
         return;
     }
-    if (!n->pid_waiters && n->next_producer_id < n->producer_id_end) {
-        answer(req, KERR_NONE, n->next_producer_id++);
-        return;
-    }
-    struct pid_waiter *w = xcalloc(1, sizeof *w), **tail = &n->pid_waiters;
-    while (*tail)
-        tail = &(*tail)->next;
+    struct pid_waiter *w = xcalloc(1, sizeof *w);
     w->req = req;
-    *tail = w;
-    request_block(n);
-}
-
-void broker_fail_pid_waiters(struct broker *n)
-{
-    serve_waiters(n, KERR_COORDINATOR_NOT_AVAILABLE);
+    if (!purgatory_add(n->purgatory, &w->op, &waiter_type, PURGATORY_NO_DEADLINE, &block_key, 1))
+        request_block(n);
 }

@@ -6,6 +6,8 @@
 #ifndef SLUICE_BROKER_HANDLERS_H
 #define SLUICE_BROKER_HANDLERS_H
 
+#include <stdbool.h>
+
 #include "codec.h"
 
 struct request;
@@ -32,8 +34,21 @@ void handle_describe_producers(struct request *req);
 void handle_elect_leaders(struct request *req);
 void handle_find_coordinator(struct request *req);
 void handle_offset_for_leader_epoch(struct request *req);
-/* CONTROLLER listener: the Raft APIs (handle_controller_rpc.c). */
-void handle_controller_rpc(struct request *req);
+/* CONTROLLER listener (handle_controller_rpc.c): the Raft APIs of the metadata quorum, the
+ * broker lifecycle (KIP-631), AlterPartition (KIP-497) and AllocateProducerIds (KIP-730). */
+void handle_raft_rpc(struct request *req);
+void handle_broker_registration(struct request *req);
+void handle_broker_heartbeat(struct request *req);
+void handle_alter_partition(struct request *req);
+void handle_allocate_producer_ids(struct request *req);
+
+/*
+ * Whether the request's API is one a broker that is not the active controller
+ * forwards to it on the listener it arrived on (the table's forwarded column,
+ * KIP-590).  The handler forwards when this holds and the node is not the
+ * active controller.
+ */
+bool request_forwarded(const struct request *req);
 
 /*
  * Decodes the request body as `schema` into a struct allocated in the

@@ -19,29 +19,15 @@
 #include "codec.h"
 #include "frame.h"
 
+struct broker_api_table;
 struct conn;
 struct broker;
-
-/*
- * The Kafka API table of a listener: the CLIENT listeners serve the client
- * APIs (protocol/api.h), the CONTROLLER listener the Raft and
- * broker-to-controller APIs (protocol/api_controller.h).
- */
-struct api_table {
-    const struct proto_api *(*find)(int16_t key);
-    bool (*is_flexible)(int16_t key, int16_t version);
-    bool (*version_supported)(int16_t key, int16_t version);
-    size_t (*count)(void);
-    const struct proto_api *(*at)(size_t i);
-};
-extern const struct api_table broker_client_apis;
-extern const struct api_table broker_controller_apis;
 
 struct request {
     struct conn *conn;
     struct request *next; /* in the connection's in-order queue */
-    struct broker *node; /* the broker it arrived at */
-    const struct api_table *apis; /* of the listener the request arrived on */
+    struct broker *node;
+    const struct broker_api_table *apis; /* of the listener the request arrived on */
     struct proto_req_header hdr;
     struct rbuf body; /* the request body after the header */
     uint8_t *frame;   /* owned: the whole frame without its size prefix */

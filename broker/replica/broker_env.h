@@ -15,6 +15,7 @@ struct controller;
 struct event_base;
 struct kc_conn;
 struct metadata_image;
+struct purgatory;
 struct replica_manager;
 
 struct broker_env {
@@ -25,6 +26,9 @@ struct broker_env {
     /* The node's replica manager: NULL before it exists and after it is destroyed, so
      * answers arriving late (AlterPartition, fetches) find none. */
     struct replica_manager *rm;
+    /* Where requests wait for a partition's HW or data (purgatory.h); a partition's HW
+     * advance checks its key there.  Owned by the node, freed after every module. */
+    struct purgatory *purgatory;
     void *ctx; /* passed to every callback below */
     /* This broker's epoch from its registration (KIP-631), -1 until it commits. */
     int64_t (*broker_epoch)(void *ctx);

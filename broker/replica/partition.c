@@ -12,6 +12,7 @@
 #include "err.h"
 #include "leader_epoch.h"
 #include "partition_meta.h"
+#include "purgatory.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -116,6 +117,7 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     p->epochs = epochs;
     p->cfg = *cfg;
     p->watchers.next = p->watchers.prev = &p->watchers;
+    p->watch_key = purgatory_partition_key(topic, strlen(topic), index);
     struct repl_config core_cfg;
     core_config(cfg, &core_cfg);
     repl_init(&p->repl, &core_cfg, hw_checkpoint, storage_log_start_offset(log),
@@ -419,16 +421,17 @@ void partition_watch_fire_all(struct partition *p)
 {
     /* Detach the list first: a fire callback may remove or re-add watches. */
     struct partition_watch head = p->watchers;
-    if (head.next == &p->watchers)
-        return;
-    head.next->prev = &head;
-    head.prev->next = &head;
-    p->watchers.next = p->watchers.prev = &p->watchers;
-    while (head.next != &head) {
-        struct partition_watch *w = head.next;
-        partition_watch_remove(w);
-        w->fire(w);
+    if (head.next != &p->watchers) {
+        head.next->prev = &head;
+        head.prev->next = &head;
+        p->watchers.next = p->watchers.prev = &p->watchers;
+        while (head.next != &head) {
+            struct partition_watch *w = head.next;
+            partition_watch_remove(w);
+            w->fire(w);
+        }
     }
+    purgatory_check(p->purgatory, p->watch_key);
 }
 
 void partition_end_offset_for_epoch(struct partition *p, int32_t epoch, int32_t *found_epoch,

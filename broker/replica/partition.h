@@ -1,9 +1,10 @@
 /*
  * One partition replica hosted by this broker: its log, its role (leader or
  * follower), leader epoch, replicas and ISR from the metadata image, the high
- * watermark, idempotent-producer state and the watchers (long-polling fetches,
- * delayed produces) woken when its log end offset, high watermark or flushed
- * offset move.  DESIGN.md section 3.
+ * watermark and idempotent-producer state.  When its log end offset, high
+ * watermark or flushed offset move it fires its watchers (the group
+ * coordinator's shards) and checks its key in the node's purgatory
+ * (long-polling fetches, delayed produces).  DESIGN.md section 3.
  */
 #ifndef SLUICE_BROKER_PARTITION_H
 #define SLUICE_BROKER_PARTITION_H
@@ -18,6 +19,7 @@
 #include "replication_core.h"
 #include "uuid.h"
 
+struct purgatory;
 struct storage_leader_epoch_cache;
 struct partition;
 
@@ -58,7 +60,11 @@ struct partition {
     struct repl_partition repl;
     struct producer_state producers;
     struct partition_watch watchers; /* list head */
-    bool flush_pending;              /* queued for the next group commit */
+    /* Requests parked on this partition wait in this purgatory under watch_key
+     * (purgatory_partition_key of topic and index); NULL outside a node. */
+    struct purgatory *purgatory;
+    uint64_t watch_key;
+    bool flush_pending; /* queued for the next group commit */
     bool deleted;
 };
 
@@ -262,6 +268,12 @@ bool partition_sync_on_append(const struct partition *p);
 void partition_watch_add(struct partition *p, struct partition_watch *w,
                          void (*fire)(struct partition_watch *w));
 void partition_watch_remove(struct partition_watch *w);
+
+/*
+ * The partition's data, high watermark, ISR or leadership changed, or it is
+ * going away: fires its watchers and checks its key in the purgatory
+ * (purgatory_check), where delayed produces and fetches wait.
+ */
 void partition_watch_fire_all(struct partition *p);
 
 /* KIP-279: the end offset of `epoch` and the largest epoch <= it (both -1 when unknown). */

@@ -287,6 +287,7 @@ static void ensure_partition(struct replica_manager *rm, const struct mi_topic *
         }
         strmap_del(&rm->unopened, key);
         strmap_put(&rm->parts, key, p);
+        p->purgatory = rm->env->purgatory;
     }
     apply_state(rm, p, mp);
 }

@@ -19,6 +19,7 @@
 
 #include "admin.h"
 #include "broker.h"
+#include "api_table.h"
 #include "broker_config.h"
 #include "broker_lifecycle.h"
 #include "forward.h"
@@ -31,6 +32,7 @@
 #include "metrics.h"
 #include "meta_properties.h"
 #include "metadata_image.h"
+#include "purgatory.h"
 #include "quorum.h"
 #include "quorum_raft.h"
 #include "handlers.h"
@@ -97,6 +99,7 @@ static void init_env(struct broker *n)
                                  .cfg = n->cfg,
                                  .node_id = n->node_id,
                                  .image = n->image,
+                                 .purgatory = n->purgatory,
                                  .ctx = n,
                                  .broker_epoch = env_broker_epoch,
                                  .active_controller = env_active_controller,
@@ -157,7 +160,6 @@ static int open_controller_listener(struct broker *n)
             return SL_EIO;
         n->listeners[n->nlisteners++] = l;
     }
-    n->controller_rpc = handle_controller_rpc;
     return 0;
 }
 
@@ -462,9 +464,8 @@ static void on_quorum_fatal(void *ctx, const char *what)
 {
     struct broker *n = ctx;
     struct node *nd = node_of(n);
-    LOG_ERROR("broker",
-              "node %d stops: the metadata quorum in %s cannot go on: %s",
-              n->node_id, n->cfg->metadata_dir, what);
+    LOG_ERROR("broker", "node %d stops: the metadata quorum in %s cannot go on: %s", n->node_id,
+              n->cfg->metadata_dir, what);
     nd->exit_code = 1;
     n->stopping = true;
     event_base_loopexit(n->base, NULL);
@@ -483,7 +484,6 @@ int broker_node_run(const struct broker_config *cfg)
     n->max_connections = cfg->max_connections;
     n->broker_epoch = -1;
     n->incarnation_id = uuid_random();
-    n->delayed.next = n->delayed.prev = &n->delayed;
     n->forward_to = -1;
 
     /* process.roles=broker: an observer of the metadata quorum (it fetches the log from
@@ -507,6 +507,7 @@ int broker_node_run(const struct broker_config *cfg)
         return 1;
     }
     event_base_priority_init(n->base, 2);
+    n->purgatory = purgatory_new(n->base);
 
     n->image = metadata_image_new();
     struct controller_config cc = {
@@ -590,8 +591,7 @@ out:
     admin_server_stop(n);
     for (int i = 0; i < n->nlisteners; i++)
         listener_close(n->listeners[i]);
-    broker_expire_all_delayed(n);
-    broker_fail_pid_waiters(n);
+    purgatory_shutdown(n->purgatory);
     conn_close_all(n);
     if (n->rm) {
         metadata_image_remove_listener(n->image, n);
@@ -626,6 +626,7 @@ out:
         event_free(nd->ev_sigterm);
     if (nd->ev_sigint)
         event_free(nd->ev_sigint);
+    purgatory_free(n->purgatory);
     event_base_free(n->base);
     LOG_INFO("broker", "node %d stopped", n->node_id);
     return nd->exit_code;

@@ -86,6 +86,13 @@ struct quorum_description {
     struct quorum_replica *observers;
 };
 
+/*
+ * Answer sink for an inbound CONTROLLER-listener request: called once with
+ * the response struct (of `schema`, valid during the call only).
+ */
+struct proto_schema;
+typedef void (*quorum_reply_fn)(void *ctx, const struct proto_schema *schema, const void *resp);
+
 /* What an implementation provides; struct quorum is its first member. */
 struct quorum_ops {
     int (*append)(struct quorum *q, const struct kbytes *records, int n, int64_t *last_offset);
@@ -97,6 +104,9 @@ struct quorum_ops {
     void (*close)(struct quorum *q);
     /* Optional (NULL: quorum_describe answers SL_EUNSUPPORTED). */
     int (*describe)(const struct quorum *q, struct quorum_description *out);
+    /* Optional (NULL: quorum_handle_rpc answers SL_ENOTFOUND). */
+    int (*handle_rpc)(struct quorum *q, int16_t api_key, int16_t version, const void *req,
+                      quorum_reply_fn reply, void *ctx);
 };
 
 struct quorum {
@@ -139,6 +149,16 @@ void quorum_description_free(struct quorum_description *d);
  * be called from inside a listener callback.  NULL is a no-op.
  */
 void quorum_close(struct quorum *q);
+
+/*
+ * Hands a decoded inbound Raft request (Vote, BeginQuorumEpoch,
+ * EndQuorumEpoch, Fetch, FetchSnapshot, DescribeQuorum; KIP-595, KIP-630) to
+ * the quorum.  `reply` is called exactly once, now or later (a long-polling
+ * Fetch).  Returns 0, or SL_ENOTFOUND when api_key is not a Raft API or the
+ * quorum takes no RPCs (no reply then).
+ */
+int quorum_handle_rpc(struct quorum *q, int16_t api_key, int16_t version, const void *req,
+                      quorum_reply_fn reply, void *ctx);
 
 /*
  * The durable Raft election state (KIP-595 `quorum-state`), kept in the

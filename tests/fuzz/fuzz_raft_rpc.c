@@ -256,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int16_t api = apis[(data[0] & 0x7f) % (sizeof apis / sizeof apis[0])];
     bool response = data[0] & 0x80;
-    const struct proto_api *pa = proto_api_controller_find(api);
+    const struct proto_api *pa = proto_api_table_find(&proto_controller_apis, api);
     if (!pa || !pa->req || !pa->resp)
         return 0;
     int16_t version = (int16_t)(pa->min + (data[1] & 0x0f) % (pa->max - pa->min + 1));

@@ -162,7 +162,7 @@ static int serve_one(struct fake *f, int fd)
             rc = proto_resp_frame_encode(&o, h.api_key, 0, h.correlation_id, api->resp, &resp);
         } else {
             struct api_versions_resp resp;
-            proto_api_versions_fill(&resp, &a);
+            proto_api_table_versions_fill(&proto_client_apis, &resp, &a);
             rc = proto_resp_frame_encode(&o, h.api_key, h.api_version, h.correlation_id, api->resp,
                                          &resp);
         }

@@ -76,7 +76,7 @@ static void srv_read(struct bufferevent *bev, void *arg)
         }
         if (s->mode == ANSWER || s->mode == WRONG_ID || s->mode == HUGE) {
             struct api_versions_resp resp = {0};
-            proto_api_versions_fill(&resp, &a);
+            proto_api_table_versions_fill(&proto_client_apis, &resp, &a);
             resp.error_code = (int16_t)s->requests; /* lets the test check ordering */
             struct proto_out o;
             proto_out_init(&o);

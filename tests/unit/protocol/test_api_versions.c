@@ -54,7 +54,7 @@ START_TEST(test_request_v3_frame)
     ck_assert_int_eq(h.api_key, KAPI_API_VERSIONS);
     ck_assert_int_eq(h.api_version, 3);
     ck_assert_str_eq(h.client_id.s, "rdkafka");
-    ck_assert(proto_api_version_supported(h.api_key, h.api_version));
+    ck_assert(proto_api_table_version_supported(&proto_client_apis, h.api_key, h.api_version));
     struct api_versions_req req;
     ck_assert_int_eq(proto_decode(&proto_api_versions_req_schema, 3, true, &r, &req, &a), 0);
     ck_assert_uint_eq(rbuf_remaining(&r), 0);

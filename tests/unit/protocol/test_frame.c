@@ -333,10 +333,10 @@ static const struct {
 START_TEST(test_api_table)
 {
     size_t n = sizeof expected_table / sizeof expected_table[0];
-    ck_assert_uint_eq(proto_api_count(), n);
-    ck_assert_ptr_null(proto_api_at(n));
+    ck_assert_uint_eq(proto_api_table_count(&proto_client_apis), n);
+    ck_assert_ptr_null(proto_api_table_at(&proto_client_apis, n));
     for (size_t i = 0; i < n; i++) {
-        const struct proto_api *api = proto_api_at(i);
+        const struct proto_api *api = proto_api_table_at(&proto_client_apis, i);
         ck_assert_ptr_nonnull(api);
         ck_assert_int_eq(api->key, expected_table[i].key);
         ck_assert_int_eq(api->min, expected_table[i].min);
@@ -348,23 +348,23 @@ START_TEST(test_api_table)
         ck_assert_ptr_nonnull(api->resp);
         ck_assert_ptr_eq(proto_api_find(api->key), api);
         if (i > 0)
-            ck_assert_int_gt(api->key, proto_api_at(i - 1)->key);
+            ck_assert_int_gt(api->key, proto_api_table_at(&proto_client_apis, i - 1)->key);
         for (int16_t v = -1; v <= api->max + 1; v++) {
-            ck_assert(proto_api_version_supported(api->key, v) ==
+            ck_assert(proto_api_table_version_supported(&proto_client_apis, api->key, v) ==
                       (v >= api->accept_min && v <= api->max));
             ck_assert(proto_api_is_flexible(api->key, v) ==
                       (v >= api->min && v <= api->max && v >= api->flex_min));
         }
     }
     ck_assert_str_eq(proto_api_find(KAPI_PRODUCE)->name, "Produce");
-    ck_assert(!proto_api_version_supported(KAPI_PRODUCE, 2));
-    ck_assert(proto_api_version_supported(KAPI_PRODUCE, 3));
-    ck_assert(!proto_api_version_supported(KAPI_FETCH, 13));
+    ck_assert(!proto_api_table_version_supported(&proto_client_apis, KAPI_PRODUCE, 2));
+    ck_assert(proto_api_table_version_supported(&proto_client_apis, KAPI_PRODUCE, 3));
+    ck_assert(!proto_api_table_version_supported(&proto_client_apis, KAPI_FETCH, 13));
     static const int16_t unknown[] = {-32768, -1, 4, 17, 21, 29, 34, 36, 62, 90, 91, 1000, 32767};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         ck_assert_ptr_null(proto_api_find(unknown[i]));
         ck_assert(!proto_api_is_flexible(unknown[i], 5));
-        ck_assert(!proto_api_version_supported(unknown[i], 0));
+        ck_assert(!proto_api_table_version_supported(&proto_client_apis, unknown[i], 0));
     }
     ck_assert_ptr_eq(proto_api_find(KAPI_API_VERSIONS)->req, &proto_api_versions_req_schema);
     ck_assert_ptr_eq(proto_api_find(KAPI_API_VERSIONS)->resp, &proto_api_versions_resp_schema);
@@ -375,11 +375,11 @@ START_TEST(test_api_versions_answers)
 {
     struct arena a = ARENA_INIT;
     struct api_versions_resp resp;
-    proto_api_versions_fill(&resp, &a);
+    proto_api_table_versions_fill(&proto_client_apis, &resp, &a);
     ck_assert_int_eq(resp.error_code, 0);
-    ck_assert_int_eq(resp.api_keys.n, (int32_t)proto_api_count());
+    ck_assert_int_eq(resp.api_keys.n, (int32_t)proto_api_table_count(&proto_client_apis));
     for (int32_t i = 0; i < resp.api_keys.n; i++) {
-        const struct proto_api *api = proto_api_at((size_t)i);
+        const struct proto_api *api = proto_api_table_at(&proto_client_apis, (size_t)i);
         ck_assert_int_eq(resp.api_keys.v[i].api_key, api->key);
         ck_assert_int_eq(resp.api_keys.v[i].min_version, api->min);
         ck_assert_int_eq(resp.api_keys.v[i].max_version, api->max);
@@ -392,12 +392,12 @@ START_TEST(test_api_versions_answers)
                                              &proto_api_versions_resp_schema, &resp),
                      0);
     /* size | corr (header v0) | error | compact n | n * 7 | throttle | 00 */
-    size_t n = proto_api_count();
+    size_t n = proto_api_table_count(&proto_client_apis);
     ck_assert_uint_eq(o.w.len, 4 + 4 + 2 + 1 + n * 7 + 4 + 1);
     ck_assert_uint_eq(o.w.data[o.w.len - 1], 0);
     proto_out_free(&o);
 
-    proto_api_versions_unsupported(&resp, &a);
+    proto_api_table_versions_unsupported(&proto_client_apis, &resp, &a);
     ck_assert_int_eq(resp.error_code, KERR_UNSUPPORTED_VERSION);
     ck_assert_int_eq(resp.api_keys.n, 1);
     ck_assert_int_eq(resp.api_keys.v[0].api_key, KAPI_API_VERSIONS);

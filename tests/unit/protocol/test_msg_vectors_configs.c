@@ -142,7 +142,7 @@ START_TEST(tables)
     const int16_t keys[] = {KAPI_ALTER_CONFIGS, KAPI_INCREMENTAL_ALTER_CONFIGS};
     for (size_t i = 0; i < 2; i++) {
         const struct proto_api *c = proto_api_find(keys[i]);
-        const struct proto_api *k = proto_api_controller_find(keys[i]);
+        const struct proto_api *k = proto_api_table_find(&proto_controller_apis, keys[i]);
         ck_assert_ptr_nonnull(c);
         ck_assert_ptr_nonnull(k);
         ck_assert_ptr_eq(c->req, k->req);
@@ -150,7 +150,7 @@ START_TEST(tables)
     }
     ck_assert(proto_api_is_flexible(KAPI_ALTER_CONFIGS, 2));
     ck_assert(!proto_api_is_flexible(KAPI_ALTER_CONFIGS, 1));
-    ck_assert(!proto_api_version_supported(KAPI_ALTER_CONFIGS, 3));
+    ck_assert(!proto_api_table_version_supported(&proto_client_apis, KAPI_ALTER_CONFIGS, 3));
     ck_assert(proto_api_is_flexible(KAPI_INCREMENTAL_ALTER_CONFIGS, 1));
     ck_assert(!proto_api_is_flexible(KAPI_INCREMENTAL_ALTER_CONFIGS, 0));
     ck_assert(proto_api_controller_is_flexible(KAPI_INCREMENTAL_ALTER_CONFIGS, 1));

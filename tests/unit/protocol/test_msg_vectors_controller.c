@@ -196,18 +196,19 @@ END_TEST
 
 START_TEST(controller_api_table)
 {
-    ck_assert_uint_ge(proto_api_controller_count(), 10);
+    ck_assert_uint_ge(proto_api_table_count(&proto_controller_apis), 10);
     int16_t last = -1;
-    for (size_t i = 0; i < proto_api_controller_count(); i++) {
-        const struct proto_api *api = proto_api_controller_at(i);
+    for (size_t i = 0; i < proto_api_table_count(&proto_controller_apis); i++) {
+        const struct proto_api *api = proto_api_table_at(&proto_controller_apis, i);
         ck_assert_int_gt(api->key, last); /* ordered by key */
         last = api->key;
-        ck_assert_ptr_eq(proto_api_controller_find(api->key), api);
+        ck_assert_ptr_eq(proto_api_table_find(&proto_controller_apis, api->key), api);
     }
-    ck_assert_ptr_null(proto_api_controller_at(proto_api_controller_count()));
-    ck_assert_ptr_null(proto_api_controller_find(KAPI_PRODUCE));
-    ck_assert_ptr_null(proto_api_controller_find(-1));
-    ck_assert_ptr_null(proto_api_controller_find(1000));
+    ck_assert_ptr_null(
+        proto_api_table_at(&proto_controller_apis, proto_api_table_count(&proto_controller_apis)));
+    ck_assert_ptr_null(proto_api_table_find(&proto_controller_apis, KAPI_PRODUCE));
+    ck_assert_ptr_null(proto_api_table_find(&proto_controller_apis, -1));
+    ck_assert_ptr_null(proto_api_table_find(&proto_controller_apis, 1000));
     /* Flexibility per Kafka's definitions. */
     ck_assert(proto_api_controller_is_flexible(KAPI_VOTE, 0));
     ck_assert(!proto_api_controller_is_flexible(KAPI_BEGIN_QUORUM_EPOCH, 0));
@@ -216,17 +217,19 @@ START_TEST(controller_api_table)
     ck_assert(proto_api_controller_is_flexible(KAPI_FETCH, 12));
     ck_assert(!proto_api_controller_is_flexible(KAPI_VOTE, 3));
     ck_assert(!proto_api_controller_is_flexible(KAPI_METADATA, 9));
-    ck_assert(proto_api_controller_version_supported(KAPI_ALTER_PARTITION, 3));
-    ck_assert(!proto_api_controller_version_supported(KAPI_ALTER_PARTITION, 1));
-    ck_assert(!proto_api_controller_version_supported(KAPI_FETCH, 11));
+    ck_assert(proto_api_table_version_supported(&proto_controller_apis, KAPI_ALTER_PARTITION, 3));
+    ck_assert(!proto_api_table_version_supported(&proto_controller_apis, KAPI_ALTER_PARTITION, 1));
+    ck_assert(!proto_api_table_version_supported(&proto_controller_apis, KAPI_FETCH, 11));
     /* ControllerRegistration is not served, hence not advertised. */
-    ck_assert(!proto_api_controller_version_supported(PROTO_API_CONTROLLER_REGISTRATION, 0));
-    ck_assert(proto_api_controller_version_supported(KAPI_BROKER_REGISTRATION, 4));
+    ck_assert(!proto_api_table_version_supported(&proto_controller_apis,
+                                                 PROTO_API_CONTROLLER_REGISTRATION, 0));
+    ck_assert(
+        proto_api_table_version_supported(&proto_controller_apis, KAPI_BROKER_REGISTRATION, 4));
     /* ApiVersions lists every entry. */
     struct arena a = ARENA_INIT;
     struct api_versions_resp av;
-    proto_api_controller_versions_fill(&av, &a);
-    ck_assert_int_eq(av.api_keys.n, (int32_t)proto_api_controller_count());
+    proto_api_table_versions_fill(&proto_controller_apis, &av, &a);
+    ck_assert_int_eq(av.api_keys.n, (int32_t)proto_api_table_count(&proto_controller_apis));
     bool saw_heartbeat = false;
     for (int32_t i = 0; i < av.api_keys.n; i++)
         if (av.api_keys.v[i].api_key == KAPI_BROKER_HEARTBEAT) {
@@ -290,7 +293,7 @@ START_TEST(controller_frames)
 
     /* ApiVersions v3 answers keep response header v0 (KIP-511). */
     struct api_versions_resp av;
-    proto_api_controller_versions_fill(&av, &a);
+    proto_api_table_versions_fill(&proto_controller_apis, &av, &a);
     proto_out_init(&o);
     ck_assert_int_eq(proto_api_controller_resp_frame_encode(&o, KAPI_API_VERSIONS, 3, 5, &av), 0);
     struct proto_out body;

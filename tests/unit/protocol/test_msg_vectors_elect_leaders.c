@@ -119,7 +119,8 @@ END_TEST
 
 START_TEST(controller_table)
 {
-    const struct proto_api *api = proto_api_controller_find(PROTO_API_ELECT_LEADERS);
+    const struct proto_api *api =
+        proto_api_table_find(&proto_controller_apis, PROTO_API_ELECT_LEADERS);
     ck_assert_ptr_nonnull(api);
     ck_assert_int_eq(api->min, 0);
     ck_assert_int_eq(api->max, 2);

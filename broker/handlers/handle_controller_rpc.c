@@ -1,5 +1,5 @@
 /*
- * Requests on the CONTROLLER listener (apart from ApiVersions): the Raft
+ * Handlers of the CONTROLLER listener's own APIs (api_table.c): the Raft
  * APIs of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch,
  * Fetch on __cluster_metadata, FetchSnapshot, DescribeQuorum; KIP-595,
  * KIP-630) go to the quorum; the broker lifecycle RPCs (BrokerRegistration,
@@ -10,6 +10,7 @@
  * and Sluice's targeted transfers (handle_elect_leaders.c).
  */
 #include "api.h"
+#include "api_table.h"
 #include "clock.h"
 #include "controller.h"
 #include "handlers.h"
@@ -17,7 +18,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "broker.h"
-#include "quorum_raft.h"
+#include "quorum.h"
 #include "request.h"
 
 #include <string.h>
@@ -38,8 +39,12 @@ static void on_registered(void *ctx, int16_t error_code, const char *error_messa
     request_respond(req, &proto_broker_registration_resp_schema, resp);
 }
 
-static void broker_registration(struct request *req, const struct broker_registration_req *r)
+void handle_broker_registration(struct request *req)
 {
+    const struct broker_registration_req *r =
+        request_decode_body(req, &proto_broker_registration_req_schema);
+    if (!r)
+        return;
     struct broker *n = req->node;
     if (!broker_is_controller(n)) {
         on_registered(req, KERR_NOT_CONTROLLER, NULL, -1);
@@ -92,8 +97,12 @@ static void on_heartbeat(void *ctx, const struct ctl_heartbeat_result *r)
     request_respond(req, &proto_broker_heartbeat_resp_schema, resp);
 }
 
-static void broker_heartbeat(struct request *req, const struct broker_heartbeat_req *r)
+void handle_broker_heartbeat(struct request *req)
 {
+    const struct broker_heartbeat_req *r =
+        request_decode_body(req, &proto_broker_heartbeat_req_schema);
+    if (!r)
+        return;
     struct broker *n = req->node;
     if (!broker_is_controller(n)) {
         struct ctl_heartbeat_result res = {.error_code = KERR_NOT_CONTROLLER, .is_fenced = true};
@@ -116,8 +125,12 @@ static void on_producer_ids(void *ctx, int16_t error_code, int64_t first_id, int
 }
 
 /* AllocateProducerIds (KIP-730): a block of producer ids for a broker's InitProducerId. */
-static void allocate_producer_ids(struct request *req, const struct allocate_producer_ids_req *r)
+void handle_allocate_producer_ids(struct request *req)
 {
+    const struct allocate_producer_ids_req *r =
+        request_decode_body(req, &proto_allocate_producer_ids_req_schema);
+    if (!r)
+        return;
     struct broker *n = req->node;
     if (!broker_is_controller(n)) {
         on_producer_ids(req, KERR_NOT_CONTROLLER, -1, 0);
@@ -159,8 +172,12 @@ static void on_partitions_altered(void *ctx, int16_t error_code,
     request_respond(req, &proto_alter_partition_resp_schema, resp);
 }
 
-static void alter_partition(struct request *req, const struct alter_partition_req *r)
+void handle_alter_partition(struct request *req)
 {
+    const struct alter_partition_req *r =
+        request_decode_body(req, &proto_alter_partition_req_schema);
+    if (!r)
+        return;
     struct broker *n = req->node;
     if (!broker_is_controller(n)) {
         on_partitions_altered(req, KERR_NOT_CONTROLLER, NULL, 0);
@@ -203,65 +220,15 @@ static void alter_partition(struct request *req, const struct alter_partition_re
     controller_alter_partition(n->controller, &creq, on_partitions_altered, req);
 }
 
-void handle_controller_rpc(struct request *req)
+/* The Raft APIs of the metadata quorum (KIP-595, KIP-630): the quorum answers. */
+void handle_raft_rpc(struct request *req)
 {
     struct broker *n = req->node;
     int16_t key = req->hdr.api_key;
-    const struct proto_api *api = req->apis->find(key);
-    switch (key) {
-    case KAPI_VOTE:
-    case KAPI_BEGIN_QUORUM_EPOCH:
-    case KAPI_END_QUORUM_EPOCH:
-    case KAPI_FETCH:
-    case KAPI_FETCH_SNAPSHOT:
-    case KAPI_DESCRIBE_QUORUM:
-        break;
-    case KAPI_DESCRIBE_CLUSTER:
-        handle_describe_cluster(req);
-        return;
-    case KAPI_CREATE_TOPICS:
-        handle_create_topics(req);
-        return;
-    case KAPI_DELETE_TOPICS:
-        handle_delete_topics(req);
-        return;
-    case KAPI_CREATE_PARTITIONS:
-        handle_create_partitions(req);
-        return;
-    case KAPI_ALTER_CONFIGS:
-        handle_alter_configs(req);
-        return;
-    case KAPI_INCREMENTAL_ALTER_CONFIGS:
-        handle_incremental_alter_configs(req);
-        return;
-    case PROTO_API_ELECT_LEADERS:
-        handle_elect_leaders(req);
-        return;
-    case KAPI_BROKER_REGISTRATION:
-    case KAPI_BROKER_HEARTBEAT:
-    case KAPI_ALLOCATE_PRODUCER_IDS:
-    case KAPI_ALTER_PARTITION: {
-        void *body = request_decode_body(req, api->req);
-        if (!body)
-            return;
-        if (key == KAPI_BROKER_REGISTRATION)
-            broker_registration(req, body);
-        else if (key == KAPI_BROKER_HEARTBEAT)
-            broker_heartbeat(req, body);
-        else if (key == KAPI_ALLOCATE_PRODUCER_IDS)
-            allocate_producer_ids(req, body);
-        else
-            alter_partition(req, body);
-        return;
-    }
-    default:
-        request_close_connection(req, "controller API not served yet");
-        return;
-    }
-    void *body = request_decode_body(req, api->req);
+    void *body = request_decode_body(req, proto_api_table_find(req->apis->proto, key)->req);
     if (!body)
         return;
     if (!n->quorum ||
-        quorum_raft_handle(n->quorum, key, req->hdr.api_version, body, reply, req) < 0)
+        quorum_handle_rpc(n->quorum, key, req->hdr.api_version, body, reply, req) < 0)
         request_close_connection(req, "no Raft quorum on this node");
 }
