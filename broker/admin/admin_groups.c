@@ -156,10 +156,10 @@ static json_t *offsets_json(struct broker *n, const struct group *g)
         struct partition *p = NULL;
         bool led = n->rm &&
                    replica_manager_lookup(n->rm, o->topic, o->partition, &p) == KERR_NONE &&
-                   p->is_leader;
+                   p->repl.is_leader;
         json_object_set_new(e, "high_watermark",
-                            led ? json_integer(p->high_watermark) : json_null());
-        int64_t lag = led ? p->high_watermark - o->offset : -1;
+                            led ? json_integer(p->repl.high_watermark) : json_null());
+        int64_t lag = led ? p->repl.high_watermark - o->offset : -1;
         json_object_set_new(e, "lag", led ? json_integer(lag < 0 ? 0 : lag) : json_null());
         json_array_append_new(a, e);
     }

@@ -59,17 +59,17 @@ static void render_partitions(struct broker *n, struct evbuffer *out)
             if (err != KERR_NONE)
                 continue;
             hosted++;
-            if (!part->is_leader)
+            if (!part->repl.is_leader)
                 continue;
             leaders++;
-            if (part->nisr < part->nreplicas) {
+            if (part->repl.nisr < part->repl.nreplicas) {
                 under++;
                 evbuffer_add_printf(per, "sluice_under_replicated_replicas{topic=\"");
                 broker_metrics_escape_label(per, t->name);
                 evbuffer_add_printf(per, "\",partition=\"%d\"} %d\n", p,
-                                    part->nreplicas - part->nisr);
+                                    part->repl.nreplicas - part->repl.nisr);
             }
-            if (part->nisr < part->cfg.min_insync_replicas)
+            if (part->repl.nisr < part->cfg.min_insync_replicas)
                 under_min_isr++;
         }
     }

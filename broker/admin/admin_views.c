@@ -378,15 +378,6 @@ static json_t *topic_summary(const struct mi_topic *t)
     return o;
 }
 
-/* What the leader knows of follower `id` (replication.h), or NULL. */
-static const struct repl_follower *follower_of(const struct partition *p, int32_t id)
-{
-    for (int i = 0; i < p->nfollowers; i++)
-        if (p->followers[i].id == id)
-            return &p->followers[i];
-    return NULL;
-}
-
 /*
  * One partition: the image's view (leader, epochs, replicas, ISR, offline
  * replicas) and, when this node hosts a replica, its offsets.  Per replica
@@ -432,12 +423,13 @@ static json_t *partition_json(struct broker *n, const struct mi_topic *t,
     /* Offsets come from this node's replica; offsets_from says whose view they are. */
     json_object_set_new(o, "log_start_offset",
                         p ? json_integer(partition_log_start(p)) : json_null());
-    json_object_set_new(o, "high_watermark", p ? json_integer(p->high_watermark) : json_null());
+    json_object_set_new(o, "high_watermark",
+                        p ? json_integer(p->repl.high_watermark) : json_null());
     json_object_set_new(o, "log_end_offset", p ? json_integer(partition_leo(p)) : json_null());
     json_object_set_new(o, "offsets_from", p ? json_integer(n->node_id) : json_null());
-    json_object_set_new(o, "offsets_from_leader", json_boolean(p && p->is_leader));
+    json_object_set_new(o, "offsets_from_leader", json_boolean(p && p->repl.is_leader));
 
-    bool lead_here = p && p->is_leader;
+    bool lead_here = p && p->repl.is_leader;
     int64_t now = clock_wall_ms(), mono = clock_mono_ms();
     json_object_set_new(o, "replica_progress_from",
                         lead_here ? json_integer(n->node_id) : json_null());
@@ -462,7 +454,8 @@ static json_t *partition_json(struct broker *n, const struct mi_topic *t,
         /* The leader is always caught up with itself (as DescribeQuorum reports it);
          * followers' times are on the monotonic clock, shown as wall-clock time and age. */
         bool own = lead_here && id == n->node_id;
-        const struct repl_follower *f = lead_here && !own ? follower_of(p, id) : NULL;
+        const struct repl_follower *f =
+            lead_here && !own ? repl_leader_follower(&p->repl, id) : NULL;
         int64_t leo = own ? partition_leo(p) : f ? f->leo : -1;
         int64_t ago = own ? 0 : f && f->last_caught_up_ms >= 0 ? mono - f->last_caught_up_ms : -1;
         if (ago < -1)

@@ -167,7 +167,7 @@ static struct partition *shard_partition(struct group_coordinator *gc, struct sh
     struct partition *p = NULL;
     if (replica_manager_lookup(gc->env->rm, GROUP_OFFSETS_TOPIC, sh->index, &p) != KERR_NONE)
         return NULL;
-    if (!p->is_leader || p->deleted || p->leader_epoch != sh->epoch)
+    if (!p->repl.is_leader || p->deleted || p->repl.leader_epoch != sh->epoch)
         return NULL;
     return p;
 }
@@ -233,7 +233,7 @@ static int16_t shard_append(struct group_coordinator *gc, struct shard *sh,
     struct partition *p = sh->state == SHARD_ACTIVE ? shard_partition(gc, sh) : NULL;
     if (!p)
         return KERR_NOT_LEADER_OR_FOLLOWER;
-    if (p->nisr < p->cfg.min_insync_replicas)
+    if (p->repl.nisr < p->cfg.min_insync_replicas)
         return KERR_NOT_ENOUGH_REPLICAS;
     int64_t now = clock_wall_ms();
     struct rb_builder b;
@@ -330,10 +330,10 @@ static void process_writes(struct group_coordinator *gc, struct shard *sh, int16
             err = fail;
         else if (!p)
             err = KERR_NOT_LEADER_OR_FOLLOWER;
-        else if (p->high_watermark > w->last_offset &&
+        else if (p->repl.high_watermark > w->last_offset &&
                  (!w->need_flush || storage_log_recovery_point(p->log) > w->last_offset))
             err = KERR_NONE;
-        else if (p->nisr < p->cfg.min_insync_replicas)
+        else if (p->repl.nisr < p->cfg.min_insync_replicas)
             err = KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
         else if (now >= w->deadline_ms)
             err = KERR_REQUEST_TIMED_OUT;
@@ -625,13 +625,13 @@ static bool load_chunk(struct group_coordinator *gc, struct shard *sh)
                 return true;
         }
     }
-    if (p->high_watermark < sh->load_next) {
+    if (p->repl.high_watermark < sh->load_next) {
         if (!sh->awaiting_hw)
             LOG_DEBUG("group",
                       "%s-%d: read to offset %lld; waiting for the high watermark (%lld) to "
                       "reach it before serving",
                       GROUP_OFFSETS_TOPIC, sh->index, (long long)sh->load_next,
-                      (long long)p->high_watermark);
+                      (long long)p->repl.high_watermark);
         sh->awaiting_hw = true;
         partition_watch_remove(&sh->hw_watch);
         partition_watch_add(p, &sh->hw_watch, on_hw_watch);
@@ -662,7 +662,7 @@ static void start_load(struct group_coordinator *gc, struct shard *sh, struct pa
     sh->state = SHARD_LOADING;
     sh->awaiting_hw = false;
     partition_watch_remove(&sh->hw_watch);
-    sh->epoch = p->leader_epoch;
+    sh->epoch = p->repl.leader_epoch;
     sh->load_next = partition_log_start(p);
     sh->load_started_ms = clock_wall_ms();
     LOG_DEBUG("group", "loading groups from %s-%d (leader epoch %d, offsets %lld-%lld)",
@@ -685,11 +685,11 @@ static void sync_leadership(struct group_coordinator *gc)
         struct partition *p = NULL;
         bool lead = i < np &&
                     replica_manager_lookup(gc->env->rm, GROUP_OFFSETS_TOPIC, i, &p) == KERR_NONE &&
-                    p->is_leader && !p->deleted;
+                    p->repl.is_leader && !p->deleted;
         struct shard *sh = shard_at(gc, i);
         if (lead) {
             sh = shard_ensure(gc, i);
-            if (sh->state == SHARD_NONE || sh->epoch != p->leader_epoch) {
+            if (sh->state == SHARD_NONE || sh->epoch != p->repl.leader_epoch) {
                 if (sh->state != SHARD_NONE)
                     unload_shard(gc, sh, KERR_NOT_COORDINATOR);
                 start_load(gc, sh, p);

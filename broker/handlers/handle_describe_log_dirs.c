@@ -87,7 +87,7 @@ static void dld_group(struct request *req, struct dld_list *l,
             nt++;
         }
         int64_t lag = 0;
-        if (!p->is_leader) {
+        if (!p->repl.is_leader) {
             lag = replica_manager_follower_lag(rm, p->topic, p->index);
             if (lag < 0)
                 lag = 0;

@@ -94,8 +94,8 @@ static int64_t build_response(struct request *req, struct fetch_req *fr, struct 
                 if (err == KERR_NONE && div_epoch < 0 && div_end < 0)
                     isr_updates_maybe_propose(&n->env, p, now);
             }
-            op->high_watermark = p->high_watermark;
-            op->last_stable_offset = p->high_watermark;
+            op->high_watermark = p->repl.high_watermark;
+            op->last_stable_offset = p->repl.high_watermark;
             op->log_start_offset = partition_log_start(p);
             if (op->error_code != KERR_NONE || op->diverging_epoch.end_offset >= 0 ||
                 op->diverging_epoch.epoch >= 0)

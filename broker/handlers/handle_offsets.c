@@ -36,14 +36,14 @@ static void list_one(struct request *req, bool from_client, const char *topic,
     /* A new leader whose high watermark has not yet reached the start of its own epoch
      * could answer below what the previous leader exposed: clients retry instead
      * (Kafka's Partition.fetchOffsetForTimestamp, OFFSET_NOT_AVAILABLE). */
-    if (from_client && storage_leader_epoch_latest_start(p->epochs) > p->high_watermark) {
+    if (from_client && storage_leader_epoch_latest_start(p->epochs) > p->repl.high_watermark) {
         op->error_code = KERR_OFFSET_NOT_AVAILABLE;
         return;
     }
     switch (rp->timestamp) {
     case LIST_OFFSETS_LATEST:
-        op->offset = p->high_watermark;
-        op->leader_epoch = p->leader_epoch;
+        op->offset = p->repl.high_watermark;
+        op->leader_epoch = p->repl.leader_epoch;
         break;
     case LIST_OFFSETS_EARLIEST:
         op->offset = partition_log_start(p);
@@ -52,7 +52,7 @@ static void list_one(struct request *req, bool from_client, const char *topic,
     case LIST_OFFSETS_MAX_TIMESTAMP: {
         int64_t ts = -1, off = -1;
         if (storage_log_max_timestamp(p->log, &ts, &off) == 0 && off >= 0 &&
-            off < p->high_watermark) {
+            off < p->repl.high_watermark) {
             op->timestamp = ts;
             op->offset = off;
             op->leader_epoch = partition_epoch_for_offset(p, off);

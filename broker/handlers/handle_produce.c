@@ -86,13 +86,13 @@ static void part_check(struct delayed_produce *dp, struct pending_part *pp)
     if (pp->wait_flush && storage_log_recovery_point(p->log) > pp->last_offset)
         pp->wait_flush = false;
     if (pp->wait_hw) {
-        if (!p->is_leader) {
+        if (!p->repl.is_leader) {
             part_done(dp, pp, KERR_NOT_LEADER_OR_FOLLOWER);
             return;
         }
-        if (p->high_watermark > pp->last_offset) {
+        if (p->repl.high_watermark > pp->last_offset) {
             pp->wait_hw = false;
-        } else if (p->nisr < p->cfg.min_insync_replicas) {
+        } else if (p->repl.nisr < p->cfg.min_insync_replicas) {
             part_done(dp, pp, KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
             return;
         }
@@ -333,7 +333,7 @@ void handle_produce(struct request *req)
                 err = KERR_UNSUPPORTED_COMPRESSION_TYPE;
             if (err == KERR_NONE && (rp->records.len <= 0 || !rp->records.p))
                 err = KERR_INVALID_RECORD;
-            if (err == KERR_NONE && acks == -1 && p->nisr < p->cfg.min_insync_replicas)
+            if (err == KERR_NONE && acks == -1 && p->repl.nisr < p->cfg.min_insync_replicas)
                 err = KERR_NOT_ENOUGH_REPLICAS;
             struct partition_append_result ar;
             if (err == KERR_NONE) {
@@ -360,7 +360,7 @@ void handle_produce(struct request *req)
             op->log_append_time_ms = ar.log_append_time;
             op->log_start_offset = partition_log_start(p);
             bool wait_flush = !ar.duplicate && partition_flush_awaited(p, ar.last_offset);
-            bool wait_hw = acks == -1 && p->high_watermark <= ar.last_offset;
+            bool wait_hw = acks == -1 && p->repl.high_watermark <= ar.last_offset;
             if (wait_flush && partition_sync_on_append(p))
                 replica_manager_request_flush(n->rm, p);
             if (acks == 0 || (!wait_flush && !wait_hw))

@@ -12,6 +12,7 @@
 #include "controller.h"
 #include "kafka.h"
 #include "kafka_client.h"
+#include "leader_epoch.h"
 #include "log.h"
 #include "messages.h"
 #include "metadata_image.h"
@@ -34,14 +35,11 @@ struct pending {
     bool shrink;
 };
 
-/* The partition the answer is for, if this broker still leads it at the same epoch. */
-static struct partition *still_ours(const struct pending *pd)
+/* The partition the answer is for, if this broker still hosts it. */
+static struct partition *hosted(const struct pending *pd)
 {
     struct partition *p = NULL;
     if (!pd->n->rm || replica_manager_lookup(pd->n->rm, pd->topic, pd->index, &p) != KERR_NONE)
-        return NULL;
-    if (!p->is_leader || p->leader_epoch != pd->leader_epoch || !p->isr_change_inflight ||
-        p->isr_change_seq != pd->seq)
         return NULL;
     return p;
 }
@@ -55,47 +53,46 @@ static bool retriable(int16_t err)
 
 /*
  * Applies one partition's answer, as Kafka's Partition.handleAlterPartitionError
- * does: a committed ISR is applied; INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED
- * drop the proposal (the controller did nothing); errors in transit send it
- * again; any other error keeps the maximal ISR until the metadata brings a newer
- * partition epoch, because the controller may have committed the change even
- * though this answer says otherwise.
+ * does (the decisions are the core's, repl_isr_change_answer): a committed ISR
+ * is applied; INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED drop the proposal
+ * (the controller did nothing); errors in transit send it again; any other
+ * error keeps the maximal ISR until the metadata brings a newer partition
+ * epoch, because the controller may have committed the change even though
+ * this answer says otherwise.
  */
 static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t leader_epoch,
                   const int32_t *isr, int32_t nisr, int32_t partition_epoch)
 {
-    struct partition *p = still_ours(pd);
+    struct partition *p = hosted(pd);
     if (!p)
         return;
-    if (err == KERR_INELIGIBLE_REPLICA || err == KERR_OPERATION_NOT_ATTEMPTED) {
-        LOG_INFO("broker", "%s-%d: ISR change refused by the controller: %s", p->topic, p->index,
-                 kafka_error_name(err));
-        partition_isr_change_end(p);
-        return;
-    }
-    if (retriable(err)) {
-        p->isr_change_resend = true;
-        return;
-    }
-    if (err != KERR_NONE) {
-        LOG_INFO("broker", "%s-%d: ISR change answered %s; waiting for the metadata", p->topic,
-                 p->index, kafka_error_name(err));
-        return;
-    }
-    if (leader_id == p->leader_id && leader_epoch == p->leader_epoch &&
-        partition_epoch > p->partition_epoch) {
+    enum repl_isr_outcome outcome =
+        err == KERR_NONE                                                        ? REPL_ISR_COMMITTED
+        : err == KERR_INELIGIBLE_REPLICA || err == KERR_OPERATION_NOT_ATTEMPTED ? REPL_ISR_REFUSED
+        : retriable(err)                                                        ? REPL_ISR_RETRY
+                                                                                : REPL_ISR_UNKNOWN;
+    switch (partition_isr_change_answer(p, pd->seq, pd->leader_epoch, outcome, leader_id,
+                                        leader_epoch, partition_epoch, isr, (int)nisr)) {
+    case REPL_ISR_ENDED:
+        if (outcome == REPL_ISR_REFUSED)
+            LOG_INFO("broker", "%s-%d: ISR change refused by the controller: %s", p->topic,
+                     p->index, kafka_error_name(err));
+        break;
+    case REPL_ISR_WAITING:
+        if (outcome == REPL_ISR_UNKNOWN)
+            LOG_INFO("broker", "%s-%d: ISR change answered %s; waiting for the metadata", p->topic,
+                     p->index, kafka_error_name(err));
+        break;
+    case REPL_ISR_APPLIED:
         LOG_INFO("broker", "%s-%d: ISR now has %d member(s) (partition epoch %d)", p->topic,
                  p->index, (int)nisr, partition_epoch);
         if (pd->n->isr_changed)
             pd->n->isr_changed(pd->n->ctx, pd->shrink);
-        /* Applying the newer partition epoch settles the proposal. */
-        partition_set_state(p, pd->n->node_id, leader_id, leader_epoch, partition_epoch,
-                            p->replicas, p->nreplicas, isr, nisr);
-        partition_isr_change_end(p);
-    } else if (partition_epoch == p->partition_epoch) {
-        partition_isr_change_end(p); /* already so */
+        break;
+    case REPL_ISR_IGNORED:
+    case REPL_ISR_RESEND:
+        break;
     }
-    /* Otherwise the answer is older than what we know: the metadata settles it. */
 }
 
 static void free_pending(struct pending *pd)
@@ -146,15 +143,15 @@ static int64_t broker_epoch_of(const struct broker_env *n, int32_t id)
 static bool send_local(const struct broker_env *n, struct controller *ctl, struct partition *p,
                        struct pending *pd)
 {
-    int32_t k = p->nproposed_isr;
+    int32_t k = p->repl.nproposed_isr;
     struct ctl_isr_member *members = xcalloc((size_t)k + 1, sizeof *members);
     for (int32_t i = 0; i < k; i++) {
-        members[i].broker_id = p->proposed_isr[i];
-        members[i].broker_epoch = broker_epoch_of(n, p->proposed_isr[i]);
+        members[i].broker_id = p->repl.proposed_isr[i];
+        members[i].broker_epoch = broker_epoch_of(n, p->repl.proposed_isr[i]);
     }
     struct ctl_alter_partition item = {.partition_index = p->index,
-                                       .leader_epoch = p->leader_epoch,
-                                       .partition_epoch = p->partition_epoch,
+                                       .leader_epoch = p->repl.leader_epoch,
+                                       .partition_epoch = p->repl.partition_epoch,
                                        .new_isr = members,
                                        .nnew_isr = k,
                                        .leader_recovery_state = 0};
@@ -174,20 +171,20 @@ static bool send_remote(const struct broker_env *n, struct partition *p, struct 
     struct kc_conn *c = n->controller_conn(n->ctx);
     if (!c)
         return false;
-    int32_t k = p->nproposed_isr;
+    int32_t k = p->repl.nproposed_isr;
     struct alter_partition_broker_state *members = xcalloc((size_t)k + 1, sizeof *members);
     for (int32_t i = 0; i < k; i++) {
-        members[i].broker_id = p->proposed_isr[i];
-        members[i].broker_epoch = broker_epoch_of(n, p->proposed_isr[i]);
+        members[i].broker_id = p->repl.proposed_isr[i];
+        members[i].broker_epoch = broker_epoch_of(n, p->repl.proposed_isr[i]);
     }
     struct alter_partition_req_partition item;
     memset(&item, 0, sizeof item);
     item.partition_index = p->index;
-    item.leader_epoch = p->leader_epoch;
+    item.leader_epoch = p->repl.leader_epoch;
     item.new_isr_with_epochs.v = members;
     item.new_isr_with_epochs.n = k;
     item.leader_recovery_state = 0;
-    item.partition_epoch = p->partition_epoch;
+    item.partition_epoch = p->repl.partition_epoch;
     struct alter_partition_req_topic topic;
     memset(&topic, 0, sizeof topic);
     topic.topic_id = p->topic_id;
@@ -209,73 +206,46 @@ static bool send_remote(const struct broker_env *n, struct partition *p, struct 
 }
 
 /* Kafka's isReplicaIsrEligible: a fenced broker or one shutting down may not join. */
-static bool eligible(const struct broker_env *n, int32_t id)
+static bool eligible(void *ctx, int32_t id)
 {
-    const struct mi_broker *b = metadata_image_broker(n->image, id);
+    const struct mi_broker *b = metadata_image_broker(((const struct broker_env *)ctx)->image, id);
     return b && !b->fenced && !b->in_controlled_shutdown;
-}
-
-static bool in_isr(const struct partition *p, int32_t id)
-{
-    for (int i = 0; i < p->nisr; i++)
-        if (p->isr[i] == id)
-            return true;
-    return false;
 }
 
 /* Sends (or sends again) p's proposal in flight. */
 static void send_proposal(const struct broker_env *n, struct partition *p, int64_t now_ms,
                           bool shrink)
 {
-    p->isr_change_sent_ms = now_ms;
-    p->isr_change_resend = false;
-    p->isr_change_seq++;
     struct pending *pd = xcalloc(1, sizeof *pd);
     pd->n = n;
     pd->topic = xstrdup(p->topic);
     pd->index = p->index;
-    pd->leader_epoch = p->leader_epoch;
-    pd->seq = p->isr_change_seq;
+    pd->leader_epoch = p->repl.leader_epoch;
+    pd->seq = repl_isr_change_sent(&p->repl, now_ms);
     pd->shrink = shrink;
     struct controller *ctl = n->active_controller(n->ctx);
     bool sent = ctl ? send_local(n, ctl, p, pd) : send_remote(n, p, pd);
     if (!sent) {
         free_pending(pd);
-        p->isr_change_resend = true; /* no controller reachable now: try again shortly */
+        repl_isr_change_send_failed(&p->repl); /* no controller reachable now: try again shortly */
     }
 }
 
 void isr_updates_maybe_propose(const struct broker_env *n, struct partition *p, int64_t now_ms)
 {
-    if (n->broker_epoch(n->ctx) < 0 || !p->is_leader)
+    struct repl_partition *r = &p->repl;
+    if (n->broker_epoch(n->ctx) < 0 || !r->is_leader)
         return;
-    if (p->isr_change_inflight) {
-        int64_t waited = now_ms - p->isr_change_sent_ms;
-        if ((p->isr_change_resend && waited >= RESEND_AFTER_MS) || waited >= UNANSWERED_RESEND_MS)
-            send_proposal(n, p, now_ms, p->nproposed_isr < p->nisr);
-        return;
-    }
-    int32_t *isr = NULL;
-    int nisr = 0;
-    if (!partition_isr_proposal(p, now_ms, n->cfg->replica_lag_time_max_ms, &isr, &nisr))
-        return;
-    /* Leave out joiners the controller would refuse (INELIGIBLE_REPLICA). */
-    int k = 0;
-    bool changed = false;
-    for (int i = 0; i < nisr; i++) {
-        if (in_isr(p, isr[i]) || eligible(n, isr[i]))
-            isr[k++] = isr[i];
-        changed |= !in_isr(p, isr[i]) && eligible(n, isr[i]);
-    }
-    changed |= k < p->nisr;
-    nisr = k;
-    if (!changed) {
-        free(isr);
+    if (r->isr_change_inflight) {
+        if (repl_isr_change_resend_due(r, now_ms, RESEND_AFTER_MS, UNANSWERED_RESEND_MS))
+            send_proposal(n, p, now_ms, r->nproposed_isr < r->nisr);
         return;
     }
-    bool shrink = nisr < p->nisr;
+    /* Joiners the controller would refuse (INELIGIBLE_REPLICA) are left out. */
+    if (!repl_leader_propose_isr(r, now_ms, n->cfg->replica_lag_time_max_ms,
+                                 storage_leader_epoch_latest_start(p->epochs), eligible, (void *)n))
+        return;
     LOG_INFO("broker", "%s-%d: proposing ISR of %d member(s) (now %d) to the controller", p->topic,
-             p->index, nisr, p->nisr);
-    partition_isr_change_begin(p, isr, nisr, now_ms);
-    send_proposal(n, p, now_ms, shrink);
+             p->index, r->nproposed_isr, r->nisr);
+    send_proposal(n, p, now_ms, r->nproposed_isr < r->nisr);
 }

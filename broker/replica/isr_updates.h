@@ -1,6 +1,6 @@
 /*
  * The partition leader's side of KIP-497: ISR changes the leader wants
- * (partition_isr_proposal) are sent to the active controller as
+ * (repl_leader_propose_isr, replication_core.h) are sent to the active controller as
  * AlterPartition, directly when the controller runs in this process, else to
  * its CONTROLLER listener.  The leader keeps counting the proposed members in
  * its high watermark until the answer (Kafka's maximal ISR), then applies the

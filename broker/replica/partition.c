@@ -25,8 +25,6 @@
  */
 #define MAX_DECOMPRESSED_FACTOR 32
 #define MIN_DECOMPRESSED_CAP    (16 << 20)
-/* At most one ISR proposal per partition in this interval (retries after a rejection). */
-#define ISR_CHANGE_MIN_INTERVAL_MS 500
 
 char *partition_dir_name(const char *log_dir, const char *topic, int32_t index)
 {
@@ -53,6 +51,13 @@ static int rebuild_producer(void *arg, const uint8_t *batch, size_t len)
     if (rb_header_parse(batch, len, &h) == 0)
         note_producer_batch(ctx->ps, &h);
     return 0;
+}
+
+/* The replication core's settings for cfg. */
+static void core_config(const struct partition_config *cfg, struct repl_config *out)
+{
+    out->min_isr = cfg->min_insync_replicas;
+    out->isr_change_min_interval_ms = REPL_ISR_CHANGE_MIN_INTERVAL_MS;
 }
 
 int partition_open(const char *log_dir, const char *topic, int32_t index,
@@ -111,15 +116,12 @@ int partition_open(const char *log_dir, const char *topic, int32_t index,
     p->log = log;
     p->epochs = epochs;
     p->cfg = *cfg;
-    p->leader_id = -1;
-    p->leader_epoch = -1;
     p->watchers.next = p->watchers.prev = &p->watchers;
     p->watch_key = purgatory_partition_key(topic, strlen(topic), index);
-    int64_t leo = storage_log_end_offset(log);
-    p->high_watermark = hw_checkpoint < 0 ? storage_log_start_offset(log)
-                                          : (hw_checkpoint > leo ? leo : hw_checkpoint);
-    if (p->high_watermark < storage_log_start_offset(log))
-        p->high_watermark = storage_log_start_offset(log);
+    struct repl_config core_cfg;
+    core_config(cfg, &core_cfg);
+    repl_init(&p->repl, &core_cfg, hw_checkpoint, storage_log_start_offset(log),
+              storage_log_end_offset(log));
 
     struct rebuild_ctx ctx = {&p->producers};
     rc = storage_log_scan(log, storage_log_start_offset(log), rebuild_producer, &ctx);
@@ -148,10 +150,7 @@ static void check_epoch_write(struct partition *p, int rc)
 static void partition_free(struct partition *p)
 {
     producer_state_free(&p->producers);
-    free(p->followers);
-    free(p->proposed_isr);
-    free(p->replicas);
-    free(p->isr);
+    repl_free(&p->repl);
     free(p->topic);
     free(p);
 }
@@ -179,107 +178,29 @@ void partition_delete(struct partition *p)
 void partition_set_config(struct partition *p, const struct partition_config *cfg)
 {
     p->cfg = *cfg;
+    core_config(cfg, &p->repl.cfg);
     storage_log_set_config(p->log, &cfg->log);
-}
-
-static int32_t *dup_ids(const int32_t *ids, int n)
-{
-    int32_t *v = xmalloc(sizeof *v * (size_t)(n ? n : 1));
-    if (n)
-        memcpy(v, ids, sizeof *v * (size_t)n);
-    return v;
-}
-
-static bool has_id(const int32_t *ids, int n, int32_t id)
-{
-    for (int i = 0; i < n; i++)
-        if (ids[i] == id)
-            return true;
-    return false;
-}
-
-/*
- * Rebuilds the follower table for the current replicas: a new leadership
- * (fresh) resets everyone; otherwise known followers keep their state and
- * replicas added since are reset.
- */
-static void sync_followers(struct partition *p, bool fresh)
-{
-    int64_t now = clock_mono_ms();
-    struct repl_follower *old = p->followers;
-    int nold = p->nfollowers;
-    p->followers = xcalloc((size_t)(p->nreplicas ? p->nreplicas : 1), sizeof *p->followers);
-    p->nfollowers = 0;
-    for (int i = 0; i < p->nreplicas; i++) {
-        int32_t id = p->replicas[i];
-        if (id == p->leader_id)
-            continue;
-        struct repl_follower *f = &p->followers[p->nfollowers++];
-        const struct repl_follower *prev = NULL;
-        for (int j = 0; !fresh && j < nold; j++)
-            if (old[j].id == id)
-                prev = &old[j];
-        if (prev)
-            *f = *prev;
-        else
-            repl_follower_reset(f, id, has_id(p->isr, p->nisr, id), now);
-    }
-    free(old);
-}
-
-static void clear_isr_change(struct partition *p)
-{
-    p->isr_change_inflight = false;
-    p->isr_change_resend = false;
-    free(p->proposed_isr);
-    p->proposed_isr = NULL;
-    p->nproposed_isr = 0;
 }
 
 void partition_set_state(struct partition *p, int32_t self_id, int32_t leader_id,
                          int32_t leader_epoch, int32_t partition_epoch, const int32_t *replicas,
                          int nreplicas, const int32_t *isr, int nisr)
 {
-    bool was_leader = p->is_leader;
-    int32_t old_epoch = p->leader_epoch;
-    int32_t old_partition_epoch = p->partition_epoch;
-    p->leader_id = leader_id;
-    p->leader_epoch = leader_epoch;
-    p->partition_epoch = partition_epoch;
-    /* Copy before freeing: callers may pass the partition's own arrays. */
-    int32_t *new_replicas = dup_ids(replicas, nreplicas), *new_isr = dup_ids(isr, nisr);
-    free(p->replicas);
-    free(p->isr);
-    p->replicas = new_replicas;
-    p->nreplicas = nreplicas;
-    p->isr = new_isr;
-    p->nisr = nisr;
-    p->is_leader = leader_id == self_id;
-    bool new_leadership = p->is_leader && (!was_leader || leader_epoch != old_epoch);
-    if (new_leadership) {
+    struct repl_state_change ch;
+    repl_set_state(&p->repl, self_id, leader_id, leader_epoch, partition_epoch, replicas, nreplicas,
+                   isr, nisr, clock_mono_ms(), &ch);
+    if (ch.new_leadership) {
         /* KIP-101: a new leader epoch starts at the current log end offset. */
         check_epoch_write(p,
                           storage_leader_epoch_assign(p->epochs, leader_epoch, partition_leo(p)));
         LOG_INFO("broker", "%s-%d: leader at epoch %d (log end offset %lld, high watermark %lld)",
                  p->topic, p->index, leader_epoch, (long long)partition_leo(p),
-                 (long long)p->high_watermark);
-    } else if (!p->is_leader && (was_leader || leader_epoch != old_epoch)) {
+                 (long long)p->repl.high_watermark);
+    } else if (ch.became_follower) {
         LOG_INFO("broker", "%s-%d: follower of %d at epoch %d (log end offset %lld)", p->topic,
                  p->index, leader_id, leader_epoch, (long long)partition_leo(p));
     }
-    if (p->is_leader) {
-        sync_followers(p, new_leadership);
-        /* A committed change (a newer partition epoch) settles any proposal in flight. */
-        if (new_leadership || partition_epoch != old_partition_epoch)
-            clear_isr_change(p);
-        partition_maybe_advance_hw(p);
-    } else {
-        free(p->followers);
-        p->followers = NULL;
-        p->nfollowers = 0;
-        clear_isr_change(p);
-    }
-    partition_watch_fire_all(p);
+    partition_hw_advance(p, false, true);
 }
 
 bool partition_sync_on_append(const struct partition *p)
@@ -291,9 +212,9 @@ int16_t partition_check_leader_epoch(const struct partition *p, int32_t current_
 {
     if (current_leader_epoch < 0)
         return KERR_NONE;
-    if (current_leader_epoch < p->leader_epoch)
+    if (current_leader_epoch < p->repl.leader_epoch)
         return KERR_FENCED_LEADER_EPOCH;
-    if (current_leader_epoch > p->leader_epoch)
+    if (current_leader_epoch > p->repl.leader_epoch)
         return KERR_UNKNOWN_LEADER_EPOCH;
     return KERR_NONE;
 }
@@ -332,7 +253,7 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
     res->record_error_index = -1;
     if (partition_offline(p))
         return KERR_KAFKA_STORAGE_ERROR;
-    if (!p->is_leader)
+    if (!p->repl.is_leader)
         return KERR_NOT_LEADER_OR_FOLLOWER;
 
     /* The request's budget: what is left of max(request budget, this batch's cap). */
@@ -404,7 +325,7 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
 
     int64_t base = partition_leo(p);
     rb_set_base_offset(records, base);
-    rb_set_partition_leader_epoch(records, p->leader_epoch);
+    rb_set_partition_leader_epoch(records, p->repl.leader_epoch);
     if (p->cfg.log_append_time) {
         rb_set_log_append_time(records, now_ms);
         res->log_append_time = now_ms;
@@ -430,15 +351,14 @@ int16_t partition_append_client_bounded(struct partition *p, uint8_t *records, s
     }
     res->base_offset = base;
     res->last_offset = base + info.last_offset_delta;
-    partition_maybe_advance_hw(p);
-    partition_watch_fire_all(p);
+    partition_hw_advance(p, false, true);
     return KERR_NONE;
 }
 
 int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, bool min_one,
                        bool to_leo, struct storage_slice *out)
 {
-    int64_t bound = to_leo ? partition_leo(p) : p->high_watermark;
+    int64_t bound = to_leo ? partition_leo(p) : p->repl.high_watermark;
     memset(out, 0, sizeof *out);
     out->fd = -1;
     out->first_offset = out->next_offset = offset;
@@ -461,35 +381,13 @@ int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, b
     return KERR_NONE;
 }
 
-bool partition_maybe_advance_hw(struct partition *p)
+bool partition_hw_advance(struct partition *p, bool hw_moved, bool log_moved)
 {
-    if (!p->is_leader)
-        return false;
-    /* While an ISR change is in flight the watermark counts every member of the
-     * current and the proposed ISR (Kafka's maximal ISR): safe whichever commits. */
-    const int32_t *isr = p->isr;
-    int nisr = p->nisr;
-    int32_t *maximal = NULL;
-    if (p->isr_change_inflight) {
-        maximal = xmalloc(sizeof *maximal * (size_t)(p->nisr + p->nproposed_isr + 1));
-        memcpy(maximal, p->isr, sizeof *maximal * (size_t)p->nisr);
-        nisr = p->nisr;
-        for (int i = 0; i < p->nproposed_isr; i++)
-            if (!has_id(maximal, nisr, p->proposed_isr[i]))
-                maximal[nisr++] = p->proposed_isr[i];
-        isr = maximal;
-    }
-    /* The size rule looks at the committed ISR only: min.insync.replicas is about
-     * replicas the controller agrees are in sync. */
-    int64_t hw = p->nisr < p->cfg.min_insync_replicas && p->nisr < p->nreplicas
-                     ? p->high_watermark
-                     : repl_leader_hw(p->high_watermark, p->leader_id, partition_leo(p),
-                                      p->followers, p->nfollowers, isr, nisr, 0, p->nreplicas);
-    free(maximal);
-    if (hw <= p->high_watermark)
-        return false;
-    p->high_watermark = hw;
-    return true;
+    if (p->repl.is_leader && repl_leader_advance_hw(&p->repl, partition_leo(p)))
+        hw_moved = true;
+    if (hw_moved || log_moved)
+        partition_watch_fire_all(p);
+    return hw_moved;
 }
 
 bool partition_flush_awaited(const struct partition *p, int64_t offset)
@@ -594,121 +492,62 @@ int partition_offset_for_timestamp(struct partition *p, int64_t ts, int64_t *off
     int64_t from = -1;
     bool found = false;
     int rc = storage_log_offset_for_timestamp(p->log, ts, &from, &found);
-    if (rc < 0 || !found || from >= p->high_watermark)
+    if (rc < 0 || !found || from >= p->repl.high_watermark)
         return rc < 0 ? rc : 0;
     /* The first batch whose max timestamp is >= ts holds the record we want. */
     struct storage_slice sl;
-    rc = storage_log_read(p->log, from, p->high_watermark, 1, true, &sl);
+    rc = storage_log_read(p->log, from, p->repl.high_watermark, 1, true, &sl);
     if (rc < 0 || sl.len == 0)
         return rc < 0 ? rc : 0;
     rc = refine_in_batch(p, &sl, ts, offset, timestamp);
-    if (rc == 0 && *offset >= p->high_watermark)
+    if (rc == 0 && *offset >= p->repl.high_watermark)
         *offset = *timestamp = -1;
     return rc;
 }
 
 /* ---- leader side of replication ---- */
 
-static struct repl_follower *find_follower(struct partition *p, int32_t id)
-{
-    for (int i = 0; i < p->nfollowers; i++)
-        if (p->followers[i].id == id)
-            return &p->followers[i];
-    return NULL;
-}
-
 int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t fetch_offset,
                                 int32_t last_fetched_epoch, int64_t now_ms, int32_t *div_epoch,
                                 int64_t *div_end_offset)
 {
-    *div_epoch = -1;
-    *div_end_offset = -1;
-    struct repl_follower *f = p->is_leader ? find_follower(p, replica_id) : NULL;
-    if (!f)
-        return KERR_NOT_LEADER_OR_FOLLOWER; /* not a replica of this partition (any more) */
-    /* KIP-595 style divergence first: a follower with a longer divergent tail must learn
-     * where to cut, not be told it is out of range. */
     int32_t found = -1;
     int64_t end = -1;
-    if (last_fetched_epoch >= 0)
+    if (p->repl.is_leader && last_fetched_epoch >= 0)
         partition_end_offset_for_epoch(p, last_fetched_epoch, &found, &end);
-    if (repl_fetch_diverges(last_fetched_epoch, fetch_offset, found, end, div_epoch,
-                            div_end_offset)) {
-        if (*div_end_offset < 0) {
-            /* No end offset to offer (cannot happen while the leader's own epoch is in its
-             * cache): the high watermark is a safe bound, and a value the follower sees. */
-            *div_epoch = -1;
-            *div_end_offset = p->high_watermark;
-        }
-        return KERR_NONE;
-    }
-    if (fetch_offset < partition_log_start(p) || fetch_offset > partition_leo(p))
+    switch (repl_leader_on_fetch(&p->repl, replica_id, fetch_offset, last_fetched_epoch, found, end,
+                                 partition_log_start(p), partition_leo(p), now_ms, div_epoch,
+                                 div_end_offset)) {
+    case REPL_FETCH_NOT_FOLLOWER:
+        return KERR_NOT_LEADER_OR_FOLLOWER;
+    case REPL_FETCH_OUT_OF_RANGE:
         return KERR_OFFSET_OUT_OF_RANGE;
-    repl_follower_fetched(f, fetch_offset, partition_leo(p), now_ms);
-    if (partition_maybe_advance_hw(p))
-        partition_watch_fire_all(p);
+    case REPL_FETCH_DIVERGING:
+        return KERR_NONE;
+    case REPL_FETCH_OK:
+        break;
+    }
+    partition_hw_advance(p, false, false);
     return KERR_NONE;
 }
 
 void partition_follower_restarted(struct partition *p, int32_t replica_id, int64_t now_ms)
 {
-    struct repl_follower *f = p->is_leader ? find_follower(p, replica_id) : NULL;
-    if (f)
-        repl_follower_reset(f, replica_id, false, now_ms);
+    repl_leader_follower_restarted(&p->repl, replica_id, now_ms);
 }
 
-bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
-                            int *nout)
+enum repl_isr_action partition_isr_change_answer(struct partition *p, uint32_t seq,
+                                                 int32_t sent_epoch, enum repl_isr_outcome outcome,
+                                                 int32_t leader_id, int32_t leader_epoch,
+                                                 int32_t partition_epoch, const int32_t *isr,
+                                                 int nisr)
 {
-    *out = NULL;
-    *nout = 0;
-    if (!p->is_leader || p->isr_change_inflight ||
-        (p->isr_change_sent_ms > 0 && now_ms - p->isr_change_sent_ms < ISR_CHANGE_MIN_INTERVAL_MS))
-        return false;
-    int32_t *isr = xmalloc(sizeof *isr * (size_t)(p->nreplicas + 1));
-    int n = 0;
-    bool changed = false;
-    isr[n++] = p->leader_id;
-    int64_t epoch_start = storage_leader_epoch_latest_start(p->epochs);
-    for (int i = 0; i < p->nfollowers; i++) {
-        const struct repl_follower *f = &p->followers[i];
-        bool member = has_id(p->isr, p->nisr, f->id);
-        bool keep =
-            member ? !repl_follower_out_of_sync(f, now_ms, lag_max_ms)
-                   : repl_follower_may_join(f, p->high_watermark, epoch_start, now_ms, lag_max_ms);
-        if (member && keep)
-            isr[n++] = f->id;
-        else if (!member && keep) {
-            isr[n++] = f->id;
-            changed = true;
-        } else if (member)
-            changed = true;
-    }
-    /* ISR members that are no longer replicas are left to the controller. */
-    if (!changed) {
-        free(isr);
-        return false;
-    }
-    *out = isr;
-    *nout = n;
-    return true;
-}
-
-void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms)
-{
-    clear_isr_change(p);
-    p->isr_change_inflight = true;
-    p->proposed_isr = isr;
-    p->nproposed_isr = nisr;
-    p->isr_change_sent_ms = now_ms;
-    p->isr_change_seq++;
-}
-
-void partition_isr_change_end(struct partition *p)
-{
-    clear_isr_change(p);
-    if (partition_maybe_advance_hw(p))
-        partition_watch_fire_all(p);
+    enum repl_isr_action a =
+        repl_isr_change_answer(&p->repl, seq, sent_epoch, outcome, leader_id, leader_epoch,
+                               partition_epoch, isr, nisr, clock_mono_ms());
+    if (a == REPL_ISR_ENDED || a == REPL_ISR_APPLIED)
+        partition_hw_advance(p, false, a == REPL_ISR_APPLIED);
+    return a;
 }
 
 /* ---- follower side of replication ---- */
@@ -768,7 +607,7 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
                 note_producer_batch(&p->producers, &h);
         }
         *appended = (int64_t)(end - start);
-        partition_watch_fire_all(p);
+        partition_hw_advance(p, false, true);
     }
     return rc == SL_ECORRUPT ? KERR_CORRUPT_MESSAGE : KERR_NONE;
 }
@@ -783,7 +622,7 @@ int partition_truncate_to(struct partition *p, int64_t offset)
         return 0;
     }
     LOG_INFO("broker", "%s-%d: truncating from %lld to %lld (leader epoch %d)", p->topic, p->index,
-             (long long)partition_leo(p), (long long)offset, p->leader_epoch);
+             (long long)partition_leo(p), (long long)offset, p->repl.leader_epoch);
     int rc = storage_log_truncate_to(p->log, offset);
     if (rc < 0) {
         LOG_ERROR("broker", "%s-%d: truncation failed: %s", p->topic, p->index, sl_strerror(rc));
@@ -793,9 +632,8 @@ int partition_truncate_to(struct partition *p, int64_t offset)
     int64_t leo = partition_leo(p);
     check_epoch_write(p, storage_leader_epoch_truncate_from_end(p->epochs, leo));
     producer_state_truncate(&p->producers, leo);
-    if (p->high_watermark > leo)
-        p->high_watermark = leo;
-    partition_watch_fire_all(p);
+    repl_log_truncated(&p->repl, leo);
+    partition_hw_advance(p, false, true);
     return 0;
 }
 
@@ -805,9 +643,25 @@ int partition_truncate_diverging(struct partition *p, int32_t div_epoch, int64_t
     int64_t own_end = -1;
     if (div_epoch >= 0)
         partition_end_offset_for_epoch(p, div_epoch, &own_epoch, &own_end);
-    int64_t to = repl_truncation_offset(div_epoch, div_end_offset, own_epoch, own_end,
-                                        partition_leo(p), p->high_watermark);
+    int64_t to = repl_follower_truncation(&p->repl, div_epoch, div_end_offset, own_epoch, own_end,
+                                          partition_leo(p));
     return partition_truncate_to(p, to);
+}
+
+int partition_follower_out_of_range(struct partition *p, int64_t sent_offset,
+                                    int64_t leader_log_start, int64_t leader_hw)
+{
+    int64_t to;
+    switch (repl_follower_out_of_range(&p->repl, sent_offset, leader_log_start, leader_hw,
+                                       partition_leo(p), &to)) {
+    case REPL_OOR_RESTART_AT:
+        return partition_restart_at(p, to);
+    case REPL_OOR_TRUNCATE:
+        return partition_truncate_to(p, to);
+    case REPL_OOR_RETRY:
+        break;
+    }
+    return 0;
 }
 
 int partition_restart_at(struct partition *p, int64_t offset)
@@ -819,14 +673,14 @@ int partition_restart_at(struct partition *p, int64_t offset)
         return rc;
     check_epoch_write(p, storage_leader_epoch_clear(p->epochs));
     producer_state_truncate(&p->producers, 0);
-    p->high_watermark = offset;
-    partition_watch_fire_all(p);
+    repl_log_restarted(&p->repl, offset);
+    partition_hw_advance(p, false, true);
     return 0;
 }
 
 void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t leader_log_start)
 {
-    if (p->is_leader)
+    if (p->repl.is_leader)
         return;
     int64_t leo = partition_leo(p);
     if (leader_log_start > partition_log_start(p) && leader_log_start <= leo &&
@@ -835,9 +689,5 @@ void partition_follower_update(struct partition *p, int64_t leader_hw, int64_t l
             check_epoch_write(
                 p, storage_leader_epoch_truncate_from_start(p->epochs, leader_log_start));
     }
-    int64_t hw = repl_follower_hw(p->high_watermark, leader_hw, leo);
-    if (hw != p->high_watermark) {
-        p->high_watermark = hw;
-        partition_watch_fire_all(p);
-    }
+    partition_hw_advance(p, repl_follower_on_leader_hw(&p->repl, leader_hw, leo), false);
 }

@@ -16,7 +16,7 @@
 #include "partition_log.h"
 #include "producer_state.h"
 #include "record_batch.h"
-#include "replication.h"
+#include "replication_core.h"
 #include "uuid.h"
 
 struct purgatory;
@@ -54,29 +54,10 @@ struct partition {
     struct storage_leader_epoch_cache *epochs;
     struct partition_config cfg;
 
-    int32_t leader_id;
-    int32_t leader_epoch;
-    int32_t partition_epoch;
-    int32_t *replicas;
-    int nreplicas;
-    int32_t *isr;
-    int nisr;
-    bool is_leader;
-
-    int64_t high_watermark;
-    /* Leader only: what it knows of each other replica (replication.h), one per
-     * entry of replicas[] except itself, reset at every new leadership. */
-    struct repl_follower *followers;
-    int nfollowers;
-    /* Leader only: an AlterPartition in flight (KIP-497); while it is, the
-     * high watermark counts the union of the current and the proposed ISR
-     * (Kafka's maximal ISR) and no other change is proposed. */
-    bool isr_change_inflight;
-    bool isr_change_resend;  /* the last send failed in transit: send it again */
-    uint32_t isr_change_seq; /* which send an answer belongs to */
-    int32_t *proposed_isr;
-    int nproposed_isr;
-    int64_t isr_change_sent_ms;
+    /* Role, epochs, replicas, ISR, high watermark, followers and the ISR change in
+     * flight: the replication core's state (replication_core.h), changed only
+     * through it. */
+    struct repl_partition repl;
     struct producer_state producers;
     struct partition_watch watchers; /* list head */
     /* Requests parked on this partition wait in this purgatory under watch_key
@@ -197,12 +178,14 @@ int16_t partition_read(struct partition *p, int64_t offset, int64_t max_bytes, b
                        bool to_leo, struct storage_slice *out);
 
 /*
- * Recomputes the high watermark as the minimum log end offset over the ISR,
- * frozen while the ISR is below min.insync.replicas (KAFKA-15583) and never
- * moving backwards.  Fires watchers when it advances.  Returns true if it
- * moved.
+ * The one place the high watermark is advanced and watchers fired: as
+ * leader the core recomputes the high watermark (replication_core.h:
+ * minimum LEO over the maximal ISR, frozen below min.insync.replicas,
+ * never backwards); watchers (long-polling fetches, delayed produces) fire
+ * when it moved, when hw_moved says it moved otherwise (a follower's), or
+ * when the log moved (log_moved).  Returns true if the high watermark moved.
  */
-bool partition_maybe_advance_hw(struct partition *p);
+bool partition_hw_advance(struct partition *p, bool hw_moved, bool log_moved);
 
 /* ---- replication, leader side (DESIGN.md section 3) ---- */
 
@@ -229,22 +212,15 @@ int16_t partition_replica_fetch(struct partition *p, int32_t replica_id, int64_t
 void partition_follower_restarted(struct partition *p, int32_t replica_id, int64_t now_ms);
 
 /*
- * The ISR the leader wants now: members that have not caught up within
- * lag_max_ms leave, followers that may join (replication.h) are added.
- * Returns true with *out (xmalloc'd, the caller owns it) when it differs from
- * the current ISR and no change is in flight.
+ * Applies the controller's answer to ISR proposal `seq`, sent at leader epoch
+ * sent_epoch, through the core (repl_isr_change_answer), then advances the
+ * high watermark; watchers fire when the ISR changed or the HW moved.
  */
-bool partition_isr_proposal(struct partition *p, int64_t now_ms, int64_t lag_max_ms, int32_t **out,
-                            int *nout);
-
-/*
- * An AlterPartition proposing `isr` (ownership taken) is being sent; it stays
- * in flight (the high watermark counting the proposed members) until
- * partition_isr_change_end, or until the metadata brings a newer partition
- * epoch or leadership (partition_set_state).
- */
-void partition_isr_change_begin(struct partition *p, int32_t *isr, int nisr, int64_t now_ms);
-void partition_isr_change_end(struct partition *p);
+enum repl_isr_action partition_isr_change_answer(struct partition *p, uint32_t seq,
+                                                 int32_t sent_epoch, enum repl_isr_outcome outcome,
+                                                 int32_t leader_id, int32_t leader_epoch,
+                                                 int32_t partition_epoch, const int32_t *isr,
+                                                 int nisr);
 
 /* ---- replication, follower side ---- */
 
@@ -262,8 +238,17 @@ int16_t partition_append_replica(struct partition *p, const uint8_t *records, si
 /* Removes offsets >= offset (log, epoch cache, producer state, HW clamp).  0 or SL_E*. */
 int partition_truncate_to(struct partition *p, int64_t offset);
 
-/* Truncates where the leader's diverging epoch says (KIP-279, replication.h). */
+/* Truncates where the leader's diverging epoch says (KIP-279, repl_follower_truncation). */
 int partition_truncate_diverging(struct partition *p, int32_t div_epoch, int64_t div_end_offset);
+
+/*
+ * The leader answered OFFSET_OUT_OF_RANGE to a fetch at sent_offset with its
+ * log start and high watermark (-1 absent): restarts the log at the leader's
+ * log start when it is past ours, truncates to its high watermark when that
+ * is below our log end (repl_follower_out_of_range).  0 or SL_E*.
+ */
+int partition_follower_out_of_range(struct partition *p, int64_t sent_offset,
+                                    int64_t leader_log_start, int64_t leader_hw);
 
 /* Empties the log and restarts it at the leader's log start offset (a follower that fell
  * behind the leader's retention).  0 or SL_E*. */

@@ -189,7 +189,7 @@ static struct partition *local_follower(struct fetcher *f, const struct followed
     const struct broker_env *n = f->rf->n;
     if (!n->rm || replica_manager_lookup(n->rm, fp->topic, fp->index, &p) != KERR_NONE)
         return NULL;
-    if (p->is_leader || p->leader_id != f->leader_id || p->deleted)
+    if (p->repl.is_leader || p->repl.leader_id != f->leader_id || p->deleted)
         return NULL;
     return p;
 }
@@ -295,14 +295,14 @@ static bool build_request(struct fetcher *f, int64_t now, struct fetch_req *req)
         }
         struct fetch_req_partition *rp = &t->partitions.v[t->partitions.n++];
         rp->partition = fp->index;
-        rp->current_leader_epoch = p->leader_epoch;
+        rp->current_leader_epoch = p->repl.leader_epoch;
         rp->fetch_offset = partition_leo(p);
         size_t ne = 0;
         storage_leader_epoch_entries(p->epochs, &ne);
         rp->last_fetched_epoch = ne > 0 ? storage_leader_epoch_latest(p->epochs) : -1;
         rp->log_start_offset = partition_log_start(p);
         rp->partition_max_bytes = cfg->replica_fetch_max_bytes;
-        fp->sent_epoch = p->leader_epoch;
+        fp->sent_epoch = p->repl.leader_epoch;
         fp->sent_offset = rp->fetch_offset;
     }
     req->topics.v = topics;
@@ -383,18 +383,14 @@ static bool apply_partition(struct fetcher *f, struct followed *fp,
                             const struct fetch_resp_partition *rp, int64_t now_wall)
 {
     struct partition *p = local_follower(f, fp);
-    if (!p || p->leader_epoch != fp->sent_epoch || partition_leo(p) != fp->sent_offset)
+    if (!p || p->repl.leader_epoch != fp->sent_epoch || partition_leo(p) != fp->sent_offset)
         return true; /* moved on meanwhile: the next fetch starts from the new state */
     switch (rp->error_code) {
     case KERR_NONE:
         break;
     case KERR_OFFSET_OUT_OF_RANGE:
-        /* Below the leader's log start (its retention went past us): restart there.
-         * Above its log end cannot happen without divergence; refetch after a pause. */
-        if (rp->log_start_offset >= 0 && fp->sent_offset < rp->log_start_offset)
-            partition_restart_at(p, rp->log_start_offset);
-        else if (rp->high_watermark >= 0 && rp->high_watermark < partition_leo(p))
-            partition_truncate_to(p, rp->high_watermark);
+        partition_follower_out_of_range(p, fp->sent_offset, rp->log_start_offset,
+                                        rp->high_watermark);
         return false;
     default:
         /* NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC...: the

@@ -138,7 +138,7 @@ static void write_checkpoint(struct replica_manager *rm, const char *name, bool 
     void *v;
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
-        checkpoint_set(m, k, hw ? p->high_watermark : storage_log_recovery_point(p->log));
+        checkpoint_set(m, k, hw ? p->repl.high_watermark : storage_log_recovery_point(p->log));
     }
     struct storage_checkpoint_entry *e = xcalloc(m->count ? m->count : 1, sizeof *e);
     char **topics = xcalloc(m->count ? m->count : 1, sizeof *topics);
@@ -248,7 +248,7 @@ static void apply_state(struct replica_manager *rm, struct partition *p,
 {
     partition_set_state(p, rm->env->node_id, mp->leader, mp->leader_epoch, mp->partition_epoch,
                         mp->replicas, mp->nreplicas, mp->isr, mp->nisr);
-    replica_fetchers_follow(rm->fetchers, p->topic, p->index, p->is_leader ? -1 : mp->leader);
+    replica_fetchers_follow(rm->fetchers, p->topic, p->index, p->repl.is_leader ? -1 : mp->leader);
 }
 
 static void rename_stray(struct replica_manager *rm, const char *name, const char *key,
@@ -592,8 +592,8 @@ static void on_log_flushed(void *owner, void *log_ctx, int rc)
     if (rc < 0)
         LOG_ERROR("broker", "fsync of %s-%d failed: %s", p->topic, p->index, sl_strerror(rc));
     partition_watch_fire_all(p);
-    if (!p->is_leader && rc == 0)
-        replica_fetchers_flushed(rm->fetchers, p->leader_id);
+    if (!p->repl.is_leader && rc == 0)
+        replica_fetchers_flushed(rm->fetchers, p->repl.leader_id);
     if (rc < 0)
         replica_manager_check_storage(rm);
 }
@@ -732,7 +732,7 @@ int16_t replica_manager_lookup_leader(struct replica_manager *rm, const char *to
                                       int32_t current_leader_epoch, struct partition **out)
 {
     int16_t err = replica_manager_lookup(rm, topic, index, out);
-    if (err == KERR_NONE && !(*out)->is_leader)
+    if (err == KERR_NONE && !(*out)->repl.is_leader)
         err = KERR_NOT_LEADER_OR_FOLLOWER;
     if (err == KERR_NONE)
         err = partition_check_leader_epoch(*out, current_leader_epoch);
@@ -748,7 +748,7 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
     int64_t mono = clock_mono_ms();
     while (strmap_next(&rm->parts, &it, &k, &v)) {
         struct partition *p = v;
-        if (p->is_leader)
+        if (p->repl.is_leader)
             isr_updates_maybe_propose(rm->env, p, mono);
         int rc = partition_offline(p) ? 0 : storage_log_maybe_flush(p->log, now_ms);
         if (rc < 0)
@@ -782,13 +782,12 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
             int deleted = 0;
             /* Kafka never deletes data above the high watermark. */
             if (!partition_offline(p) &&
-                storage_log_enforce_retention_below(p->log, now_ms, p->high_watermark, &deleted) ==
-                    0 &&
+                storage_log_enforce_retention_below(p->log, now_ms, p->repl.high_watermark,
+                                                    &deleted) == 0 &&
                 deleted > 0) {
                 LOG_INFO("broker", "%s-%d: retention deleted %d segment(s); log start offset %lld",
                          p->topic, p->index, deleted, (long long)partition_log_start(p));
-                if (p->high_watermark < partition_log_start(p))
-                    p->high_watermark = partition_log_start(p);
+                repl_log_start_advanced(&p->repl, partition_log_start(p));
             }
         }
     }

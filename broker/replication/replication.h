@@ -1,7 +1,7 @@
 /*
- * The decisions of Kafka's ISR replication, as pure functions without I/O so
- * that the broker (partition.c, replica_fetcher.c) and the deterministic
- * replication simulator (tests/sim) run the very same rules.  DESIGN.md
+ * The rules of Kafka's ISR replication, as pure functions without I/O,
+ * applied by the replication core (replication_core.h) that the broker and
+ * the deterministic replication simulator (tests/sim) both drive.  DESIGN.md
  * section 3.
  *
  * Leader side: each follower's fetch state (log end offset, last caught-up

@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include "repl_sim.h"
-#include "replication.h"
+#include "replication_core.h"
 #include "sim_queue.h"
 
 #define MAXR 7
@@ -161,6 +161,7 @@ struct msg {
     int nalter;
     int32_t alter_isr[MAXR];
     int64_t alter_bepoch[MAXR];
+    uint32_t alter_seq; /* which send of the leader's proposal (repl_isr_change_sent) */
 };
 
 enum evtype {
@@ -212,7 +213,9 @@ struct replica {
     int64_t leo, cap, flushed;
     struct ecache ec;
     int64_t hw_ckpt;
-    /* process state */
+    /* process state: the replication core (broker/replication/replication_core.h) decides, and hw
+     * is the high watermark the checker last saw it expose (set_hw) */
+    struct repl_partition core;
     int64_t hw;
     bool registered;
     int64_t bepoch;
@@ -225,16 +228,8 @@ struct replica {
     bool active;          /* acts on its image (the fixed rule: it holds its own registration) */
     bool have_md;         /* hosts the partition: md is the state it acts on */
     struct pstate md;
-    bool is_leader;
-    struct repl_follower fol[MAXR];
-    int64_t fol_bepoch[MAXR]; /* broker epoch each follower last fetched with */
-    int nfol;
-    bool inflight; /* an AlterPartition in flight */
-    int nprop;
-    int32_t prop_isr[MAXR];
-    int64_t prop_bepoch[MAXR];
-    uint64_t alter_rid;
-    int64_t alter_sent;
+    int64_t fol_bepoch[MAXR];  /* leader: broker epoch each replica (by index) last fetched with */
+    int64_t prop_bepoch[MAXR]; /* leader: broker epochs of the proposed ISR in flight */
     struct pend *pend;
     size_t npend, cappend;
     bool fetching;
@@ -507,6 +502,11 @@ static void check_replica(struct sim *s, struct replica *r)
     int64_t lim = min64(r->leo, s->ncm);
     while (r->verified < lim && rec_eq(r->log[r->verified], s->cm[r->verified]))
         r->verified++;
+    if (r->hw != r->core.high_watermark) {
+        fail(s, "replica %d: the core's HW %" PRId64 " is not the %" PRId64 " it exposed", r->id,
+             r->core.high_watermark, r->hw);
+        return;
+    }
     if (r->hw > r->leo) {
         fail(s, "replica %d: HW %" PRId64 " beyond its log end %" PRId64, r->id, r->hw, r->leo);
         return;
@@ -528,7 +528,7 @@ static void check_replica(struct sim *s, struct replica *r)
         trace(s, "committed log now ends at %" PRId64 " (by replica %d, epoch %d)", s->ncm, r->id,
               epoch);
     }
-    if (r->is_leader && r->verified < s->ncm) {
+    if (r->core.is_leader && r->verified < s->ncm) {
         int32_t e = r->md.leader_epoch;
         int32_t m = cm_min_epoch_from(s, r->verified);
         if (m <= e) {
@@ -561,7 +561,7 @@ static void check_isr(struct sim *s)
     if (ps->leader < 0 || s->failed || s->o.no_isr_check)
         return;
     const struct replica *l = &s->r[ix_of(ps->leader)];
-    if (!l->up || !l->is_leader || l->md.leader_epoch != ps->leader_epoch)
+    if (!l->up || !l->core.is_leader || l->md.leader_epoch != ps->leader_epoch)
         return;
     for (int k = 0; k < ps->nisr; k++) {
         const struct replica *y = &s->r[ix_of(ps->isr[k])];
@@ -613,7 +613,7 @@ static void set_hw(struct sim *s, struct replica *r, int64_t hw)
         return;
     if (hw < r->hw)
         fail(s, "(b) replica %d: HW moved back from %" PRId64 " to %" PRId64 "%s", r->id, r->hw, hw,
-             r->is_leader ? " while leading" : "");
+             r->core.is_leader ? " while leading" : "");
     trace(s, "replica %d HW %" PRId64 " -> %" PRId64, r->id, r->hw, hw);
     r->hw = hw;
     check_replica(s, r);
@@ -741,6 +741,7 @@ static void log_truncate(struct sim *s, struct replica *r, int64_t to)
     ec_truncate_from_end(&r->ec, to);
     if (r->hw > to)
         fail(s, "(b) replica %d truncates to %" PRId64 " below its HW %" PRId64, r->id, to, r->hw);
+    repl_log_truncated(&r->core, to);
 }
 
 /*
@@ -756,6 +757,7 @@ static void log_delete(struct sim *s, struct replica *r)
     r->leo = r->flushed = r->verified = 0;
     r->ec.n = 0;
     r->hw = r->hw_ckpt = 0; /* a new partition, not a HW moving back */
+    repl_log_restarted(&r->core, 0);
 }
 
 /* ---- network ---- */
@@ -1012,6 +1014,7 @@ static void ctrl_answer(struct sim *s, const struct msg *req, enum mtype type, i
 {
     struct msg *m = new_msg(type, s->ctrl_ix, req->from);
     m->rid = req->rid;
+    m->alter_seq = req->alter_seq;
     m->err = err;
     m->inc = req->inc;
     m->cur_epoch = req->cur_epoch;
@@ -1172,29 +1175,6 @@ static void ctrl_recv(struct sim *s, const struct msg *m)
 
 /* ---- replicas: leader side ---- */
 
-static struct repl_follower *find_fol(struct replica *r, int32_t id, int *k)
-{
-    for (int j = 0; j < r->nfol; j++)
-        if (r->fol[j].id == id) {
-            if (k)
-                *k = j;
-            return &r->fol[j];
-        }
-    return NULL;
-}
-
-/* The ISR the leader must count: the committed one, plus the proposed one while in flight. */
-static int maximal_isr(const struct replica *r, int32_t *out)
-{
-    int n = r->md.nisr;
-    memcpy(out, r->md.isr, (size_t)n * sizeof(*out));
-    if (r->inflight)
-        for (int k = 0; k < r->nprop; k++)
-            if (!has_id(out, n, r->prop_isr[k]))
-                out[n++] = r->prop_isr[k];
-    return n;
-}
-
 static void reply_produce(struct sim *s, struct replica *r, uint64_t rid, int err, int64_t offset)
 {
     struct msg *m = new_msg(M_PRODUCE_RESP, (int)(r - s->r), s->client_ix);
@@ -1208,7 +1188,7 @@ static void reply_produce(struct sim *s, struct replica *r, uint64_t rid, int er
 static void leader_pending(struct sim *s, struct replica *r)
 {
     int32_t isr[2 * MAXR];
-    int nmax = maximal_isr(r, isr);
+    int nmax = repl_leader_maximal_isr(&r->core, isr);
     size_t k = 0;
     for (size_t j = 0; j < r->npend && !s->failed; j++) {
         struct pend *p = &r->pend[j];
@@ -1245,14 +1225,8 @@ static void leader_pending(struct sim *s, struct replica *r)
 
 static void leader_update_hw(struct sim *s, struct replica *r)
 {
-    int32_t isr[2 * MAXR];
-    int nisr = maximal_isr(r, isr);
-    if (!s->o.min_isr_committed)
-        set_hw(
-            s, r,
-            repl_leader_hw(r->hw, r->id, r->leo, r->fol, r->nfol, isr, nisr, s->o.min_isr, s->n));
-    else if (r->md.nisr >= s->o.min_isr || r->md.nisr >= s->n)
-        set_hw(s, r, repl_leader_hw(r->hw, r->id, r->leo, r->fol, r->nfol, isr, nisr, 0, s->n));
+    repl_leader_advance_hw(&r->core, r->leo);
+    set_hw(s, r, r->core.high_watermark);
     leader_pending(s, r);
 }
 
@@ -1268,46 +1242,31 @@ static void fail_pending(struct sim *s, struct replica *r)
 static void send_alter(struct sim *s, struct replica *r)
 {
     struct msg *m = new_msg(M_ALTER, (int)(r - s->r), s->ctrl_ix);
-    m->rid = r->alter_rid = ++s->rid;
+    m->rid = ++s->rid;
+    m->alter_seq = repl_isr_change_sent(&r->core, s->now);
     m->cur_epoch = r->md.leader_epoch;
     m->ps.pe = r->md.pe;
-    m->nalter = r->nprop;
-    memcpy(m->alter_isr, r->prop_isr, sizeof(m->alter_isr));
+    m->nalter = r->core.nproposed_isr;
+    memcpy(m->alter_isr, r->core.proposed_isr, (size_t)m->nalter * sizeof(*m->alter_isr));
     memcpy(m->alter_bepoch, r->prop_bepoch, sizeof(m->alter_bepoch));
-    r->alter_sent = s->now;
     send(s, m);
 }
 
-/* One ISR change at a time: shrink the out-of-sync members, add the caught-up ones. */
+/* One ISR change at a time (the core's): shrink the out-of-sync members, add the caught-up
+ * ones; each named with the broker epoch it fetched with (KIP-903). */
 static void leader_isr_check(struct sim *s, struct replica *r)
 {
-    if (r->inflight)
+    if (!repl_leader_propose_isr(&r->core, s->now, s->lag_max_ms, ec_latest_start(&r->ec), NULL,
+                                 NULL))
         return;
-    int32_t isr[MAXR];
-    int64_t be[MAXR];
-    int n = 0;
-    bool changed = false;
-    isr[n] = r->id;
-    be[n++] = r->bepoch;
-    int64_t epoch_start = ec_latest_start(&r->ec);
-    for (int k = 0; k < r->nfol; k++) {
-        const struct repl_follower *f = &r->fol[k];
-        bool member = has_id(r->md.isr, r->md.nisr, f->id);
-        bool keep = member ? !repl_follower_out_of_sync(f, s->now, s->lag_max_ms)
-                           : repl_follower_may_join(f, r->hw, epoch_start, s->now, s->lag_max_ms);
-        if (keep) {
-            isr[n] = f->id;
-            be[n++] = s->o.no_kip903 ? s->c.b[ix_of(f->id)].bepoch : r->fol_bepoch[k];
-        }
-        if (keep != member)
-            changed = true;
+    const int32_t *isr = r->core.proposed_isr;
+    int n = r->core.nproposed_isr;
+    for (int k = 0; k < n; k++) {
+        int ix = ix_of(isr[k]);
+        r->prop_bepoch[k] = isr[k] == r->id  ? r->bepoch
+                            : s->o.no_kip903 ? s->c.b[ix].bepoch
+                                             : r->fol_bepoch[ix];
     }
-    if (!changed)
-        return;
-    r->inflight = true;
-    r->nprop = n;
-    memcpy(r->prop_isr, isr, (size_t)n * sizeof(*isr));
-    memcpy(r->prop_bepoch, be, (size_t)n * sizeof(*be));
     char a[40], b[40];
     fmt_isr(r->md.isr, r->md.nisr, a, sizeof(a));
     fmt_isr(isr, n, b, sizeof(b));
@@ -1316,22 +1275,14 @@ static void leader_isr_check(struct sim *s, struct replica *r)
     leader_update_hw(s, r);
 }
 
+/* The core started a new leadership (its followers reset, no ISR change in flight). */
 static void become_leader(struct sim *s, struct replica *r)
 {
-    r->is_leader = true;
     record_leader(s, r->md.leader_epoch, r->id);
     /* KIP-101: the new epoch starts at the log end. */
     ec_assign(s, &r->ec, r->md.leader_epoch, r->leo);
-    r->nfol = 0;
-    for (int i = 0; i < s->n; i++) {
-        if (s->r[i].id == r->id)
-            continue;
-        repl_follower_reset(&r->fol[r->nfol], s->r[i].id, has_id(r->md.isr, r->md.nisr, s->r[i].id),
-                            s->now);
-        r->fol_bepoch[r->nfol] = -1;
-        r->nfol++;
-    }
-    r->inflight = false;
+    for (int i = 0; i < s->n; i++)
+        r->fol_bepoch[i] = -1;
     r->fetching = false;
     r->fetch_gen++;
     trace(s, "replica %d leads epoch %d from LEO %" PRId64 " HW %" PRId64, r->id,
@@ -1347,15 +1298,14 @@ static void leader_on_fetch(struct sim *s, struct replica *r, const struct msg *
     m->rid = q->rid;
     m->cur_epoch = q->cur_epoch;
     m->offset = q->offset;
-    int k = -1;
-    struct repl_follower *f = r->is_leader ? find_fol(r, s->r[q->from].id, &k) : NULL;
-    if (!r->registered || !r->is_leader || !f) {
+    int32_t id = s->r[q->from].id;
+    if (!r->registered || !repl_leader_follower(&r->core, id)) {
         m->err = E_NOT_LEADER;
     } else if (q->cur_epoch < r->md.leader_epoch) {
         m->err = E_FENCED_EPOCH;
     } else if (q->cur_epoch > r->md.leader_epoch) {
         m->err = E_UNKNOWN_EPOCH;
-    } else if (!s->o.no_kip903 && r->fol_bepoch[k] > q->bepoch) {
+    } else if (!s->o.no_kip903 && r->fol_bepoch[q->from] > q->bepoch) {
         m->err = E_NOT_LEADER; /* a fetch from an earlier process of that broker */
     } else {
         int32_t found = -1;
@@ -1368,23 +1318,28 @@ static void leader_on_fetch(struct sim *s, struct replica *r, const struct msg *
             trace(s, "leader %d cache [%s] end for epoch %d: %d/%" PRId64, r->id, ec, q->last_epoch,
                   found, end);
         }
-        if (repl_fetch_diverges(q->last_epoch, q->offset, found, end, &m->div_epoch, &m->div_end)) {
+        switch (repl_leader_on_fetch(&r->core, id, q->offset, q->last_epoch, found, end, 0, r->leo,
+                                     s->now, &m->div_epoch, &m->div_end)) {
+        case REPL_FETCH_DIVERGING:
             m->diverging = true;
             s->st->diverging++;
             m->hw = r->hw;
-        } else if (q->offset > r->leo) {
-            fail(s,
-                 "leader %d: fetch from %d at %" PRId64 " beyond its LEO %" PRId64
-                 " passed the divergence check (last epoch %d)",
-                 r->id, s->r[q->from].id, q->offset, r->leo, q->last_epoch);
-        } else {
-            repl_follower_fetched(f, q->offset, r->leo, s->now);
-            r->fol_bepoch[k] = q->bepoch;
+            break;
+        case REPL_FETCH_OK:
+            r->fol_bepoch[q->from] = q->bepoch;
             leader_update_hw(s, r);
-            int64_t end_at = min64(r->leo, q->offset + s->max_batches);
-            for (int64_t o = q->offset; o < end_at; o++)
+            for (int64_t o = q->offset, end_at = min64(r->leo, q->offset + s->max_batches);
+                 o < end_at; o++)
                 m->rec[m->nrec++] = r->log[o];
             m->hw = r->hw;
+            break;
+        case REPL_FETCH_OUT_OF_RANGE:
+        case REPL_FETCH_NOT_FOLLOWER:
+            fail(s,
+                 "leader %d: fetch from %d at %" PRId64 " (LEO %" PRId64
+                 ") passed the divergence check (last epoch %d) but is refused",
+                 r->id, id, q->offset, r->leo, q->last_epoch);
+            break;
         }
     }
     send(s, m);
@@ -1392,7 +1347,7 @@ static void leader_on_fetch(struct sim *s, struct replica *r, const struct msg *
 
 static void leader_on_produce(struct sim *s, struct replica *r, const struct msg *q)
 {
-    if (!r->registered || !r->is_leader) {
+    if (!r->registered || !r->core.is_leader) {
         reply_produce(s, r, q->rid, E_NOT_LEADER, -1);
         return;
     }
@@ -1435,7 +1390,7 @@ static void leader_on_consume(struct sim *s, struct replica *r, const struct msg
     struct msg *m = new_msg(M_CONSUME_RESP, q->to, q->from);
     m->rid = q->rid;
     m->offset = q->offset;
-    if (!r->registered || !r->is_leader) {
+    if (!r->registered || !r->core.is_leader) {
         m->err = E_NOT_LEADER;
     } else if (q->cur_epoch >= 0 && q->cur_epoch < r->md.leader_epoch) {
         m->err = E_FENCED_EPOCH;
@@ -1460,25 +1415,23 @@ static void leader_on_consume(struct sim *s, struct replica *r, const struct msg
 
 static void leader_on_alter_resp(struct sim *s, struct replica *r, const struct msg *m)
 {
-    if (!r->is_leader || !r->inflight || m->rid != r->alter_rid ||
-        m->cur_epoch != r->md.leader_epoch)
-        return;
-    if (m->err == E_NONE) {
-        r->inflight = false;
-        if (m->ps.pe > r->md.pe) {
-            r->md = m->ps; /* same leader and epoch: the committed ISR */
-            char isr[40];
-            fmt_isr(r->md.isr, r->md.nisr, isr, sizeof(isr));
-            trace(s, "replica %d: ISR {%s} committed at pe %d", r->id, isr, r->md.pe);
-        }
-    } else if (m->err == E_INELIGIBLE || s->o.alter_error_resets) {
-        /* The controller says it was not applied: back to the committed ISR. */
-        r->inflight = false;
-    } else {
-        /* Applied or not, newer metadata will tell: keep counting the maximal ISR. */
-        return;
+    /* Applied or not, newer metadata will tell: keep counting the maximal ISR, unless the
+     * controller says it was not applied (or the variant gives up on any error). */
+    enum repl_isr_outcome outcome = m->err == E_NONE ? REPL_ISR_COMMITTED
+                                    : m->err == E_INELIGIBLE || s->o.alter_error_resets
+                                        ? REPL_ISR_REFUSED
+                                        : REPL_ISR_UNKNOWN;
+    enum repl_isr_action a =
+        repl_isr_change_answer(&r->core, m->alter_seq, m->cur_epoch, outcome, m->ps.leader,
+                               m->ps.leader_epoch, m->ps.pe, m->ps.isr, m->ps.nisr, s->now);
+    if (a == REPL_ISR_APPLIED) {
+        r->md = m->ps; /* same leader and epoch: the committed ISR */
+        char isr[40];
+        fmt_isr(r->md.isr, r->md.nisr, isr, sizeof(isr));
+        trace(s, "replica %d: ISR {%s} committed at pe %d", r->id, isr, r->md.pe);
     }
-    leader_update_hw(s, r);
+    if (a == REPL_ISR_APPLIED || a == REPL_ISR_ENDED)
+        leader_update_hw(s, r);
 }
 
 /* ---- replicas: follower side ---- */
@@ -1492,7 +1445,7 @@ static void schedule_fetch(struct sim *s, struct replica *r, int64_t delay)
 
 static bool following(const struct replica *r)
 {
-    return r->registered && r->have_md && !r->is_leader && r->md.leader >= 0 &&
+    return r->registered && r->have_md && !r->core.is_leader && r->md.leader >= 0 &&
            r->md.leader != r->id;
 }
 
@@ -1531,8 +1484,8 @@ static void follower_on_fetch_resp(struct sim *s, struct replica *r, const struc
         int32_t own_found = -1;
         int64_t own_end = -1;
         ec_end_offset_for(&r->ec, m->div_epoch, r->leo, &own_found, &own_end);
-        int64_t to =
-            repl_truncation_offset(m->div_epoch, m->div_end, own_found, own_end, r->leo, r->hw);
+        int64_t to = repl_follower_truncation(&r->core, m->div_epoch, m->div_end, own_found,
+                                              own_end, r->leo);
         trace(s, "replica %d: diverging %d/%" PRId64 ", own %d/%" PRId64 ": truncate to %" PRId64,
               r->id, m->div_epoch, m->div_end, own_found, own_end, to);
         log_truncate(s, r, to);
@@ -1548,7 +1501,8 @@ static void follower_on_fetch_resp(struct sim *s, struct replica *r, const struc
         ec_assign(s, &r->ec, m->rec[k].epoch, r->leo);
         log_append(s, r, m->rec[k]);
     }
-    set_hw(s, r, repl_follower_hw(r->hw, m->hw, r->leo));
+    if (repl_follower_on_leader_hw(&r->core, m->hw, r->leo))
+        set_hw(s, r, r->core.high_watermark);
     schedule_fetch(s, r, m->nrec > 0 ? 0 : rnd_in(s, 10, 80));
 }
 
@@ -1558,23 +1512,25 @@ static void apply_md(struct sim *s, struct replica *r, const struct pstate *ps)
 {
     if (r->have_md && ps->pe <= r->md.pe)
         return;
-    bool was_leader = r->is_leader;
+    bool was_leader = r->core.is_leader;
     int32_t old_leader = r->have_md ? r->md.leader : -2;
     int32_t old_epoch = r->have_md ? r->md.leader_epoch : -1;
     r->md = *ps;
     r->have_md = true;
-    bool lead = ps->leader == r->id;
-    if (lead && (!was_leader || ps->leader_epoch != old_epoch)) {
+    int32_t replicas[MAXR];
+    for (int i = 0; i < s->n; i++)
+        replicas[i] = s->r[i].id;
+    struct repl_state_change ch;
+    repl_set_state(&r->core, r->id, ps->leader, ps->leader_epoch, ps->pe, replicas, s->n, ps->isr,
+                   ps->nisr, s->now, &ch);
+    if (ch.new_leadership) {
         become_leader(s, r);
-    } else if (lead) {
-        r->inflight = false; /* a newer partition epoch settles any proposal */
+    } else if (r->core.is_leader) {
         leader_update_hw(s, r);
     } else {
         if (was_leader) {
             trace(s, "replica %d stops leading (now leader %d epoch %d)", r->id, ps->leader,
                   ps->leader_epoch);
-            r->is_leader = false;
-            r->inflight = false;
             fail_pending(s, r);
             if (s->o.drop_empty_epoch)
                 ec_truncate_from_end(&r->ec, r->leo);
@@ -1722,10 +1678,10 @@ static void replica_tick(struct sim *s, struct replica *r)
     }
     if (!r->registered)
         return;
-    if (r->is_leader) {
-        if (r->inflight && s->now - r->alter_sent >= s->alter_retry_ms) {
+    if (r->core.is_leader) {
+        if (repl_isr_change_resend_due(&r->core, s->now, s->alter_retry_ms, s->alter_retry_ms)) {
             if (s->o.alter_error_resets) {
-                r->inflight = false; /* a timed-out request counts as refused */
+                repl_isr_change_end(&r->core); /* a timed-out request counts as refused */
                 leader_update_hw(s, r);
             } else {
                 send_alter(s, r); /* the same proposal again */
@@ -1767,6 +1723,11 @@ static void node_start(struct sim *s, int i)
         r->verified = r->leo;
     ec_truncate_from_end(&r->ec, r->leo);
     r->hw = min64(r->hw_ckpt, r->leo);
+    struct repl_config cfg = {.min_isr = s->o.min_isr,
+                              .isr_change_min_interval_ms =
+                                  s->o.broker_isr_interval ? REPL_ISR_CHANGE_MIN_INTERVAL_MS : 0};
+    repl_free(&r->core);
+    repl_init(&r->core, &cfg, r->hw, 0, r->leo);
     r->registered = false;
     r->bepoch = -1;
     r->active = false;
@@ -1787,9 +1748,6 @@ static void node_start(struct sim *s, int i)
     } else {
         r->view = s->nhist - 1;
     }
-    r->is_leader = false;
-    r->nfol = 0;
-    r->inflight = false;
     r->npend = 0;
     r->fetching = false;
     r->fetch_due = s->now;
@@ -2080,7 +2038,7 @@ static bool phase_done(struct sim *s)
     if (ps->leader < 0 || ps->nisr != s->n)
         return false;
     const struct replica *l = &s->r[ix_of(ps->leader)];
-    if (!l->is_leader || l->md.pe != ps->pe || l->inflight)
+    if (!l->core.is_leader || l->md.pe != ps->pe || l->core.isr_change_inflight)
         return false;
     if (s->phase == 1)
         return s->acked_in_phase;
@@ -2207,6 +2165,7 @@ static void sim_free(struct sim *s)
         free(r->ec.epoch);
         free(r->ec.start);
         free(r->pend);
+        repl_free(&r->core);
     }
     free(s->cm);
     free(s->cm_epoch);

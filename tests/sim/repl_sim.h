@@ -1,14 +1,17 @@
 /*
  * Deterministic simulation of Kafka's ISR partition replication as Sluice
- * runs it (broker/replication/replication.h, DESIGN.md section 3): one partition with
+ * runs it (broker/replication/, DESIGN.md section 3): one partition with
  * N replicas (3 or 5) and min.insync.replicas 2, a controller (leader, leader
  * epoch, partition epoch, ISR, broker registrations and sessions, KIP-497
  * AlterPartition with KIP-903 broker epochs), replicas with an in-memory log,
  * a leader-epoch cache (storage/leader_epoch.h semantics), a flushed prefix
  * and a high-watermark checkpoint, followers fetching from the leader
  * (diverging epochs, truncation), producers with acks=all and acks=1 and
- * consumers reading below the high watermark.  Every decision the broker
- * takes from replication.h is taken by calling replication.h.
+ * consumers reading below the high watermark.  Each replica's leader and
+ * follower state, high watermark, ISR proposals and truncation decisions are
+ * the broker's own replication core (broker/replication/replication_core.h), driven
+ * through the same calls the broker's glue makes; the simulator models only
+ * the log, the epoch cache, the network, the controller and the clients.
  *
  * Faults, on a fake clock and an in-memory network: drops, delays,
  * duplicates, reordering (AlterPartition excepted: Kafka's correctness needs
@@ -97,8 +100,6 @@ struct repl_sim_opts {
                                  * higher ones (storage_leader_epoch_assign) */
     bool trunc_skips_cache;     /* truncating to offsets >= LEO leaves the epoch cache
                                  * alone (Kafka always truncates it from the end) */
-    bool min_isr_committed;     /* the HW's min.insync.replicas rule counts the
-                                 * committed ISR, not the maximal one */
     bool alter_datagram;        /* AlterPartition requests and answers are duplicated and
                                  * reordered like every other message (by default they
                                  * keep their order and are never duplicated, as on
@@ -113,6 +114,9 @@ struct repl_sim_opts {
                                  * loaded partitions only, and never asks to stay
                                  * fenced; the invariants must catch it */
     bool no_replay_lag;         /* every restart replays the image at once (no lag) */
+    bool broker_isr_interval;   /* ISR proposals at least the broker's
+                                 * REPL_ISR_CHANGE_MIN_INTERVAL_MS apart (by
+                                 * default none, as the seeds were tuned) */
     bool verbose;               /* print every event to stderr */
     int trace_tail;             /* on a failure, print the last trace_tail events (0: none) */
 };

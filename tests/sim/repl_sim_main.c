@@ -5,8 +5,8 @@
  *            [--soak-seconds S] [--flush always|never] [--registration kip966|wait]
  *            [--alter-error-resets] [--no-kip903] [--last-epoch-from-batch]
  *            [--drop-empty-epoch] [--kafka-epoch-assign] [--trunc-skips-cache]
- *            [--min-isr-committed] [--alter-datagram] [--no-isr-check]
- *            [--buggy-catchup] [--no-replay-lag] [--verbose]
+ *            [--alter-datagram] [--no-isr-check]
+ *            [--buggy-catchup] [--no-replay-lag] [--broker-isr-interval] [--verbose]
  *
  * Default: K (100) seeds from S (1) with N (3) replicas; the flush policy and
  * the registration rule are chosen by each seed unless given.  --soak-seconds
@@ -31,9 +31,9 @@ static void usage(void)
             "                [--soak-seconds S] [--flush always|never]\n"
             "                [--registration kip966|wait] [--alter-error-resets] [--no-kip903]\n"
             "                [--last-epoch-from-batch] [--drop-empty-epoch]\n"
-            "                [--kafka-epoch-assign] [--trunc-skips-cache] [--min-isr-committed]\n"
+            "                [--kafka-epoch-assign] [--trunc-skips-cache]\n"
             "                [--alter-datagram] [--no-isr-check] [--buggy-catchup]\n"
-            "                [--no-replay-lag] [--verbose]\n"
+            "                [--no-replay-lag] [--broker-isr-interval] [--verbose]\n"
             "env: SLUICE_SIM_SEED=<seed> replays one seed, SLUICE_SIM_VERBOSE=1 traces it\n");
 }
 
@@ -69,23 +69,23 @@ static void print_stats(void *ctx, const char *what, int64_t wall)
 /* The flags that reproduce o (besides the seed). */
 static void replay_flags(const struct repl_sim_opts *o, char *buf, size_t len)
 {
-    snprintf(
-        buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s%s", o->nreplicas,
-        o->chaos_ms,
-        o->flush == 1   ? " --flush always"
-        : o->flush == 0 ? " --flush never"
-                        : "",
-        o->registration == 1   ? " --registration wait"
-        : o->registration == 0 ? " --registration kip966"
-                               : "",
-        o->alter_error_resets ? " --alter-error-resets" : "", o->no_kip903 ? " --no-kip903" : "",
-        o->last_epoch_from_batch ? " --last-epoch-from-batch" : "",
-        o->drop_empty_epoch ? " --drop-empty-epoch" : "",
-        o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
-        o->trunc_skips_cache ? " --trunc-skips-cache" : "",
-        o->min_isr_committed ? " --min-isr-committed" : "",
-        o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
-        o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "");
+    snprintf(buf, len, "--replicas %d --chaos-ms %" PRId64 "%s%s%s%s%s%s%s%s%s%s%s%s%s",
+             o->nreplicas, o->chaos_ms,
+             o->flush == 1   ? " --flush always"
+             : o->flush == 0 ? " --flush never"
+                             : "",
+             o->registration == 1   ? " --registration wait"
+             : o->registration == 0 ? " --registration kip966"
+                                    : "",
+             o->alter_error_resets ? " --alter-error-resets" : "",
+             o->no_kip903 ? " --no-kip903" : "",
+             o->last_epoch_from_batch ? " --last-epoch-from-batch" : "",
+             o->drop_empty_epoch ? " --drop-empty-epoch" : "",
+             o->kafka_epoch_assign ? " --kafka-epoch-assign" : "",
+             o->trunc_skips_cache ? " --trunc-skips-cache" : "",
+             o->alter_datagram ? " --alter-datagram" : "", o->no_isr_check ? " --no-isr-check" : "",
+             o->buggy_catchup ? " --buggy-catchup" : "", o->no_replay_lag ? " --no-replay-lag" : "",
+             o->broker_isr_interval ? " --broker-isr-interval" : "");
 }
 
 static int run_seed(void *ctx, int64_t k, uint64_t seed)
@@ -145,11 +145,11 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--no-replay-lag") == 0) {
             o->no_replay_lag = true;
             continue;
+        } else if (strcmp(a, "--broker-isr-interval") == 0) {
+            o->broker_isr_interval = true;
+            continue;
         } else if (strcmp(a, "--alter-datagram") == 0) {
             o->alter_datagram = true;
-            continue;
-        } else if (strcmp(a, "--min-isr-committed") == 0) {
-            o->min_isr_committed = true;
             continue;
         } else if (strcmp(a, "--trunc-skips-cache") == 0) {
             o->trunc_skips_cache = true;

@@ -100,7 +100,7 @@ START_TEST(test_offsets_and_high_watermark)
     ck_assert_int_eq(append(p, 3, -1, 0, KERR_NONE, NULL), 0);
     ck_assert_int_eq(append(p, 2, -1, 0, KERR_NONE, NULL), 3);
     ck_assert_int_eq(partition_leo(p), 5);
-    ck_assert_int_eq(p->high_watermark, 5);
+    ck_assert_int_eq(p->repl.high_watermark, 5);
     struct storage_slice sl;
     ck_assert_int_eq(partition_read(p, 4, 1 << 20, true, false, &sl), KERR_NONE);
     ck_assert_int_eq(sl.first_offset, 3); /* the batch containing offset 4 */
@@ -191,7 +191,7 @@ START_TEST(test_follower_refuses_appends)
     struct partition *p = open_leader(-1);
     int32_t reps[2] = {1, 2};
     partition_set_state(p, 1, 2, 4, 1, reps, 2, reps, 2);
-    ck_assert(!p->is_leader);
+    ck_assert(!p->repl.is_leader);
     append(p, 1, -1, 0, KERR_NOT_LEADER_OR_FOLLOWER, NULL);
     partition_close(p);
 }
@@ -207,7 +207,7 @@ START_TEST(test_isr_below_min_freezes_high_watermark)
     int32_t reps[2] = {1, 2}, isr[1] = {1};
     partition_set_state(p, 1, 1, 3, 1, reps, 2, isr, 1);
     append(p, 2, -1, 0, KERR_NONE, NULL);
-    ck_assert_int_eq(p->high_watermark, 0);
+    ck_assert_int_eq(p->repl.high_watermark, 0);
     partition_close(p);
 }
 END_TEST
@@ -270,21 +270,21 @@ START_TEST(test_follower_fetch_advances_high_watermark)
     partition_set_state(l, 1, 1, 3, 0, reps, 2, reps, 2);
     partition_set_state(f, 2, 1, 3, 0, reps, 2, reps, 2);
     append(l, 3, 7, 0, KERR_NONE, NULL);
-    ck_assert_int_eq(l->high_watermark, 0); /* the follower's LEO is not known yet */
+    ck_assert_int_eq(l->repl.high_watermark, 0); /* the follower's LEO is not known yet */
     int32_t de;
     int64_t dend;
     int64_t now = clock_mono_ms();
     ck_assert_int_eq(partition_replica_fetch(l, 2, 0, -1, now, &de, &dend), KERR_NONE);
     ck_assert_int_eq(de, -1);
     ck_assert_int_eq(dend, -1);
-    ck_assert_int_eq(l->high_watermark, 0);
+    ck_assert_int_eq(l->repl.high_watermark, 0);
     replicate(l, f);
     ck_assert_int_eq(partition_leo(f), 3);
     ck_assert_int_eq(partition_epoch_for_offset(f, 0), 3); /* epoch cache follows the batches */
     ck_assert_int_eq(partition_replica_fetch(l, 2, 3, 3, now, &de, &dend), KERR_NONE);
-    ck_assert_int_eq(l->high_watermark, 3);
+    ck_assert_int_eq(l->repl.high_watermark, 3);
     partition_follower_update(f, 3, 0);
-    ck_assert_int_eq(f->high_watermark, 3);
+    ck_assert_int_eq(f->repl.high_watermark, 3);
     /* The follower rebuilt producer state: a retry after failover is a duplicate. */
     partition_set_state(f, 2, 2, 4, 1, reps, 2, reps, 2);
     bool dup = false;
@@ -374,21 +374,19 @@ START_TEST(test_isr_proposal_shrinks_laggards_and_adds_caught_up)
     int32_t de;
     int64_t dend;
     ck_assert_int_eq(partition_replica_fetch(l, 3, 2, 3, later, &de, &dend), KERR_NONE);
-    int32_t *want = NULL;
-    int n = 0;
-    ck_assert(partition_isr_proposal(l, later, 30000, &want, &n));
-    ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(want[0], 1);
-    ck_assert_int_eq(want[1], 3);
-    partition_isr_change_begin(l, want, n, later);
-    int32_t *again = NULL;
-    ck_assert(!partition_isr_proposal(l, later + 1000, 30000, &again, &n)); /* one in flight */
+    struct repl_partition *r = &l->repl;
+    ck_assert(repl_leader_propose_isr(r, later, 30000, 0, NULL, NULL));
+    ck_assert_int_eq(r->nproposed_isr, 2);
+    ck_assert_int_eq(r->proposed_isr[0], 1);
+    ck_assert_int_eq(r->proposed_isr[1], 3);
+    repl_isr_change_sent(r, later);
+    ck_assert(!repl_leader_propose_isr(r, later + 1000, 30000, 0, NULL, NULL)); /* one in flight */
     /* The committed answer is applied with the partition's own replica array. */
     int32_t committed[2] = {1, 3};
-    partition_set_state(l, 1, 1, 3, 1, l->replicas, l->nreplicas, committed, 2);
-    ck_assert_int_eq(l->nreplicas, 3);
-    ck_assert_int_eq(l->replicas[2], 3);
-    ck_assert(!l->isr_change_inflight);
+    partition_set_state(l, 1, 1, 3, 1, l->repl.replicas, l->repl.nreplicas, committed, 2);
+    ck_assert_int_eq(l->repl.nreplicas, 3);
+    ck_assert_int_eq(l->repl.replicas[2], 3);
+    ck_assert(!l->repl.isr_change_inflight);
     partition_close(l);
 }
 END_TEST
@@ -427,7 +425,7 @@ START_TEST(test_follower_restarts_at_the_leaders_log_start)
     ck_assert_int_eq(partition_restart_at(f, 10), 0);
     ck_assert_int_eq(partition_log_start(f), 10);
     ck_assert_int_eq(partition_leo(f), 10);
-    ck_assert_int_eq(f->high_watermark, 10);
+    ck_assert_int_eq(f->repl.high_watermark, 10);
     size_t len;
     uint8_t *b = batch(2, -1, 0, &len);
     rb_set_base_offset(b, 10);

@@ -41,7 +41,7 @@ LIBRARIES = {
     "raft": ("raft", ["raft_core", "storage", "net", "protocol", "common"]),
     "controller": ("controller", ["raft", "storage", "protocol", "common"]),
     "broker_config": ("broker/config", ["common"]),
-    "replication_core": ("broker/replication", []),
+    "replication_core": ("broker/replication", ["common"]),
     "purgatory": ("broker/purgatory", ["common"]),
     "replica": ("broker/replica", ["purgatory", "replication_core", "broker_config", "controller", "storage",
                                    "net", "protocol", "common"]),
