@@ -217,12 +217,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct purgatory *pg = arg;
-    /* libevent's clock may run a little behind clock_mono_us: the deadline the
-     * timer was set for has passed by its account. */
     int64_t now = clock_mono_us();
-    if (now < pg->armed_us)
-        now = pg->armed_us;
+    int64_t due = pg->armed_us;
     pg->armed_us = PURGATORY_NO_DEADLINE;
+    /* libevent's clock may be coarser than clock_mono_us and fire a few
+     * milliseconds early: an operation never expires before its deadline, so
+     * wait out the rest. */
+    if (now < due) {
+        rearm(pg);
+        return;
+    }
     purgatory_advance(pg, now);
 }
 
