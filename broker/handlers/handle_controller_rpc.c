@@ -228,7 +228,6 @@ void handle_raft_rpc(struct request *req)
     void *body = request_decode_body(req, proto_api_table_find(req->apis->proto, key)->req);
     if (!body)
         return;
-    if (!n->quorum ||
-        quorum_handle_rpc(n->quorum, key, req->hdr.api_version, body, reply, req) < 0)
+    if (!n->quorum || quorum_handle_rpc(n->quorum, key, req->hdr.api_version, body, reply, req) < 0)
         request_close_connection(req, "no Raft quorum on this node");
 }
