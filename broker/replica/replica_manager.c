@@ -641,7 +641,7 @@ struct replica_manager *replica_manager_create(const struct broker_env *env)
         free(rm);
         return NULL;
     }
-    rm->flusher_ev = event_new(node->base, storage_flusher_fd(rm->flusher), EV_READ | EV_PERSIST,
+    rm->flusher_ev = event_new(env->base, storage_flusher_fd(rm->flusher), EV_READ | EV_PERSIST,
                                on_flusher_ready, rm);
     event_priority_set(rm->flusher_ev, 0); /* completions release answers */
     event_add(rm->flusher_ev, NULL);
