@@ -135,6 +135,15 @@ static void checkpoint_written(void *ctx, const char *path, int rc)
         replica_manager_fail_log_dir(ctx);
 }
 
+static struct storage_file_writer *checkpoint_writer(struct replica_manager *rm, const char *name)
+{
+    char *path = xasprintf("%s/%s", rm->log_dir, name);
+    struct storage_file_writer *w =
+        storage_file_writer_new(rm->flusher, path, checkpoint_written, rm);
+    free(path);
+    return w;
+}
+
 /*
  * Writes one checkpoint file: the current value of every hosted partition and
  * the last known value of every partition whose log is on disk but not
@@ -663,12 +672,8 @@ struct replica_manager *replica_manager_create(const struct broker_env *env)
                                on_flusher_ready, rm);
     event_priority_set(rm->flusher_ev, 0); /* completions release answers */
     event_add(rm->flusher_ev, NULL);
-    char *path = xasprintf("%s/%s", rm->log_dir, RECOVERY_CHECKPOINT);
-    rm->rp_writer = storage_file_writer_new(rm->flusher, path, checkpoint_written, rm);
-    free(path);
-    path = xasprintf("%s/%s", rm->log_dir, HW_CHECKPOINT);
-    rm->hw_writer = storage_file_writer_new(rm->flusher, path, checkpoint_written, rm);
-    free(path);
+    rm->rp_writer = checkpoint_writer(rm, RECOVERY_CHECKPOINT);
+    rm->hw_writer = checkpoint_writer(rm, HW_CHECKPOINT);
     load_checkpoint(rm, RECOVERY_CHECKPOINT, &rm->recovery_points);
     load_checkpoint(rm, HW_CHECKPOINT, &rm->hws);
     rm->flush_ev = event_new(env->base, -1, 0, on_flush, rm);
