@@ -3,12 +3,16 @@
  * pure core of raft.h.
  *
  * After every input to the core its outputs are applied in this order: log
- * operations (then one fsync, reported with raft_log_synced), quorum-state
- * (written and fsynced, reported with raft_persist_done), messages (requests
- * to peers through net/kafka_client.h, responses to the inbound requests
- * waiting for them), and last the notifications: committed batches to the
- * listener and leader changes.  Those reports are inputs too, so the loop
- * repeats until the core has nothing more to say.
+ * operations (then one fsync on the flush thread, reported with
+ * raft_log_synced), quorum-state (written and fsynced on the loop, reported
+ * with raft_persist_done), messages (requests to peers through
+ * net/kafka_client.h, responses to the inbound requests waiting for them),
+ * and last the notifications: committed batches to the listener and leader
+ * changes.  Those reports are inputs too, so the loop repeats until the core
+ * has nothing more to say.  The state machine's snapshots are written on the
+ * flush thread too and reach the core (raft_snapshot_take) once durable; a
+ * leader's snapshot installed by a follower is written on the loop before the
+ * log is emptied.
  */
 #include "quorum_raft.h"
 
@@ -24,6 +28,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "file_writer.h"
 #include "fileutil.h"
 #include "flusher.h"
 #include "invariant.h"
@@ -129,6 +134,12 @@ struct quorum_raft {
     struct event *flusher_ev;
     bool flushing;
     uint64_t flushing_id, applied_id;
+    /* The state machine's snapshot being written on that thread (at most one): the
+     * core takes it (raft_snapshot_take) only once the file is durable. */
+    struct storage_file_writer *snap_writer;
+    int64_t snap_end;
+    int32_t snap_epoch;
+    struct wbuf snap;
 };
 
 struct queued_batch {
@@ -439,7 +450,11 @@ static int apply_log_op(struct quorum_raft *q, const struct raft_log_op *op)
         return storage_log_advance_start_offset(q->log, op->offset);
     case RAFT_LOG_INSTALL_SNAPSHOT: {
         /* KIP-630: the leader's snapshot replaces the whole log (a follower below its log
-         * start); the file is durable before the log is emptied. */
+         * start); the file is durable before the log is emptied.  Written here, on the
+         * loop: it is rare, and the truncation must wait for it.  A snapshot of our own
+         * being written (maybe_snapshot) ends at or below our high watermark, so below
+         * this one (Log Matching): the two never share a file. */
+        SL_ASSERT(q->snap_writer == NULL || q->snap_end < op->snapshot.end_offset);
         int rc = snapshot_store(q, op->snapshot.end_offset, op->snapshot.epoch, op->data, op->len);
         if (rc < 0)
             return rc;
@@ -515,20 +530,53 @@ static void load_pending_snapshot(struct quorum_raft *q)
     q->bytes_since_snap = 0;
 }
 
+static void apply_outputs(struct quorum_raft *q);
+
+/*
+ * The snapshot file begun by maybe_snapshot is durable (or failed): only now
+ * does the core take it and drop the log below it (raft.h: "the state machine
+ * writes and fsyncs a snapshot ..., then raft_snapshot_take").  The core may
+ * have moved past it meanwhile (a leader's snapshot installed above it): it
+ * refuses it then and the file goes.  Called on the loop, outside apply_outputs.
+ */
+static void on_snapshot_written(void *ctx, const char *path, int rc)
+{
+    struct quorum_raft *q = ctx;
+    SL_ASSERT(q->depth == 0);
+    if (q->failed)
+        goto out;
+    if (rc == 0) {
+        rc = raft_snapshot_take(q->rn, clock_mono_ms(), q->snap_end, q->snap.data, q->snap.len);
+        if (rc < 0)
+            unlink(path);
+    }
+    if (rc < 0) {
+        LOG_WARN("raft", "snapshot at offset %lld not taken: %s", (long long)q->snap_end,
+                 sl_strerror(rc));
+    } else {
+        LOG_INFO("raft", "snapshot %lld-%d taken (%zu bytes)", (long long)q->snap_end,
+                 q->snap_epoch, q->snap.len);
+        snapshot_delete_older(q, q->snap_end);
+    }
+out:
+    storage_file_writer_free(q->snap_writer); /* path is its: freed last */
+    q->snap_writer = NULL;
+    wbuf_free(&q->snap);
+    if (rc == 0 && !q->failed)
+        apply_outputs(q); /* the core's outputs (DROP_PREFIX) */
+}
+
 /*
  * After delivering commits: once snapshot_bytes of batches were committed since
  * the last snapshot, the state machine writes one at the delivered offset (a batch
- * boundary at or below the high watermark), it is stored, and the core drops the
- * log below it (KIP-630; Kafka's metadata.log.max.record.bytes.between.snapshots).
+ * boundary at or below the high watermark), it is stored on the flush thread, and
+ * once durable the core drops the log below it (on_snapshot_written; KIP-630,
+ * Kafka's metadata.log.max.record.bytes.between.snapshots).
  */
 static void maybe_snapshot(struct quorum_raft *q)
 {
-    if (!q->l.write_snapshot || q->bytes_since_snap < q->snapshot_bytes || q->failed)
-        return;
-    /* Taking a snapshot is a core input: not while an output waits to be applied (it
-     * would be lost); the next delivery tries again.  Queued proposals wait for the
-     * snapshot's output to be applied first (apply_outputs). */
-    if (q->more)
+    if (!q->l.write_snapshot || q->bytes_since_snap < q->snapshot_bytes || q->failed ||
+        q->snap_writer != NULL)
         return;
     struct raft_snapshot_id cur = raft_snapshot(q->rn, NULL, NULL);
     struct raft_entry last;
@@ -537,26 +585,21 @@ static void maybe_snapshot(struct quorum_raft *q)
     int64_t end = q->delivered;
     int32_t epoch = last.epoch;
     q->bytes_since_snap = 0;
-    struct wbuf w;
-    wbuf_init(&w, 4096);
-    int rc = q->l.write_snapshot(q->l.ctx, end, epoch, &w);
-    if (rc == 0)
-        rc = snapshot_store(q, end, epoch, w.data, w.len);
-    if (rc == 0) {
-        rc = raft_snapshot_take(q->rn, clock_mono_ms(), end, w.data, w.len);
-        if (rc < 0) {
-            char *p = snapshot_path(q, end, epoch);
-            unlink(p);
-            free(p);
-        } else {
-            q->more = true; /* the core's outputs (DROP_PREFIX) */
-        }
-    }
-    if (rc < 0)
+    wbuf_init(&q->snap, 4096);
+    int rc = q->l.write_snapshot(q->l.ctx, end, epoch, &q->snap);
+    if (rc < 0) {
         LOG_WARN("raft", "snapshot at offset %lld not taken: %s", (long long)end, sl_strerror(rc));
-    else
-        LOG_INFO("raft", "snapshot %lld-%d taken (%zu bytes)", (long long)end, epoch, w.len);
-    wbuf_free(&w);
+        wbuf_free(&q->snap);
+        return;
+    }
+    q->snap_end = end;
+    q->snap_epoch = epoch;
+    char *p = snapshot_path(q, end, epoch);
+    q->snap_writer = storage_file_writer_new(q->flusher, p, on_snapshot_written, q);
+    free(p);
+    void *copy = xmalloc(q->snap.len ? q->snap.len : 1);
+    memcpy(copy, q->snap.data, q->snap.len);
+    storage_file_writer_write(q->snap_writer, copy, q->snap.len);
 }
 
 static void deliver_commits(struct quorum_raft *q)
@@ -732,6 +775,10 @@ static void apply_outputs(struct quorum_raft *q)
         uint64_t persisted = 0;
         bool persist = o->persist && !q->failed;
         if (persist) {
+            /* Synchronous on the loop, unlike the log's fsyncs and snapshots: the vote
+             * or the new epoch must be durable before any message of this output goes
+             * out (Raft thesis 3.8: a node persists currentTerm and votedFor before
+             * answering), and it is rare (once per election or epoch change). */
             struct quorum_state st = {.leader_id = o->state.leader_id,
                                       .leader_epoch = o->state.epoch,
                                       .voted_id = o->state.voted_id};
@@ -1067,6 +1114,8 @@ static void qr_close(struct quorum *qq)
     /* The flush thread finishes; close then syncs the log here (shutdown path). */
     event_free(q->flusher_ev);
     storage_flusher_destroy(q->flusher);
+    storage_file_writer_free(q->snap_writer); /* its file is durable, the core never took it */
+    wbuf_free(&q->snap);
     storage_log_set_flusher(q->log, NULL, NULL);
     storage_log_close(q->log);
     free(q->dir);

@@ -28,8 +28,11 @@ static bool topic_ok(const char *t)
     return true;
 }
 
-int storage_checkpoint_write(const char *path, const struct storage_checkpoint_entry *e, size_t n)
+int storage_checkpoint_format(const char *path, const struct storage_checkpoint_entry *e, size_t n,
+                              void **out, size_t *len_out)
 {
+    *out = NULL;
+    *len_out = 0;
     struct wbuf w;
     wbuf_init(&w, 64 + n * 48);
     char line[TOPIC_MAX_LEN + 64];
@@ -46,8 +49,19 @@ int storage_checkpoint_write(const char *path, const struct storage_checkpoint_e
                        e[i].partition, e[i].offset);
         wbuf_bytes(&w, line, (size_t)len);
     }
-    int rc = storage_file_write_atomic(path, w.data, w.len);
-    wbuf_free(&w);
+    *out = w.data;
+    *len_out = w.len;
+    return 0;
+}
+
+int storage_checkpoint_write(const char *path, const struct storage_checkpoint_entry *e, size_t n)
+{
+    void *data;
+    size_t len;
+    int rc = storage_checkpoint_format(path, e, n, &data, &len);
+    if (rc == 0)
+        rc = storage_file_write_atomic(path, data, len);
+    free(data);
     return rc;
 }
 

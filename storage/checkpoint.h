@@ -20,6 +20,15 @@ struct storage_checkpoint_entry {
 };
 
 /*
+ * Formats the n entries as a checkpoint file's content.  On success *out is a
+ * malloc()ed buffer of *len bytes owned by the caller.  Topic names must be
+ * 1..249 characters without whitespace.  Returns 0 or SL_EINVAL (logged with
+ * `path`, *out NULL).
+ */
+int storage_checkpoint_format(const char *path, const struct storage_checkpoint_entry *e, size_t n,
+                              void **out, size_t *len);
+
+/*
  * Writes the n entries to `path` atomically (tmp file, fsync, rename, fsync of
  * the directory).  Topic names must be 1..249 characters without whitespace
  * (SL_EINVAL otherwise, nothing written).  Returns 0, SL_EINVAL or SL_EIO.

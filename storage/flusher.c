@@ -58,7 +58,8 @@ static void *flush_thread(void *arg)
 
         size_t n = 0;
         for (struct storage_flush_job *j = batch; j; j = j->next, n++) {
-            int rc = storage_flush_job_run(j);
+            int rc =
+                j->kind == STORAGE_FLUSH_FILE ? storage_file_job_run(j) : storage_flush_job_run(j);
             if (j->rc == 0)
                 j->rc = rc;
         }
@@ -149,7 +150,10 @@ static void complete_list(struct storage_flush_job *list, bool restart, storage_
     while (list) {
         struct storage_flush_job *j = list;
         list = j->next;
-        storage_log_flush_job_done(j, restart, cb, owner);
+        if (j->kind == STORAGE_FLUSH_FILE)
+            storage_file_job_done(j, restart);
+        else
+            storage_log_flush_job_done(j, restart, cb, owner);
     }
 }
 

@@ -19,6 +19,11 @@
  * storage_flusher_complete, which ends the finished jobs in the order they
  * ran.  storage/ knows no event loop: the broker and raft glue hook the fd in.
  *
+ * The same thread also replaces small files atomically (file_writer.h: a
+ * second job kind whose completion goes to its writer's callback, not to
+ * `done`).  Its job owns a copy of the path and the content, and a writer
+ * freed while its write runs is detached from the job like a closed log.
+ *
  * Ownership and locking (what a race checker should see):
  *  - the mutex guards `queue`, `done` and `stop` only;
  *  - a job is the loop's until storage_flusher_submit puts it on `queue`,

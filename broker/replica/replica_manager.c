@@ -30,6 +30,7 @@
 #include "log.h"
 #include "metadata_image.h"
 #include "partition_meta.h"
+#include "file_writer.h"
 #include "fileutil.h"
 #include "flusher.h"
 #include "invariant.h"
@@ -62,6 +63,7 @@ struct replica_manager {
     struct event *flush_ev;
     struct storage_flusher *flusher;
     struct event *flusher_ev;
+    struct storage_file_writer *rp_writer, *hw_writer; /* periodic checkpoints, on flusher */
     struct replica_fetchers *fetchers; /* this broker's followers (replica_fetcher.h) */
     int64_t last_retention_ms, last_hw_ckpt_ms, last_rp_ckpt_ms, last_producer_expiry_ms;
 };
@@ -123,12 +125,34 @@ static void free_values(struct strmap *m)
     strmap_free(m);
 }
 
+/* Kafka's OffsetCheckpointFile reports a failed write to the LogDirFailureChannel. */
+static void checkpoint_written(void *ctx, const char *path, int rc)
+{
+    if (rc == 0)
+        return;
+    LOG_ERROR("broker", "cannot write %s: %s", path, sl_strerror(rc));
+    if (rc == SL_EIO)
+        replica_manager_fail_log_dir(ctx);
+}
+
+static struct storage_file_writer *checkpoint_writer(struct replica_manager *rm, const char *name)
+{
+    char *path = xasprintf("%s/%s", rm->log_dir, name);
+    struct storage_file_writer *w =
+        storage_file_writer_new(rm->flusher, path, checkpoint_written, rm);
+    free(path);
+    return w;
+}
+
 /*
  * Writes one checkpoint file: the current value of every hosted partition and
  * the last known value of every partition whose log is on disk but not
  * (yet) loaded, so a restart that has not caught up never loses an entry.
+ * The content is taken now; with a writer the flush thread writes it
+ * (checkpoint_written reports its end), without one it is written here.
  */
-static void write_checkpoint(struct replica_manager *rm, const char *name, bool hw)
+static void write_checkpoint(struct replica_manager *rm, const char *name, bool hw,
+                             struct storage_file_writer *w)
 {
     if (rm->dir_offline)
         return; /* Kafka checkpoints live log dirs only */
@@ -154,13 +178,16 @@ static void write_checkpoint(struct replica_manager *rm, const char *name, bool 
         i++;
     }
     char *path = xasprintf("%s/%s", rm->log_dir, name);
-    int rc = storage_checkpoint_write(path, e, i);
-    if (rc < 0) {
-        /* Kafka's OffsetCheckpointFile reports a failed write to the LogDirFailureChannel. */
-        LOG_ERROR("broker", "cannot write %s: %s", path, sl_strerror(rc));
-        if (rc == SL_EIO)
-            replica_manager_fail_log_dir(rm);
+    void *data;
+    size_t len;
+    int rc = storage_checkpoint_format(path, e, i, &data, &len);
+    if (rc == 0 && w != NULL) {
+        storage_file_writer_write(w, data, len);
+    } else if (rc == 0) {
+        rc = storage_file_write_atomic(path, data, len);
+        free(data);
     }
+    checkpoint_written(rm, path, rc);
     free(path);
     for (size_t j = 0; j < i; j++)
         free(topics[j]);
@@ -645,6 +672,8 @@ struct replica_manager *replica_manager_create(const struct broker_env *env)
                                on_flusher_ready, rm);
     event_priority_set(rm->flusher_ev, 0); /* completions release answers */
     event_add(rm->flusher_ev, NULL);
+    rm->rp_writer = checkpoint_writer(rm, RECOVERY_CHECKPOINT);
+    rm->hw_writer = checkpoint_writer(rm, HW_CHECKPOINT);
     load_checkpoint(rm, RECOVERY_CHECKPOINT, &rm->recovery_points);
     load_checkpoint(rm, HW_CHECKPOINT, &rm->hws);
     rm->flush_ev = event_new(env->base, -1, 0, on_flush, rm);
@@ -677,10 +706,13 @@ void replica_manager_destroy(struct replica_manager *rm)
     metadata_image_remove_listener(rm->env->image, rm);
     replica_fetchers_free(rm->fetchers);
     rm->fetchers = NULL;
-    /* Let the flush thread finish, then flush every log here (shutdown flushes
-     * synchronously), then record what is now durable. */
+    /* Let the flush thread finish (a checkpoint write in flight ends, a pending one is
+     * dropped), then flush every log here (shutdown flushes synchronously), then record
+     * what is now durable. */
     event_free(rm->flusher_ev);
     storage_flusher_destroy(rm->flusher);
+    storage_file_writer_free(rm->rp_writer);
+    storage_file_writer_free(rm->hw_writer);
     size_t it = 0;
     const char *k;
     void *v;
@@ -688,8 +720,8 @@ void replica_manager_destroy(struct replica_manager *rm)
         storage_log_set_flusher(((struct partition *)v)->log, NULL, NULL);
         storage_log_flush(((struct partition *)v)->log);
     }
-    write_checkpoint(rm, RECOVERY_CHECKPOINT, false);
-    write_checkpoint(rm, HW_CHECKPOINT, true);
+    write_checkpoint(rm, RECOVERY_CHECKPOINT, false, NULL);
+    write_checkpoint(rm, HW_CHECKPOINT, true, NULL);
     it = 0;
     while (strmap_next(&rm->parts, &it, &k, &v))
         partition_close(v);
@@ -793,11 +825,11 @@ void replica_manager_tick(struct replica_manager *rm, int64_t now_ms)
     }
     if (now_ms - rm->last_hw_ckpt_ms >= cfg->replica_high_watermark_checkpoint_interval_ms) {
         rm->last_hw_ckpt_ms = now_ms;
-        write_checkpoint(rm, HW_CHECKPOINT, true);
+        write_checkpoint(rm, HW_CHECKPOINT, true, rm->hw_writer);
     }
     if (now_ms - rm->last_rp_ckpt_ms >= RECOVERY_CKPT_INTERVAL) {
         rm->last_rp_ckpt_ms = now_ms;
-        write_checkpoint(rm, RECOVERY_CHECKPOINT, false);
+        write_checkpoint(rm, RECOVERY_CHECKPOINT, false, rm->rp_writer);
     }
 }
 

@@ -4,8 +4,8 @@
  * index write fails is all or nothing (the .log is cut back, the log end
  * offset stays), the log goes offline and refuses every later change, and a
  * reopen after the fault finds exactly what was acknowledged.  Also a failed
- * segment roll, a failed fsync (inline and on the flush thread) and a failed
- * truncation.
+ * segment roll, a failed fsync (inline and on the flush thread), a failed
+ * truncation and a failed checkpoint write on the flush thread.
  */
 #include <check.h>
 #include <poll.h>
@@ -15,10 +15,12 @@
 
 #include "err.h"
 #include "faultfs_ctl.h"
+#include "file_writer.h"
 #include "flusher.h"
 #include "log.h"
 #include "partition_log.h"
 #include "storage_test_util.h"
+#include "xalloc.h"
 
 static char *dir;
 
@@ -282,6 +284,59 @@ START_TEST(test_failed_truncation)
 }
 END_TEST
 
+static int written_rc = 1, written_n;
+
+static void on_written(void *ctx, const char *path, int rc)
+{
+    (void)ctx;
+    (void)path;
+    written_rc = rc;
+    written_n++;
+}
+
+/* A checkpoint write failing on the flush thread: the loop's callback gets
+ * SL_EIO, the old file stays whole, no temporary file is left, the content
+ * asked for meanwhile is dropped, and a later write works once the fault is
+ * gone. */
+START_TEST(test_failed_checkpoint_write_on_the_thread)
+{
+    char *path = xasprintf("%s/replication-offset-checkpoint", dir);
+    char *tmp = xasprintf("%s.tmp", path);
+    tu_write_at(path, 0, "old", 3);
+    struct storage_flusher *f = NULL;
+    ck_assert_int_eq(storage_flusher_create(NULL, NULL, &f), 0);
+    struct storage_file_writer *w = storage_file_writer_new(f, path, on_written, NULL);
+    faultfs_arm("sync checkpoint.tmp EIO");
+    storage_file_writer_write(w, xstrdup("new"), 3);
+    storage_file_writer_write(w, xstrdup("newer"), 5);
+    struct pollfd p = {.fd = storage_flusher_fd(f), .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
+    storage_flusher_complete(f);
+    faultfs_clear();
+    ck_assert_int_eq(written_n, 1);
+    ck_assert_int_eq(written_rc, SL_EIO);
+    ck_assert(!storage_file_writer_busy(w));
+    ck_assert_uint_eq(storage_flusher_jobs(f), 1);
+    ck_assert(!tu_exists(tmp));
+    size_t len;
+    uint8_t *got = tu_read_file(path, &len);
+    ck_assert(len == 3 && memcmp(got, "old", 3) == 0);
+    free(got);
+    storage_file_writer_write(w, xstrdup("again"), 5);
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
+    storage_flusher_complete(f);
+    ck_assert_int_eq(written_n, 2);
+    ck_assert_int_eq(written_rc, 0);
+    got = tu_read_file(path, &len);
+    ck_assert(len == 5 && memcmp(got, "again", 5) == 0);
+    free(got);
+    storage_file_writer_free(w);
+    storage_flusher_destroy(f);
+    free(tmp);
+    free(path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("storage_faults");
@@ -295,6 +350,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_failed_fsync_takes_the_log_offline);
     tcase_add_test(tc, test_failed_threaded_fsync_takes_the_log_offline);
     tcase_add_test(tc, test_failed_truncation);
+    tcase_add_test(tc, test_failed_checkpoint_write_on_the_thread);
     suite_add_tcase(s, tc);
     return s;
 }

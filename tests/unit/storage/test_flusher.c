@@ -2,19 +2,26 @@
  * The flush thread (storage/flusher.h) with partition logs: group commit
  * (appends made while a flush runs are covered by one more fsync), flush
  * policies through the thread, completion order, and logs truncated, flushed
- * synchronously, closed or deleted while their flush runs.  Fsync failures
- * through the thread are in test_faults.c (they need the faultfs shim).
+ * synchronously, closed or deleted while their flush runs.  Atomic file
+ * writes on the thread (file_writer.h): the content lands byte for byte (the
+ * bytes of storage_checkpoint_write), requests made while a write runs
+ * coalesce into one more write of the newest content, and a writer freed or
+ * a flusher destroyed while a write runs.  Fsync and write failures through
+ * the thread are in test_faults.c (they need the faultfs shim).
  */
 #include <check.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "err.h"
+#include "file_writer.h"
 #include "flusher.h"
 #include "log.h"
 #include "partition_log.h"
 #include "storage_test_util.h"
+#include "xalloc.h"
 
 #define MAX_DONE 64
 
@@ -27,6 +34,7 @@ static struct {
 } seen;
 
 static char *dir;
+static char *wpath; /* the file the writer tests write, in dir */
 
 static void on_done(void *owner, void *log_ctx, int rc)
 {
@@ -43,11 +51,13 @@ static void setup(void)
     log_set_level(LOG_LEVEL_ERROR);
     memset(&seen, 0, sizeof seen);
     dir = tu_mkdtemp();
+    wpath = NULL;
 }
 
 static void teardown(void)
 {
     tu_rmdir(dir);
+    free(wpath);
 }
 
 static struct storage_flusher *new_flusher(void)
@@ -284,6 +294,129 @@ START_TEST(test_destroy_finishes_queued_flushes)
 }
 END_TEST
 
+/* ---- atomic file writes (file_writer.h) ---- */
+
+/* The writer's callback, recorded in `seen` (ctx and rp unused). */
+static void on_written(void *ctx, const char *p, int rc)
+{
+    ck_assert_ptr_eq(ctx, &seen);
+    ck_assert_str_eq(p, wpath);
+    ck_assert_int_lt(seen.n, MAX_DONE);
+    seen.rc[seen.n++] = rc;
+}
+
+/* A flusher and a writer of `wpath` on it. */
+static struct storage_flusher *new_writer(struct storage_file_writer **w)
+{
+    struct storage_flusher *f = new_flusher();
+    wpath = xasprintf("%s/replication-offset-checkpoint", dir);
+    *w = storage_file_writer_new(f, wpath, on_written, &seen);
+    return f;
+}
+
+static void end_writer(struct storage_flusher *f, struct storage_file_writer *w)
+{
+    storage_file_writer_free(w);
+    storage_flusher_destroy(f);
+}
+
+static void *copy(const char *s)
+{
+    return xstrdup(s);
+}
+
+static void assert_content(const char *want)
+{
+    size_t len = 0;
+    uint8_t *got = tu_read_file(wpath, &len);
+    ck_assert_uint_eq(len, strlen(want));
+    ck_assert(memcmp(got, want, len) == 0);
+    free(got);
+}
+
+/* The loop's content becomes the file only once the callback says so; the
+ * bytes are storage_checkpoint_write's, and no temporary file is left. */
+START_TEST(test_writes_the_content_atomically)
+{
+    struct storage_file_writer *w;
+    struct storage_flusher *f = new_writer(&w);
+    struct storage_checkpoint_entry e[] = {{"orders", 0, 42}, {"orders", 3, 7}};
+    ck_assert_int_eq(storage_checkpoint_write(wpath, e, 2), 0);
+    size_t sync_len = 0;
+    uint8_t *sync_bytes = tu_read_file(wpath, &sync_len);
+    void *data;
+    size_t len;
+    e[0].offset = 43;
+    ck_assert_int_eq(storage_checkpoint_format(wpath, e, 2, &data, &len), 0);
+    storage_file_writer_write(w, data, len);
+    ck_assert(storage_file_writer_busy(w));
+    complete_until(f, 1);
+    ck_assert_int_eq(seen.rc[0], 0);
+    ck_assert(!storage_file_writer_busy(w));
+    assert_content("0\n2\norders 0 43\norders 3 7\n");
+    e[0].offset = 42;
+    ck_assert_int_eq(storage_checkpoint_format(wpath, e, 2, &data, &len), 0);
+    ck_assert_uint_eq(len, sync_len);
+    ck_assert(memcmp(data, sync_bytes, len) == 0);
+    free(data);
+    free(sync_bytes);
+    char *tmp = xasprintf("%s.tmp", wpath);
+    ck_assert(!tu_exists(tmp));
+    free(tmp);
+    end_writer(f, w);
+}
+END_TEST
+
+/* Requests made while a write runs cost one more write, of the newest content. */
+START_TEST(test_requests_during_a_write_coalesce)
+{
+    struct storage_file_writer *w;
+    struct storage_flusher *f = new_writer(&w);
+    storage_file_writer_write(w, copy("first"), 5);
+    storage_file_writer_write(w, copy("second"), 6);
+    storage_file_writer_write(w, copy("third"), 5);
+    complete_until(f, 2);
+    ck_assert_int_eq(seen.rc[0], 0);
+    ck_assert_int_eq(seen.rc[1], 0);
+    ck_assert_uint_eq(storage_flusher_jobs(f), 2);
+    assert_content("third");
+    ck_assert(!storage_file_writer_busy(w));
+    ck_assert_int_eq(poll(&(struct pollfd){.fd = storage_flusher_fd(f), .events = POLLIN}, 1, 50),
+                     0);
+    storage_file_writer_write(w, copy("fourth"), 6);
+    complete_until(f, 3);
+    assert_content("fourth");
+    end_writer(f, w);
+}
+END_TEST
+
+/*
+ * A writer freed (_i 0) or its flusher destroyed (_i 1) while a write runs:
+ * the write completes, nobody is called, the pending content is dropped and
+ * nothing leaks.  After a destroy the owner writes synchronously (shutdown).
+ */
+START_TEST(test_writer_or_flusher_gone_while_a_write_runs)
+{
+    struct storage_file_writer *w;
+    struct storage_flusher *f = new_writer(&w);
+    storage_file_writer_write(w, copy("running"), 7);
+    storage_file_writer_write(w, copy("pending"), 7);
+    if (_i == 0) {
+        storage_file_writer_free(w);
+        wait_jobs(f, 1);
+        storage_flusher_complete(f);
+        ck_assert_uint_eq(storage_flusher_jobs(f), 1);
+        storage_flusher_destroy(f);
+    } else {
+        storage_flusher_destroy(f);
+        ck_assert(!storage_file_writer_busy(w));
+        storage_file_writer_free(w);
+    }
+    ck_assert_int_eq(seen.n, 0);
+    assert_content("running");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("storage_flusher");
@@ -296,6 +429,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_sync_flush_while_a_flush_runs);
     tcase_add_test(tc, test_close_and_delete_while_a_flush_runs);
     tcase_add_test(tc, test_destroy_finishes_queued_flushes);
+    tcase_add_test(tc, test_writes_the_content_atomically);
+    tcase_add_test(tc, test_requests_during_a_write_coalesce);
+    tcase_add_loop_test(tc, test_writer_or_flusher_gone_while_a_write_runs, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
