@@ -18,7 +18,6 @@
 #include "broker_config.h"
 #include "broker_env.h"
 #include "clock.h"
-#include "controller.h"
 #include "err.h"
 #include "group_records.h"
 #include "kafka.h"
@@ -772,19 +771,15 @@ static void on_topic_deleted(void *ctx, const struct metadata_image *img, const 
 
 /* ---- __consumer_offsets creation ---- */
 
-static void on_topic_create_done(void *ctx, const struct ctl_create_topic_result *results,
-                                 int32_t n)
+static void on_topic_create_done(void *ctx, const struct env_topic_created *r)
 {
     (void)ctx; /* none: the coordinator may be gone when the controller answers */
-    for (int32_t i = 0; i < n; i++) {
-        if (results[i].error_code == KERR_NONE)
-            LOG_INFO("group", "created %s with %d partition(s), replication factor %d",
-                     results[i].name, results[i].num_partitions, results[i].replication_factor);
-        else if (results[i].error_code != KERR_TOPIC_ALREADY_EXISTS)
-            LOG_WARN("group", "creating %s failed: %s", results[i].name,
-                     results[i].error_message ? results[i].error_message
-                                              : kafka_error_name(results[i].error_code));
-    }
+    if (r->error_code == KERR_NONE)
+        LOG_INFO("group", "created %s with %d partition(s), replication factor %d", r->name,
+                 r->num_partitions, r->replication_factor);
+    else if (r->error_code != KERR_TOPIC_ALREADY_EXISTS)
+        LOG_WARN("group", "creating %s failed: %s", r->name,
+                 r->error_message ? r->error_message : kafka_error_name(r->error_code));
 }
 
 static void on_topic_forwarded(void *ctx, int err, const void *resp, struct arena *a)
@@ -812,7 +807,7 @@ static void on_topic_forwarded(void *ctx, int err, const void *resp, struct aren
  * broker's AutoTopicCreationManager does (KIP-590).  Returns false when no
  * other node is known to be the active controller.
  */
-static bool forward_create(const struct broker_env *n, const struct ctl_create_topic *ct)
+static bool forward_create(const struct broker_env *n, const struct env_create_topic *ct)
 {
     struct kc_conn *c = n->controller_conn(n->ctx);
     if (!c)
@@ -845,17 +840,14 @@ static bool forward_create(const struct broker_env *n, const struct ctl_create_t
 
 /*
  * Starts creating __consumer_offsets (at most once per second while it is
- * missing): directly on the active controller, else forwarded to it.
+ * missing): directly on the active controller when it runs in this node,
+ * else forwarded to it.
  */
 static void ensure_topic(struct group_coordinator *gc)
 {
     const struct broker_env *n = gc->env;
     int64_t now = clock_wall_ms();
     if (now - gc->create_requested_ms < TOPIC_CREATE_RETRY_MS)
-        return;
-    struct controller *ctl = n->active_controller(n->ctx);
-    bool local = ctl != NULL;
-    if (!local && !n->controller_conn(n->ctx))
         return;
     int32_t live = 0;
     size_t nb = metadata_image_broker_count(n->image);
@@ -864,16 +856,11 @@ static void ensure_topic(struct group_coordinator *gc)
             live++;
     if (live < 1)
         return;
+    /* Kafka refuses (COORDINATOR_NOT_AVAILABLE until enough brokers); issue #6 caps. */
     int32_t rf = n->cfg->offsets_topic_replication_factor;
-    if (rf > live) {
-        /* Kafka refuses (COORDINATOR_NOT_AVAILABLE until enough brokers); issue #6 caps. */
-        LOG_WARN("group",
-                 "%s: offsets.topic.replication.factor %d capped to %d, the number of live "
-                 "brokers",
-                 GROUP_OFFSETS_TOPIC, rf, live);
+    bool capped = rf > live;
+    if (capped)
         rf = live;
-    }
-    gc->create_requested_ms = now;
     char segment[32];
     snprintf(segment, sizeof segment, "%lld",
              (long long)cfg_long(gc, "offsets.topic.segment.bytes", DEFAULT_OFFSETS_SEGMENT_BYTES));
@@ -882,27 +869,30 @@ static void ensure_topic(struct group_coordinator *gc)
      * log does not compact yet and time retention would otherwise delete
      * the only copy of an idle group's committed offsets.
      */
-    struct ctl_config_entry configs[] = {
+    struct env_topic_config configs[] = {
         {"cleanup.policy", "compact"},
         {"compression.type", "producer"},
         {"segment.bytes", segment},
         {"retention.ms", "-1"},
     };
-    struct ctl_create_topic t = {
+    struct env_create_topic t = {
         .name = GROUP_OFFSETS_TOPIC,
         .num_partitions = n->cfg->offsets_topic_num_partitions,
         .replication_factor = (int16_t)rf,
         .configs = configs,
         .nconfigs = (int32_t)(sizeof configs / sizeof configs[0]),
     };
+    bool local = n->create_topic_local(n->ctx, &t, on_topic_create_done, NULL);
+    if (!local && !forward_create(n, &t))
+        return; /* no controller reachable now: the next call tries again */
+    gc->create_requested_ms = now;
+    if (capped)
+        LOG_WARN("group",
+                 "%s: offsets.topic.replication.factor %d capped to %d, the number of live "
+                 "brokers",
+                 GROUP_OFFSETS_TOPIC, n->cfg->offsets_topic_replication_factor, live);
     LOG_INFO("group", "creating %s (%d partitions, replication factor %d)%s", GROUP_OFFSETS_TOPIC,
              t.num_partitions, rf, local ? "" : " through the active controller");
-    if (local) {
-        struct ctl_create_topics_req req = {.topics = &t, .ntopics = 1};
-        controller_create_topics(ctl, &req, on_topic_create_done, NULL);
-    } else if (!forward_create(n, &t)) {
-        gc->create_requested_ms = INT64_MIN / 2;
-    }
 }
 
 /* ---- public API ---- */

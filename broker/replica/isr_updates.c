@@ -9,7 +9,6 @@
 #include "api_controller.h"
 #include "broker_config.h"
 #include "broker_env.h"
-#include "controller.h"
 #include "kafka.h"
 #include "kafka_client.h"
 #include "leader_epoch.h"
@@ -60,19 +59,20 @@ static bool retriable(int16_t err)
  * epoch, because the controller may have committed the change even though
  * this answer says otherwise.
  */
-static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t leader_epoch,
-                  const int32_t *isr, int32_t nisr, int32_t partition_epoch)
+static void apply(struct pending *pd, const struct env_alter_partition_answer *a)
 {
     struct partition *p = hosted(pd);
     if (!p)
         return;
+    int16_t err = a->error_code;
     enum repl_isr_outcome outcome =
         err == KERR_NONE                                                        ? REPL_ISR_COMMITTED
         : err == KERR_INELIGIBLE_REPLICA || err == KERR_OPERATION_NOT_ATTEMPTED ? REPL_ISR_REFUSED
         : retriable(err)                                                        ? REPL_ISR_RETRY
                                                                                 : REPL_ISR_UNKNOWN;
-    switch (partition_isr_change_answer(p, pd->seq, pd->leader_epoch, outcome, leader_id,
-                                        leader_epoch, partition_epoch, isr, (int)nisr)) {
+    switch (partition_isr_change_answer(p, pd->seq, pd->leader_epoch, outcome, a->leader_id,
+                                        a->leader_epoch, a->partition_epoch, a->isr,
+                                        (int)a->nisr)) {
     case REPL_ISR_ENDED:
         if (outcome == REPL_ISR_REFUSED)
             LOG_INFO("broker", "%s-%d: ISR change refused by the controller: %s", p->topic,
@@ -85,7 +85,7 @@ static void apply(struct pending *pd, int16_t err, int32_t leader_id, int32_t le
         break;
     case REPL_ISR_APPLIED:
         LOG_INFO("broker", "%s-%d: ISR now has %d member(s) (partition epoch %d)", p->topic,
-                 p->index, (int)nisr, partition_epoch);
+                 p->index, (int)a->nisr, a->partition_epoch);
         if (pd->n->isr_changed)
             pd->n->isr_changed(pd->n->ctx, pd->shrink);
         break;
@@ -101,37 +101,35 @@ static void free_pending(struct pending *pd)
     free(pd);
 }
 
-static void on_local_answer(void *ctx, int16_t error_code,
-                            const struct ctl_alter_partition_result *results, int32_t n)
+/* The answer of the in-process controller (env->alter_partition_local). */
+static void on_answer(void *ctx, const struct env_alter_partition_answer *a)
 {
     struct pending *pd = ctx;
-    if (error_code != KERR_NONE || n < 1)
-        apply(pd, error_code != KERR_NONE ? error_code : KERR_UNKNOWN_SERVER_ERROR, -1, -1, NULL, 0,
-              -1);
-    else
-        apply(pd, results[0].error_code, results[0].leader_id, results[0].leader_epoch,
-              results[0].isr, results[0].nisr, results[0].partition_epoch);
+    apply(pd, a);
     free_pending(pd);
 }
 
-static void on_remote_answer(void *ctx, int err, const void *resp, struct arena *a)
+static void on_remote_answer(void *ctx, int err, const void *resp, struct arena *arena)
 {
-    (void)a;
-    struct pending *pd = ctx;
+    (void)arena;
     const struct alter_partition_resp *r = resp;
+    struct env_alter_partition_answer a = {
+        .leader_id = -1, .leader_epoch = -1, .partition_epoch = -1};
     if (err < 0 || r->error_code != KERR_NONE || r->topics.n < 1 ||
         r->topics.v[0].partitions.n < 1) {
-        apply(pd,
-              err < 0                      ? KERR_REQUEST_TIMED_OUT
-              : r->error_code != KERR_NONE ? r->error_code
-                                           : KERR_UNKNOWN_SERVER_ERROR,
-              -1, -1, NULL, 0, -1);
+        a.error_code = err < 0                      ? KERR_REQUEST_TIMED_OUT
+                       : r->error_code != KERR_NONE ? r->error_code
+                                                    : KERR_UNKNOWN_SERVER_ERROR;
     } else {
         const struct alter_partition_resp_partition *rp = &r->topics.v[0].partitions.v[0];
-        apply(pd, rp->error_code, rp->leader_id, rp->leader_epoch, rp->isr.v, rp->isr.n,
-              rp->partition_epoch);
+        a = (struct env_alter_partition_answer){.error_code = rp->error_code,
+                                                .leader_id = rp->leader_id,
+                                                .leader_epoch = rp->leader_epoch,
+                                                .partition_epoch = rp->partition_epoch,
+                                                .isr = rp->isr.v,
+                                                .nisr = rp->isr.n};
     }
-    free_pending(pd);
+    on_answer(ctx, &a);
 }
 
 static int64_t broker_epoch_of(const struct broker_env *n, int32_t id)
@@ -140,54 +138,25 @@ static int64_t broker_epoch_of(const struct broker_env *n, int32_t id)
     return b ? b->epoch : -1;
 }
 
-static bool send_local(const struct broker_env *n, struct controller *ctl, struct partition *p,
-                       struct pending *pd)
-{
-    int32_t k = p->repl.nproposed_isr;
-    struct ctl_isr_member *members = xcalloc((size_t)k + 1, sizeof *members);
-    for (int32_t i = 0; i < k; i++) {
-        members[i].broker_id = p->repl.proposed_isr[i];
-        members[i].broker_epoch = broker_epoch_of(n, p->repl.proposed_isr[i]);
-    }
-    struct ctl_alter_partition item = {.partition_index = p->index,
-                                       .leader_epoch = p->repl.leader_epoch,
-                                       .partition_epoch = p->repl.partition_epoch,
-                                       .new_isr = members,
-                                       .nnew_isr = k,
-                                       .leader_recovery_state = 0};
-    struct ctl_alter_partition_topic topic = {
-        .topic_id = p->topic_id, .partitions = &item, .npartitions = 1};
-    struct ctl_alter_partition_req req = {.broker_id = n->node_id,
-                                          .broker_epoch = n->broker_epoch(n->ctx),
-                                          .topics = &topic,
-                                          .ntopics = 1};
-    controller_alter_partition(ctl, &req, on_local_answer, pd);
-    free(members);
-    return true;
-}
-
-static bool send_remote(const struct broker_env *n, struct partition *p, struct pending *pd)
+/* Sends the change to the active controller on another node as AlterPartition. */
+static bool send_remote(const struct broker_env *n, const struct env_alter_partition *change,
+                        struct pending *pd)
 {
     struct kc_conn *c = n->controller_conn(n->ctx);
     if (!c)
         return false;
-    int32_t k = p->repl.nproposed_isr;
-    struct alter_partition_broker_state *members = xcalloc((size_t)k + 1, sizeof *members);
-    for (int32_t i = 0; i < k; i++) {
-        members[i].broker_id = p->repl.proposed_isr[i];
-        members[i].broker_epoch = broker_epoch_of(n, p->repl.proposed_isr[i]);
-    }
     struct alter_partition_req_partition item;
     memset(&item, 0, sizeof item);
-    item.partition_index = p->index;
-    item.leader_epoch = p->repl.leader_epoch;
-    item.new_isr_with_epochs.v = members;
-    item.new_isr_with_epochs.n = k;
+    item.partition_index = change->partition_index;
+    item.leader_epoch = change->leader_epoch;
+    /* kc_send encodes the request before it returns and only reads it. */
+    item.new_isr_with_epochs.v = (struct alter_partition_broker_state *)change->new_isr;
+    item.new_isr_with_epochs.n = change->nnew_isr;
     item.leader_recovery_state = 0;
-    item.partition_epoch = p->repl.partition_epoch;
+    item.partition_epoch = change->partition_epoch;
     struct alter_partition_req_topic topic;
     memset(&topic, 0, sizeof topic);
-    topic.topic_id = p->topic_id;
+    topic.topic_id = change->topic_id;
     topic.partitions.v = &item;
     topic.partitions.n = 1;
     struct alter_partition_req req;
@@ -196,13 +165,10 @@ static bool send_remote(const struct broker_env *n, struct partition *p, struct 
     req.broker_epoch = n->broker_epoch(n->ctx);
     req.topics.v = &topic;
     req.topics.n = 1;
-    int rc =
-        kc_send(c, KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION,
-                proto_api_controller_is_flexible(KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION),
-                &proto_alter_partition_req_schema, &req, &proto_alter_partition_resp_schema,
-                ALTER_PARTITION_TIMEOUT_MS, on_remote_answer, pd);
-    free(members);
-    return rc == 0;
+    return kc_send(c, KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION,
+                   proto_api_controller_is_flexible(KAPI_ALTER_PARTITION, ALTER_PARTITION_VERSION),
+                   &proto_alter_partition_req_schema, &req, &proto_alter_partition_resp_schema,
+                   ALTER_PARTITION_TIMEOUT_MS, on_remote_answer, pd) == 0;
 }
 
 /* Kafka's isReplicaIsrEligible: a fenced broker or one shutting down may not join. */
@@ -223,8 +189,21 @@ static void send_proposal(const struct broker_env *n, struct partition *p, int64
     pd->leader_epoch = p->repl.leader_epoch;
     pd->seq = repl_isr_change_sent(&p->repl, now_ms);
     pd->shrink = shrink;
-    struct controller *ctl = n->active_controller(n->ctx);
-    bool sent = ctl ? send_local(n, ctl, p, pd) : send_remote(n, p, pd);
+    int32_t k = p->repl.nproposed_isr;
+    struct alter_partition_broker_state *members = xcalloc((size_t)k + 1, sizeof *members);
+    for (int32_t i = 0; i < k; i++) {
+        members[i].broker_id = p->repl.proposed_isr[i];
+        members[i].broker_epoch = broker_epoch_of(n, p->repl.proposed_isr[i]);
+    }
+    struct env_alter_partition change = {.topic_id = p->topic_id,
+                                         .partition_index = p->index,
+                                         .leader_epoch = p->repl.leader_epoch,
+                                         .partition_epoch = p->repl.partition_epoch,
+                                         .new_isr = members,
+                                         .nnew_isr = k};
+    bool sent =
+        n->alter_partition_local(n->ctx, &change, on_answer, pd) || send_remote(n, &change, pd);
+    free(members);
     if (!sent) {
         free_pending(pd);
         repl_isr_change_send_failed(&p->repl); /* no controller reachable now: try again shortly */

@@ -29,9 +29,9 @@
 #include "err.h"
 #include "group_coordinator.h"
 #include "log.h"
-#include "metrics.h"
 #include "meta_properties.h"
 #include "metadata_image.h"
+#include "node_env.h"
 #include "purgatory.h"
 #include "quorum.h"
 #include "quorum_raft.h"
@@ -66,45 +66,6 @@ struct node {
 static struct node *node_of(struct broker *b)
 {
     return (struct node *)b;
-}
-
-/* ---- struct broker_env: what replica and group see of the node ---- */
-
-static int64_t env_broker_epoch(void *ctx)
-{
-    const struct broker *n = ctx;
-    return n->broker_epoch;
-}
-
-static struct controller *env_active_controller(void *ctx)
-{
-    struct broker *n = ctx;
-    return broker_is_controller(n) ? n->controller : NULL;
-}
-
-static struct kc_conn *env_controller_conn(void *ctx)
-{
-    return forward_controller_conn(ctx);
-}
-
-static void env_isr_changed(void *ctx, bool shrink)
-{
-    const struct broker *n = ctx;
-    broker_metrics_isr_change(n->metrics, shrink);
-}
-
-static void init_env(struct broker *n)
-{
-    n->env = (struct broker_env){.base = n->base,
-                                 .cfg = n->cfg,
-                                 .node_id = n->node_id,
-                                 .image = n->image,
-                                 .purgatory = n->purgatory,
-                                 .ctx = n,
-                                 .broker_epoch = env_broker_epoch,
-                                 .active_controller = env_active_controller,
-                                 .controller_conn = env_controller_conn,
-                                 .isr_changed = env_isr_changed};
 }
 
 static void open_client_listeners(struct broker *n)
@@ -560,7 +521,7 @@ int broker_node_run(const struct broker_config *cfg)
     controller_set_quorum(n->controller, n->quorum);
 
     if (cfg->roles & BCFG_ROLE_BROKER) {
-        init_env(n);
+        node_env_init(n);
         n->rm = n->env.rm = replica_manager_create(&n->env);
         if (!n->rm) {
             nd->exit_code = 1;
